@@ -1,0 +1,95 @@
+# revocheck — build, test and install.
+# Directory variables follow the GNU conventions (set with ?=, DESTDIR only in
+# install rules); LIBDIR may be a Debian multiarch path.
+
+VERSION     := $(shell cat VERSION)
+PREFIX      ?= /usr/local
+prefix      ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir      ?= $(exec_prefix)/bin
+LIBDIR      ?= $(exec_prefix)/lib
+libdir      ?= $(LIBDIR)
+includedir  ?= $(prefix)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+sysconfdir  ?= /etc
+mandir      ?= $(prefix)/share/man
+unitdir     ?= $(prefix)/lib/systemd/system
+
+BUILD   := build
+GO      ?= go
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+# Every C adapter is built with these; warnings are errors.
+CWARN   := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes
+CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' -I$(BUILD)/include
+GOLDFLAGS := -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
+
+ADAPTERS :=
+
+.PHONY: all go-bin go-lib test check go-test vet fuzz demo deps install uninstall clean FORCE
+
+all: go-bin go-lib adapters
+
+go-bin: $(BUILD)/bin/revocheck
+go-lib: $(BUILD)/lib/librevocheck.so $(BUILD)/include/revocheck.h $(BUILD)/lib/pkgconfig/revocheck.pc
+
+# Go decides what is stale; always ask it.
+$(BUILD)/bin/revocheck: FORCE
+	@mkdir -p $(@D)
+	$(GO) build -trimpath -ldflags "$(GOLDFLAGS)" -o $@ ./cmd/revocheck
+
+$(BUILD)/lib/librevocheck.so: FORCE
+	@mkdir -p $(@D)
+	$(GO) build -trimpath -buildmode=c-shared \
+		-ldflags "$(GOLDFLAGS) -extldflags '-Wl,-soname,librevocheck.so.0 -Wl,--version-script=$(CURDIR)/go-shim/librevocheck.map'" \
+		-o $@ ./go-shim
+	@rm -f $(BUILD)/lib/librevocheck.h
+	@ln -sf librevocheck.so $(BUILD)/lib/librevocheck.so.0
+
+$(BUILD)/include/revocheck.h: go-shim/revocheck.h
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/lib/pkgconfig/revocheck.pc: go-shim/revocheck.pc.in VERSION
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
+		-e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# Each adapter adds its artifacts to ADAPTERS and its rules here.
+include $(wildcard openssl-provider/build.mk nss-module/build.mk gnutls-hook/build.mk)
+
+adapters: $(ADAPTERS)
+
+deps:
+	@scripts/deps.sh
+
+# make test: every test — Go unit tests (fuzz seeds included), the C ABI test,
+# the integration tests with real clients, and the Docker tests when an engine
+# is available (they say loudly when skipped).
+test: deps all vet go-test docker-test
+
+check: test
+
+vet:
+	$(GO) vet ./...
+
+go-test: all
+	REVOCHECK_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 40m ./...
+
+docker-test: all
+	@if [ -x docker/run-tests.sh ]; then docker/run-tests.sh; else echo "docker tests: not present yet"; fi
+
+# make fuzz FUZZTIME=3m runs every fuzz target for FUZZTIME each.
+FUZZTIME ?= 30s
+fuzz:
+	@scripts/fuzz-all.sh $(FUZZTIME)
+
+# The README's first command: builds everything, makes a local PKI and cache,
+# starts local TLS servers and shows real clients refusing the revoked one.
+demo: deps all
+	@scripts/demo.sh
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:

@@ -63,6 +63,13 @@ typedef struct {
 	int32_t allowed; /* 1: the policy allows the connection, 0: deny */
 } revocheck_result;
 
+/*
+ * The pid of the process in which this library was loaded (and the Go
+ * runtime started). Plain C, no Go: safe to call in a forked child, where it
+ * differs from getpid() — and then no other function here may be called.
+ */
+long revocheck_runtime_pid(void);
+
 /* Library version string, e.g. "0.1.0". Static storage; never free it. */
 const char *revocheck_version(void);
 

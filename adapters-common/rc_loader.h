@@ -1,0 +1,105 @@
+/*
+ * rc_loader.h — how a C adapter reaches librevocheck.so safely from inside a
+ * foreign process (curl, wget, Firefox...). Shared by the OpenSSL provider,
+ * the NSS module and the GnuTLS hook; each compiles it in statically with
+ * hidden visibility.
+ *
+ * The rules it enforces (docs/ARCHITECTURE.md, "One Go runtime per process"):
+ *  - librevocheck.so is dlopen()ed lazily, on the first check, never at load
+ *    or init time: a process that never checks a certificate never starts Go.
+ *  - The pid that loaded it is remembered. In a forked child the Go runtime is
+ *    dead (a call would hang forever), so the child never calls into Go: it
+ *    gets the "unavailable" policy instead.
+ *  - A missing library, a failed open or a forked child is logged once
+ *    (stderr or syslog) and answered by policy; nothing crashes or hangs.
+ */
+#ifndef RC_LOADER_H
+#define RC_LOADER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "revocheck.h"
+
+#define RC_PATH_MAX 1024
+#define RC_OVERRIDES_MAX 2048
+
+/* Why a check could not be made (rc_loader.reason). */
+enum rc_unavailable {
+	RC_AVAILABLE = 0,
+	RC_NO_LIBRARY,  /* dlopen or a symbol lookup failed */
+	RC_OPEN_FAILED, /* revocheck_open failed (bad config) */
+	RC_FORKED       /* loaded by the parent; this is a forked child */
+};
+
+/*
+ * One per adapter instance; zero-initialise, then rc_loader_init.
+ * Fields after `lock` are guarded by it until state is published.
+ */
+typedef struct rc_loader {
+	pthread_mutex_t lock;
+	const char *component;            /* static string, e.g. "openssl-provider" */
+	char library[RC_PATH_MAX];        /* explicit librevocheck path, or "" */
+	char config[RC_PATH_MAX];         /* config file, or "" for the default search */
+	char overrides[RC_OVERRIDES_MAX]; /* "key=value;..." passed to revocheck_open */
+	int use_syslog;                   /* log to syslog instead of stderr */
+	int unavailable_allow;            /* 1: allow when unavailable (default), 0: deny */
+	int debug;                        /* REVOCHECK_DEBUG set */
+
+	int state;  /* 0: not tried, 1: ready, -1: unavailable (reason says why) */
+	int reason; /* enum rc_unavailable */
+	int logged; /* the unavailable line was printed */
+	pid_t pid;  /* process that loaded the library */
+	void *dl;
+	revocheck_handle handle;
+
+	long (*runtime_pid)(void);
+	int (*open)(const char *, const char *, revocheck_handle *);
+	int (*close)(revocheck_handle);
+	int (*check_der)(revocheck_handle, const uint8_t *, size_t, const uint8_t *, size_t,
+	                 revocheck_result *);
+	int (*check_issuer_serial)(revocheck_handle, const uint8_t *, size_t, const uint8_t *, size_t,
+	                           revocheck_result *);
+	int (*errmsg)(revocheck_handle, char *, size_t);
+	const char *(*outcome_string)(int32_t);
+} rc_loader;
+
+/* Sets the component name and defaults; reads REVOCHECK_DEBUG,
+ * REVOCHECK_LIBRARY. Does not load anything. */
+void rc_loader_init(rc_loader *l, const char *component);
+
+/* Setters copy their argument (NULL or "" clears); call before the first check. */
+void rc_loader_set_library(rc_loader *l, const char *path);
+void rc_loader_set_config(rc_loader *l, const char *path);
+/* Appends "key=value" to the overrides passed to revocheck_open. */
+void rc_loader_add_override(rc_loader *l, const char *key, const char *value);
+
+/*
+ * Checks cert (DER, borrowed) against its issuer (DER, borrowed).
+ * Returns 1 when the library answered (*res is its decision), 0 when it is
+ * unavailable (*res is {NO_DATA, unavailable policy}). Never blocks on a
+ * forked child's dead Go runtime.
+ */
+int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
+                 size_t issuer_len, revocheck_result *res);
+
+/* Same, for an issuer Name (DER) + serial, as NSS asks. */
+int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
+                           const uint8_t *serial, size_t serial_len, revocheck_result *res);
+
+/* Human name of an outcome; works without the library loaded. */
+const char *rc_outcome_name(int32_t outcome);
+
+/* Logs one line "revocheck (<component>): <message>" to stderr or syslog. */
+void rc_log(rc_loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Logs only when REVOCHECK_DEBUG is set. */
+void rc_debug(rc_loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Closes the handle if this process opened it (not in a forked child).
+ * The library itself stays mapped: Go c-shared libraries cannot be unloaded. */
+void rc_loader_shutdown(rc_loader *l);
+
+#endif /* RC_LOADER_H */

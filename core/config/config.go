@@ -1,0 +1,236 @@
+// Package config loads revocheck's configuration: built-in defaults, then
+// /etc/revocheck/config.toml, then $XDG_CONFIG_HOME/revocheck/config.toml
+// (or one explicit file from --config / $REVOCHECK_CONFIG instead of both),
+// then $REVOCHECK_CACHE_DIR, then per-component overrides ("key=value;...").
+// It remembers where every value came from, for `revocheck config`.
+//
+// upki's keys (`cache-dir`, `[revocation] fetch-url`) are accepted, so an
+// existing upki configuration works unchanged. Unknown keys are an error that
+// names the key and the file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/revocheck/revocheck/core/outcome"
+	"github.com/revocheck/revocheck/core/policy"
+)
+
+// SystemFile is the system-wide configuration file.
+const SystemFile = "/etc/revocheck/config.toml"
+
+// DefaultCacheDir is where `revocheck fetch` keeps the cache.
+const DefaultCacheDir = "/var/cache/revocheck"
+
+// Config is the effective configuration.
+type Config struct {
+	CacheDir    string
+	FetchURL    string // upki's [revocation] fetch-url
+	Policy      policy.Policy
+	NSSClubcard bool // NSS module may consult clubcards without SCTs (opt-in; see docs/NSS.md)
+
+	Files   []string          // config files read, in order
+	sources map[string]string // key → where its value came from
+}
+
+// Keys lists every key revocheck understands, with its meaning.
+var Keys = []struct{ Key, Help string }{
+	{"cache-dir", "revocation cache directory"},
+	{"max-age", "data older than this is stale (e.g. \"240h\", \"10d\", \"0\" to disable)"},
+	{"policy.not-covered", "allow|deny when no data covers the certificate"},
+	{"policy.not-enrolled", "allow|deny when the issuer is not in the data"},
+	{"policy.no-data", "allow|deny when there is no usable cache"},
+	{"policy.stale", "allow|deny when the data is older than max-age"},
+	{"policy.error", "allow|deny when a check fails"},
+	{"revocation.fetch-url", "mirror URL for `revocheck fetch` (upki's key)"},
+	{"nss.clubcard", "allow|deny the NSS module to use clubcards without SCTs (default deny)"},
+}
+
+// Default returns the built-in configuration.
+func Default() *Config {
+	c := &Config{CacheDir: DefaultCacheDir, Policy: policy.Default(), sources: map[string]string{}}
+	return c
+}
+
+// Load builds the effective configuration. explicit is a file named by
+// --config; "" means $REVOCHECK_CONFIG, or else the default search. An
+// explicit file must exist; default files may be absent.
+func Load(explicit string) (*Config, error) {
+	c := Default()
+	if explicit == "" {
+		explicit = os.Getenv("REVOCHECK_CONFIG")
+	}
+	if explicit != "" {
+		if err := c.LoadFile(explicit); err != nil {
+			return nil, err
+		}
+	} else {
+		files := []string{SystemFile}
+		if x := xdgConfigHome(); x != "" {
+			files = append(files, filepath.Join(x, "revocheck", "config.toml"))
+		}
+		for _, f := range files {
+			err := c.LoadFile(f)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if d := os.Getenv("REVOCHECK_CACHE_DIR"); d != "" {
+		if err := c.Set("cache-dir", d, "$REVOCHECK_CACHE_DIR"); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func xdgConfigHome() string {
+	if x := os.Getenv("XDG_CONFIG_HOME"); x != "" {
+		return x
+	}
+	if h := os.Getenv("HOME"); h != "" {
+		return filepath.Join(h, ".config")
+	}
+	return ""
+}
+
+// LoadFile applies one config file.
+func (c *Config) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	kvs, err := parseTOML(data)
+	if err != nil {
+		return fmt.Errorf("config: %s: %v", path, err)
+	}
+	for _, e := range kvs {
+		if err := c.Set(e.key, e.value, fmt.Sprintf("%s:%d", path, e.line)); err != nil {
+			return fmt.Errorf("config: %s:%d: %v", path, e.line, err)
+		}
+	}
+	c.Files = append(c.Files, path)
+	return nil
+}
+
+// ApplyOverrides applies "key=value" pairs separated by ';' or newlines, as
+// adapters pass them (openssl.cnf section, modutil -string, environment).
+func (c *Config) ApplyOverrides(s, source string) error {
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '\n' }) {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return fmt.Errorf("config: %s: %q is not key=value", source, f)
+		}
+		if err := c.Set(strings.TrimSpace(k), strings.TrimSpace(v), source); err != nil {
+			return fmt.Errorf("config: %s: %v", source, err)
+		}
+	}
+	return nil
+}
+
+// Set assigns one key, recording its source. Unknown keys are an error.
+func (c *Config) Set(key, value, source string) error {
+	switch key {
+	case "cache-dir":
+		if value == "" {
+			return fmt.Errorf("cache-dir is empty")
+		}
+		c.CacheDir = value
+	case "max-age":
+		d, err := parseAge(value)
+		if err != nil {
+			return err
+		}
+		c.Policy.MaxAge = d
+	case "revocation.fetch-url":
+		c.FetchURL = value
+	case "nss.clubcard":
+		a, err := policy.ParseAction(value)
+		if err != nil {
+			return fmt.Errorf("nss.clubcard: %v", err)
+		}
+		c.NSSClubcard = a == policy.Allow
+	default:
+		name, ok := strings.CutPrefix(key, "policy.")
+		o, known := outcome.Parse(name)
+		if !ok || !known || o == outcome.Revoked {
+			return fmt.Errorf("unknown key %q", key)
+		}
+		a, err := policy.ParseAction(value)
+		if err != nil {
+			return fmt.Errorf("%s: %v", key, err)
+		}
+		if err := c.Policy.Set(o, a); err != nil {
+			return err
+		}
+	}
+	c.sources[key] = source
+	return nil
+}
+
+// parseAge accepts Go durations ("240h"), whole days ("10d") and "0".
+func parseAge(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("max-age: %q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	if s == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("max-age: %q is not a duration", s)
+	}
+	return d, nil
+}
+
+// Entry is one effective setting and where it came from.
+type Entry struct{ Key, Value, Source string }
+
+// Effective lists every key with its value and source ("default" when unset).
+func (c *Config) Effective() []Entry {
+	var out []Entry
+	for _, k := range Keys {
+		src := c.sources[k.Key]
+		if src == "" {
+			src = "default"
+		}
+		out = append(out, Entry{k.Key, c.value(k.Key), src})
+	}
+	return out
+}
+
+func (c *Config) value(key string) string {
+	switch key {
+	case "cache-dir":
+		return c.CacheDir
+	case "max-age":
+		return c.Policy.MaxAge.String()
+	case "revocation.fetch-url":
+		return c.FetchURL
+	case "nss.clubcard":
+		if c.NSSClubcard {
+			return "allow"
+		}
+		return "deny"
+	}
+	o, _ := outcome.Parse(strings.TrimPrefix(key, "policy."))
+	return c.Policy.Action(o).String()
+}

@@ -1,0 +1,90 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/revocheck/revocheck/core/outcome"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestUpkiConfigAccepted(t *testing.T) {
+	p := write(t, "# upki\ncache-dir = \"/var/cache/upki/revocation\"\n\n[revocation]\nfetch-url = 'https://upki.rustls.dev/' # mirror\n")
+	t.Setenv("REVOCHECK_CACHE_DIR", "")
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CacheDir != "/var/cache/upki/revocation" || c.FetchURL != "https://upki.rustls.dev/" {
+		t.Fatalf("got %+v", c)
+	}
+	for _, e := range c.Effective() {
+		if e.Key == "cache-dir" && e.Source != p+":2" {
+			t.Errorf("cache-dir source = %q", e.Source)
+		}
+	}
+}
+
+func TestPolicyAndEnvAndOverrides(t *testing.T) {
+	p := write(t, "max-age = \"3d\"\n[policy]\nnot-covered = \"deny\"\n")
+	t.Setenv("REVOCHECK_CACHE_DIR", "/tmp/x")
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CacheDir != "/tmp/x" || c.Policy.MaxAge != 72*time.Hour || c.Policy.Decide(outcome.NotCovered).Allowed {
+		t.Fatalf("got %+v", c)
+	}
+	if err := c.ApplyOverrides("policy.not-covered=allow; cache-dir=/y\npolicy.no-data=deny", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if c.CacheDir != "/y" || !c.Policy.Decide(outcome.NotCovered).Allowed || c.Policy.Decide(outcome.NoData).Allowed {
+		t.Fatalf("overrides not applied: %+v", c)
+	}
+}
+
+func TestErrorsNameKeyAndFile(t *testing.T) {
+	for body, want := range map[string]string{
+		"colour = \"blue\"\n":                "unknown key \"colour\"",
+		"[policy]\nrevoked = \"allow\"\n":    "unknown key \"policy.revoked\"",
+		"[policy]\nnot-covered = \"maybe\"\n": "not allow or deny",
+		"cache-dir = \"unterminated\n":        "line 1: unterminated string",
+		"cache-dir = [1, 2]\n":                "unsupported value",
+		"[policy\n":                           "malformed section header",
+	} {
+		p := write(t, body)
+		_, err := Load(p)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%q: err = %v, want %q and the file name", body, err, want)
+		}
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml")); err == nil {
+		t.Error("explicit missing file accepted")
+	}
+}
+
+func FuzzParseTOML(f *testing.F) {
+	f.Add([]byte("cache-dir = \"/a\"\n[revocation]\nfetch-url = 'x' # c\n[policy]\nstale = \"deny\"\n"))
+	f.Add([]byte("a = \"\\\"\\\\\\n\"\nb = 12\nc = true\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		kvs, err := parseTOML(data)
+		if err != nil && kvs != nil {
+			t.Fatal("values returned with an error")
+		}
+		c := Default()
+		for _, e := range kvs {
+			_ = c.Set(e.key, e.value, "fuzz")
+		}
+	})
+}

@@ -56,8 +56,8 @@ func TestPolicyAndEnvAndOverrides(t *testing.T) {
 
 func TestErrorsNameKeyAndFile(t *testing.T) {
 	for body, want := range map[string]string{
-		"colour = \"blue\"\n":                "unknown key \"colour\"",
-		"[policy]\nrevoked = \"allow\"\n":    "unknown key \"policy.revoked\"",
+		"colour = \"blue\"\n":                 "unknown key \"colour\"",
+		"[policy]\nrevoked = \"allow\"\n":     "unknown key \"policy.revoked\"",
 		"[policy]\nnot-covered = \"maybe\"\n": "not allow or deny",
 		"cache-dir = \"unterminated\n":        "line 1: unterminated string",
 		"cache-dir = [1, 2]\n":                "unsupported value",

@@ -132,9 +132,10 @@ int revocheck_check_input(revocheck_handle h,
 /*
  * Checks a certificate known only by its issuer's DER Name and its serial
  * (what NSS gives a trust module). Consults only data that is exact for such
- * a query: serial-keyed revocation sets (compiled CRLs); clubcards only if
- * the configuration explicitly opts in (nss.clubcard=allow). Outcome is
- * REVOCHECK_OUTCOME_REVOKED or REVOCHECK_OUTCOME_NOT_COVERED (or NO_DATA).
+ * a query: serial-keyed revocation sets (compiled CRLs), never clubcards,
+ * which answer at random for keys outside their universe. Outcome is
+ * REVOCHECK_OUTCOME_REVOKED, REVOCHECK_OUTCOME_NOT_REVOKED (a revocation set
+ * covers the issuer) or REVOCHECK_OUTCOME_NOT_COVERED.
  * serial: DER INTEGER content bytes, or a full DER INTEGER (tag 0x02 + length
  * + content) — both accepted.
  */

@@ -34,7 +34,6 @@ type Config struct {
 	CacheDir    string
 	FetchURL    string // upki's [revocation] fetch-url
 	Policy      policy.Policy
-	NSSClubcard bool // NSS module may consult clubcards without SCTs (opt-in; see docs/NSS.md)
 
 	Files   []string          // config files read, in order
 	sources map[string]string // key → where its value came from
@@ -50,7 +49,6 @@ var Keys = []struct{ Key, Help string }{
 	{"policy.stale", "allow|deny when the data is older than max-age"},
 	{"policy.error", "allow|deny when a check fails"},
 	{"revocation.fetch-url", "mirror URL for `revocheck fetch` (upki's key)"},
-	{"nss.clubcard", "allow|deny the NSS module to use clubcards without SCTs (default deny)"},
 }
 
 // Default returns the built-in configuration.
@@ -158,12 +156,6 @@ func (c *Config) Set(key, value, source string) error {
 		c.Policy.MaxAge = d
 	case "revocation.fetch-url":
 		c.FetchURL = value
-	case "nss.clubcard":
-		a, err := policy.ParseAction(value)
-		if err != nil {
-			return fmt.Errorf("nss.clubcard: %v", err)
-		}
-		c.NSSClubcard = a == policy.Allow
 	default:
 		name, ok := strings.CutPrefix(key, "policy.")
 		o, known := outcome.Parse(name)
@@ -225,11 +217,6 @@ func (c *Config) value(key string) string {
 		return c.Policy.MaxAge.String()
 	case "revocation.fetch-url":
 		return c.FetchURL
-	case "nss.clubcard":
-		if c.NSSClubcard {
-			return "allow"
-		}
-		return "deny"
 	}
 	o, _ := outcome.Parse(strings.TrimPrefix(key, "policy."))
 	return c.Policy.Action(o).String()

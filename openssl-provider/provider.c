@@ -1,0 +1,356 @@
+/*
+ * provider.c — the OpenSSL 3 provider "revocheck": entry point, parameters
+ * shown by `openssl list -providers -verbose`, and configuration from the
+ * provider's openssl.cnf section.
+ *
+ * The provider offers no algorithms (query_operation answers NULL). Its only
+ * job at init is to read its section and register the X509_STORE_CTX hook
+ * (hook.c). librevocheck.so is NOT loaded here: a process that never verifies
+ * a certificate never starts the Go runtime; rc_loader loads it on the first
+ * check.
+ */
+#include "rcossl.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/core.h>
+#include <openssl/core_dispatch.h>
+#include <openssl/core_names.h>
+#include <openssl/opensslv.h>
+#include <openssl/params.h>
+
+#ifndef REVOCHECK_VERSION
+#define REVOCHECK_VERSION "unknown"
+#endif
+
+#define RCOSSL_NAME "revocheck revocation checking provider"
+#define RCOSSL_DEFAULT_CACHE_DIR "/var/cache/revocheck"
+#define RCOSSL_DEFAULT_CONFIG "/etc/revocheck/config.toml"
+
+rcossl_state rcossl = {.ex_index = -1};
+
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static int status_logged;
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* Policy keys of the provider section, passed to the library as
+ * "policy.<key>". Each may also be written as policy.<key> (a nested
+ * `policy = <section>` in openssl.cnf yields that name). */
+static const char *const policy_keys[] = {"not-covered", "not-enrolled", "no-data", "stale",
+                                          "error"};
+
+enum {
+	P_CACHE_DIR,
+	P_CONFIG,
+	P_LIBRARY,
+	P_MAX_AGE,
+	P_UNAVAILABLE,
+	P_LOG,
+	P_POLICY0, /* policy_keys, plain and prefixed: 2 × 5 */
+	P_COUNT = P_POLICY0 + 10
+};
+
+static int is_allow_deny(const char *v)
+{
+	return strcmp(v, "allow") == 0 || strcmp(v, "deny") == 0;
+}
+
+/* Reads the provider's section through core_get_params: every key of the
+ * section that OpenSSL does not use itself (module, activate...) is a
+ * provider parameter, a UTF-8 string. */
+static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_fn *get_params)
+{
+	const char *val[P_COUNT] = {0};
+	char prefixed[5][32];
+	OSSL_PARAM params[P_COUNT + 1];
+	params[P_CACHE_DIR] = OSSL_PARAM_construct_utf8_ptr("cache-dir", (char **)&val[P_CACHE_DIR], 0);
+	params[P_CONFIG] = OSSL_PARAM_construct_utf8_ptr("config", (char **)&val[P_CONFIG], 0);
+	params[P_LIBRARY] = OSSL_PARAM_construct_utf8_ptr("library", (char **)&val[P_LIBRARY], 0);
+	params[P_MAX_AGE] = OSSL_PARAM_construct_utf8_ptr("max-age", (char **)&val[P_MAX_AGE], 0);
+	params[P_UNAVAILABLE] =
+	    OSSL_PARAM_construct_utf8_ptr("unavailable", (char **)&val[P_UNAVAILABLE], 0);
+	params[P_LOG] = OSSL_PARAM_construct_utf8_ptr("log", (char **)&val[P_LOG], 0);
+	for (int i = 0; i < 5; i++) {
+		snprintf(prefixed[i], sizeof prefixed[i], "policy.%s", policy_keys[i]);
+		params[P_POLICY0 + i] = OSSL_PARAM_construct_utf8_ptr(
+		    (char *)policy_keys[i], (char **)&val[P_POLICY0 + i], 0);
+		params[P_POLICY0 + 5 + i] = OSSL_PARAM_construct_utf8_ptr(
+		    prefixed[i], (char **)&val[P_POLICY0 + 5 + i], 0);
+	}
+	params[P_COUNT] = OSSL_PARAM_construct_end();
+	if (get_params == NULL || !get_params(handle, params)) {
+		rc_log(&rcossl.loader, "could not read the provider's configuration; using defaults");
+		return;
+	}
+
+	rc_loader *l = &rcossl.loader;
+	if (val[P_LOG] != NULL) {
+		if (strcmp(val[P_LOG], "syslog") == 0)
+			l->use_syslog = 1;
+		else if (strcmp(val[P_LOG], "stderr") != 0)
+			rc_log(l, "ignoring log = %s (want stderr or syslog)", val[P_LOG]);
+	}
+	if (val[P_LIBRARY] != NULL && *val[P_LIBRARY] != '\0')
+		rc_loader_set_library(l, val[P_LIBRARY]);
+	if (val[P_CONFIG] != NULL)
+		rc_loader_set_config(l, val[P_CONFIG]);
+	if (val[P_CACHE_DIR] != NULL && *val[P_CACHE_DIR] != '\0')
+		rc_loader_add_override(l, "cache-dir", val[P_CACHE_DIR]);
+	if (val[P_MAX_AGE] != NULL && *val[P_MAX_AGE] != '\0')
+		rc_loader_add_override(l, "max-age", val[P_MAX_AGE]);
+	if (val[P_UNAVAILABLE] != NULL) {
+		if (is_allow_deny(val[P_UNAVAILABLE]))
+			l->unavailable_allow = strcmp(val[P_UNAVAILABLE], "allow") == 0;
+		else
+			rc_log(l, "ignoring unavailable = %s (want allow or deny)", val[P_UNAVAILABLE]);
+	}
+	for (int i = 0; i < 5; i++) {
+		/* The plain key wins over policy.<key> when both are set. */
+		const char *v = val[P_POLICY0 + i] ? val[P_POLICY0 + i] : val[P_POLICY0 + 5 + i];
+		if (v == NULL)
+			continue;
+		if (is_allow_deny(v))
+			rc_loader_add_override(l, prefixed[i], v);
+		else
+			rc_log(l, "ignoring %s = %s (want allow or deny)", policy_keys[i], v);
+	}
+	rcossl.configured = 1;
+	if (val[P_CACHE_DIR] != NULL)
+		snprintf(rcossl.cache_dir, sizeof rcossl.cache_dir, "%s", val[P_CACHE_DIR]);
+}
+
+/* ---- status ----------------------------------------------------------- */
+
+/* The cache-dir a config file sets at top level, or "" (a minimal scan
+ * for status reports only; the library parses the file for real). */
+static void scan_config_cache_dir(const char *path, char *out, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	char line[RC_PATH_MAX + 64];
+	while (fgets(line, sizeof line, f) != NULL) {
+		char *p = line + strspn(line, " \t");
+		if (*p == '[')
+			break; /* cache-dir is a top-level key */
+		if (strncmp(p, "cache-dir", 9) != 0)
+			continue;
+		p += 9;
+		p += strspn(p, " \t");
+		if (*p++ != '=')
+			continue;
+		p += strspn(p, " \t");
+		char quote = *p;
+		if (quote != '"' && quote != '\'')
+			continue;
+		char *end = strchr(p + 1, quote);
+		if (end == NULL)
+			continue;
+		*end = '\0';
+		snprintf(out, size, "%s", p + 1);
+	}
+	fclose(f);
+}
+
+/* Where the cache should be, by the library's precedence: provider
+ * section, $REVOCHECK_CACHE_DIR, config file, built-in default. */
+static void expected_cache_dir(char *out, size_t size)
+{
+	if (rcossl.cache_dir[0] != '\0') {
+		snprintf(out, size, "%s", rcossl.cache_dir);
+		return;
+	}
+	const char *env = getenv("REVOCHECK_CACHE_DIR");
+	if (env != NULL && *env != '\0') {
+		snprintf(out, size, "%s", env);
+		return;
+	}
+	snprintf(out, size, "%s", RCOSSL_DEFAULT_CACHE_DIR);
+	const char *cfg = rcossl.loader.config[0] ? rcossl.loader.config : getenv("REVOCHECK_CONFIG");
+	scan_config_cache_dir(cfg != NULL && *cfg != '\0' ? cfg : RCOSSL_DEFAULT_CONFIG, out, size);
+}
+
+/* Does rc_loader have a chance to find librevocheck.so? Probed by file
+ * existence only: dlopen() would start the Go runtime. */
+static int library_present(void)
+{
+	if (rcossl.loader.library[0] != '\0')
+		return access(rcossl.loader.library, R_OK) == 0;
+	static const char *const dirs[] = {
+	    "/usr/local/lib", "/usr/lib", "/lib", "/usr/lib64", "/usr/lib/x86_64-linux-gnu",
+	    "/usr/lib/aarch64-linux-gnu", "/usr/local/lib64"};
+	char path[RC_PATH_MAX + 32];
+	Dl_info info;
+	if (dladdr((void *)rcossl_hook_register, &info) != 0 && info.dli_fname != NULL) {
+		const char *slash = strrchr(info.dli_fname, '/');
+		if (slash != NULL) {
+			snprintf(path, sizeof path, "%.*s/librevocheck.so.0",
+			         (int)(slash - info.dli_fname), info.dli_fname);
+			if (access(path, R_OK) == 0)
+				return 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(path, sizeof path, "%s/librevocheck.so.0", dirs[i]);
+		if (access(path, R_OK) == 0)
+			return 1;
+	}
+	const char *ldp = getenv("LD_LIBRARY_PATH");
+	while (ldp != NULL && *ldp != '\0') {
+		size_t n = strcspn(ldp, ":");
+		snprintf(path, sizeof path, "%.*s/librevocheck.so.0", (int)n, ldp);
+		if (n > 0 && access(path, R_OK) == 0)
+			return 1;
+		ldp += n + (ldp[n] == ':');
+	}
+	return 0;
+}
+
+/* Fills msg with a one-line state; returns 1 when revocation checks can work. */
+static int provider_status(char *msg, size_t size)
+{
+	char dir[RC_PATH_MAX], index[RC_PATH_MAX + 16];
+	rc_loader *l = &rcossl.loader;
+	pthread_mutex_lock(&l->lock);
+	int state = l->state, reason = l->reason;
+	pthread_mutex_unlock(&l->lock);
+	if (state == -1) {
+		snprintf(msg, size, "library unusable (%s)",
+		         reason == RC_FORKED       ? "forked child"
+		         : reason == RC_OPEN_FAILED ? "revocheck_open failed"
+		                                    : "librevocheck.so not loadable");
+		return 0;
+	}
+	if (state == 0 && !library_present()) {
+		snprintf(msg, size, "librevocheck.so.0 not found%s%s",
+		         l->library[0] ? " at " : "", l->library);
+		return 0;
+	}
+	expected_cache_dir(dir, sizeof dir);
+	snprintf(index, sizeof index, "%s/index.bin", dir);
+	if (access(index, R_OK) != 0) {
+		snprintf(msg, size, "no revocation data: %s missing", index);
+		return 0;
+	}
+	snprintf(msg, size, "ready (cache %s)", dir);
+	return 1;
+}
+
+/* ---- provider functions ----------------------------------------------- */
+
+static const OSSL_PARAM gettable[] = {
+    OSSL_PARAM_DEFN(OSSL_PROV_PARAM_NAME, OSSL_PARAM_UTF8_PTR, NULL, 0),
+    OSSL_PARAM_DEFN(OSSL_PROV_PARAM_VERSION, OSSL_PARAM_UTF8_PTR, NULL, 0),
+    OSSL_PARAM_DEFN(OSSL_PROV_PARAM_BUILDINFO, OSSL_PARAM_UTF8_PTR, NULL, 0),
+    OSSL_PARAM_DEFN(OSSL_PROV_PARAM_STATUS, OSSL_PARAM_INTEGER, NULL, 0),
+    OSSL_PARAM_DEFN("revocheck-state", OSSL_PARAM_UTF8_STRING, NULL, 0),
+    OSSL_PARAM_END};
+
+static const OSSL_PARAM *rcossl_gettable_params(void *provctx)
+{
+	(void)provctx;
+	return gettable;
+}
+
+static int rcossl_get_params(void *provctx, OSSL_PARAM params[])
+{
+	(void)provctx;
+	/* Static: OSSL_PROV_PARAM_BUILDINFO is returned as a pointer. */
+	static char buildinfo[RC_PATH_MAX + 256];
+	char state[RC_PATH_MAX + 128];
+	OSSL_PARAM *p;
+	int ok = provider_status(state, sizeof state);
+
+	if (!ok && !__atomic_exchange_n(&status_logged, 1, __ATOMIC_ACQ_REL))
+		rc_log(&rcossl.loader, "provider active but not checking: %s; %s connections per policy",
+		       state, rcossl.loader.unavailable_allow ? "allowing" : "refusing");
+
+	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME);
+	if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, RCOSSL_NAME))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_VERSION);
+	if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, REVOCHECK_VERSION))
+		return 0;
+	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_BUILDINFO);
+	if (p != NULL) {
+		pthread_mutex_lock(&init_lock);
+		snprintf(buildinfo, sizeof buildinfo, "revocheck %s for %s; %s", REVOCHECK_VERSION,
+		         OPENSSL_VERSION_TEXT, state);
+		int set = OSSL_PARAM_set_utf8_ptr(p, buildinfo);
+		pthread_mutex_unlock(&init_lock);
+		if (!set)
+			return 0;
+	}
+	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS);
+	if (p != NULL && !OSSL_PARAM_set_int(p, ok))
+		return 0;
+	p = OSSL_PARAM_locate(params, "revocheck-state");
+	if (p != NULL && !OSSL_PARAM_set_utf8_string(p, state))
+		return 0;
+	return 1;
+}
+
+/* No algorithms: the provider exists for its X509_STORE_CTX hook. */
+static const OSSL_ALGORITHM *rcossl_query(void *provctx, int operation_id, int *no_cache)
+{
+	(void)provctx;
+	(void)operation_id;
+	*no_cache = 0;
+	return NULL;
+}
+
+static void rcossl_teardown(void *provctx)
+{
+	(void)provctx;
+	/* The last instance makes the hook idle. The library stays loaded and
+	 * open: a Go runtime cannot be unloaded, and contexts wrapped earlier
+	 * may still verify. */
+	__atomic_sub_fetch(&rcossl.active, 1, __ATOMIC_ACQ_REL);
+}
+
+static const OSSL_DISPATCH rcossl_dispatch[] = {
+    {OSSL_FUNC_PROVIDER_TEARDOWN, (void (*)(void))rcossl_teardown},
+    {OSSL_FUNC_PROVIDER_GETTABLE_PARAMS, (void (*)(void))rcossl_gettable_params},
+    {OSSL_FUNC_PROVIDER_GET_PARAMS, (void (*)(void))rcossl_get_params},
+    {OSSL_FUNC_PROVIDER_QUERY_OPERATION, (void (*)(void))rcossl_query},
+    {0, NULL}};
+
+int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
+                       const OSSL_DISPATCH **out, void **provctx);
+
+__attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
+                                                              const OSSL_DISPATCH *in,
+                                                              const OSSL_DISPATCH **out,
+                                                              void **provctx)
+{
+	OSSL_FUNC_core_get_params_fn *get_params = NULL;
+	for (; in != NULL && in->function_id != 0; in++) {
+		if (in->function_id == OSSL_FUNC_CORE_GET_PARAMS)
+			get_params = OSSL_FUNC_core_get_params(in);
+	}
+
+	pthread_mutex_lock(&init_lock);
+	if (!rcossl.configured) {
+		if (rcossl.loader.component == NULL)
+			rc_loader_init(&rcossl.loader, "openssl-provider");
+		/* Settings are taken once: the loader may already be in use. */
+		if (__atomic_load_n(&rcossl.loader.state, __ATOMIC_ACQUIRE) == 0)
+			configure(handle, get_params);
+	}
+	int hooked = rcossl_hook_register();
+	pthread_mutex_unlock(&init_lock);
+	if (!hooked) {
+		rc_log(&rcossl.loader, "could not register the X509_STORE_CTX hook; not checking");
+		return 0;
+	}
+	__atomic_add_fetch(&rcossl.active, 1, __ATOMIC_ACQ_REL);
+	rc_debug(&rcossl.loader, "provider initialised (overrides \"%s\")", rcossl.loader.overrides);
+	*out = rcossl_dispatch;
+	*provctx = &rcossl;
+	return 1;
+}

@@ -1,0 +1,163 @@
+package crlset
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+func writeTree(t *testing.T, cache string, sets map[string][]byte) {
+	t.Helper()
+	dir := filepath.Join(cache, Dir)
+	must(t, os.MkdirAll(dir, 0o755))
+	m := manifestJSON{GeneratedAt: time.Now().Unix()}
+	for name, data := range sets {
+		// Replace by rename, as fetch and the compiler do: a mapped file is
+		// never rewritten in place.
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		must(t, os.WriteFile(tmp, data, 0o644))
+		must(t, os.Rename(tmp, filepath.Join(dir, name)))
+		h := sha256.Sum256(data)
+		m.Files = append(m.Files, manifestF{Filename: name, Size: int64(len(data)), Hash: hex.EncodeToString(h[:])})
+	}
+	raw, err := json.Marshal(m)
+	must(t, err)
+	tmp := filepath.Join(dir, ".manifest.tmp")
+	must(t, os.WriteFile(tmp, raw, 0o644))
+	must(t, os.Rename(tmp, filepath.Join(dir, ManifestName)))
+}
+
+func TestStoreMissingDir(t *testing.T) {
+	s := OpenStore(filepath.Join(t.TempDir(), "nope"))
+	defer s.Close()
+	k := sha256.Sum256([]byte("k"))
+	if c, r := s.Lookup(&k, []byte{1}); c || r {
+		t.Fatal("empty store answered covered")
+	}
+	if st := s.Status(); st.Err != nil || len(st.Files) != 0 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestStoreReload(t *testing.T) {
+	cache := t.TempDir()
+	d1, iss1 := buildTestSet(t, 11, 8, 300)
+	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
+	s := OpenStore(cache)
+	defer s.Close()
+	clock := time.Now()
+	var mu sync.Mutex
+	s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func() { mu.Lock(); clock = clock.Add(2 * time.Second); mu.Unlock() }
+
+	var ti1 testIssuer
+	for _, ti := range iss1 {
+		if len(ti.serials) > 0 {
+			ti1 = ti
+			break
+		}
+	}
+	if c, r := s.Lookup(&ti1.spki, ti1.serials[0]); !c || !r {
+		t.Fatal("first generation: not revoked")
+	}
+	d2, iss2 := buildTestSet(t, 12, 8, 300)
+	writeTree(t, cache, map[string][]byte{"b.crlset": d2})
+	// Within the second, the old generation stays.
+	if c, _ := s.Lookup(&ti1.spki, ti1.serials[0]); !c {
+		t.Fatal("reloaded before the stat interval")
+	}
+	advance()
+	if c, _ := s.Lookup(&ti1.spki, ti1.serials[0]); c {
+		t.Fatal("old set still served after reload")
+	}
+	ti2 := iss2[1]
+	if len(ti2.serials) == 0 {
+		t.Skip("seed gave no serials")
+	}
+	if c, r := s.LookupName(ti2.name, ti2.serials[0]); !c || !r {
+		t.Fatal("second generation: not revoked by name")
+	}
+	// A damaged manifest keeps the last good generation and reports the error.
+	must(t, os.WriteFile(filepath.Join(cache, Dir, ManifestName), []byte(`{"files":[{"filename":"../x.crlset","size":1}]}`), 0o644))
+	advance()
+	if c, r := s.LookupName(ti2.name, ti2.serials[0]); !c || !r {
+		t.Fatal("good generation dropped on a bad manifest")
+	}
+	if s.Status().Err == nil {
+		t.Fatal("bad manifest not reported")
+	}
+	// A size mismatch is refused too.
+	writeTree(t, cache, map[string][]byte{"b.crlset": d2})
+	bad, err := json.Marshal(manifestJSON{Files: []manifestF{{Filename: "b.crlset", Size: int64(len(d2)) + 1}}})
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(cache, Dir, ManifestName), bad, 0o644))
+	advance()
+	if s.Status().Err == nil {
+		t.Fatal("size mismatch not reported")
+	}
+}
+
+// Readers hammer the store while generations are replaced; every answer
+// comes from one whole generation.
+func TestStoreConcurrentSwap(t *testing.T) {
+	cache := t.TempDir()
+	d1, iss1 := buildTestSet(t, 21, 5, 100)
+	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
+	s := OpenStore(cache)
+	defer s.Close()
+	s.now = func() time.Time { return time.Now().Add(time.Duration(time.Now().UnixNano()%7) * time.Second) }
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, ti := range iss1 {
+					for _, ser := range ti.serials {
+						if c, r := s.Lookup(&ti.spki, ser); c && !r {
+							t.Error("covered but not revoked: torn generation")
+							return
+						}
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < 30; i++ {
+		if i%2 == 0 {
+			writeTree(t, cache, map[string][]byte{"a.crlset": d1})
+		} else {
+			d, _ := buildTestSet(t, uint64(100+i), 5, 100)
+			writeTree(t, cache, map[string][]byte{"a.crlset": d})
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+}
+
+func TestStoreLookupAllocs(t *testing.T) {
+	cache := t.TempDir()
+	d1, iss1 := buildTestSet(t, 31, 5, 100)
+	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
+	s := OpenStore(cache)
+	defer s.Close()
+	ser := []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	if a := testing.AllocsPerRun(1000, func() {
+		s.Lookup(&iss1[0].spki, ser)
+		s.LookupNameEither(iss1[0].name, ser)
+	}); a != 0 {
+		t.Fatalf("%v allocs per store lookup", a)
+	}
+}

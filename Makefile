@@ -26,7 +26,7 @@ GOLDFLAGS := -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
 
 ADAPTERS :=
 
-.PHONY: all go-bin go-lib test check go-test vet fuzz demo deps install uninstall clean FORCE
+.PHONY: all go-bin go-lib adapters test check go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
 
 all: go-bin go-lib adapters
 
@@ -59,6 +59,23 @@ $(BUILD)/lib/pkgconfig/revocheck.pc: go-shim/revocheck.pc.in VERSION
 include $(wildcard openssl-provider/build.mk nss-module/build.mk gnutls-hook/build.mk)
 
 adapters: $(ADAPTERS)
+
+# install/uninstall mirror each other; DESTDIR appears only here.
+install: all install-core $(INSTALL_TARGETS)
+uninstall: uninstall-core $(UNINSTALL_TARGETS)
+
+install-core:
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	install -m 0755 $(BUILD)/bin/revocheck $(DESTDIR)$(bindir)/revocheck
+	install -m 0755 $(BUILD)/lib/librevocheck.so $(DESTDIR)$(libdir)/librevocheck.so.0
+	ln -sf librevocheck.so.0 $(DESTDIR)$(libdir)/librevocheck.so
+	install -m 0644 go-shim/revocheck.h $(DESTDIR)$(includedir)/revocheck.h
+	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
+		-e 's|@VERSION@|$(VERSION)|' go-shim/revocheck.pc.in > $(DESTDIR)$(pkgconfigdir)/revocheck.pc
+
+uninstall-core:
+	rm -f $(DESTDIR)$(bindir)/revocheck $(DESTDIR)$(libdir)/librevocheck.so.0 $(DESTDIR)$(libdir)/librevocheck.so \
+		$(DESTDIR)$(includedir)/revocheck.h $(DESTDIR)$(pkgconfigdir)/revocheck.pc
 
 deps:
 	@scripts/deps.sh
@@ -93,3 +110,9 @@ clean:
 	rm -rf $(BUILD)
 
 FORCE:
+
+# Development tool for the demo and manual tests (not installed).
+go-bin: $(BUILD)/bin/revocheck-testsites
+$(BUILD)/bin/revocheck-testsites: FORCE
+	@mkdir -p $(@D)
+	$(GO) build -trimpath -o $@ ./integration/cmd/testsites

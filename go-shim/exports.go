@@ -37,8 +37,8 @@ var (
 	handlesMu sync.Mutex                        // serialises writers of handles
 	handles   atomic.Pointer[map[int64]*handle] // readers load without locking
 	nextID    int64
-	openErr   atomic.Pointer[string] // last revocheck_open failure (handle 0)
-	cVersion  = C.CString(version.Version)      // static for the process lifetime
+	openErr   atomic.Pointer[string]       // last revocheck_open failure (handle 0)
+	cVersion  = C.CString(version.Version) // static for the process lifetime
 )
 
 func lookup(h C.int64_t) *handle {

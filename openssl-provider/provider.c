@@ -220,21 +220,22 @@ static int provider_status(char *msg, size_t size)
 	int state = l->state, reason = l->reason;
 	pthread_mutex_unlock(&l->lock);
 	if (state == -1) {
-		snprintf(msg, size, "library unusable (%s)",
+		snprintf(msg, size, "library unusable (%s); unavailable policy: %s",
 		         reason == RC_FORKED       ? "forked child"
 		         : reason == RC_OPEN_FAILED ? "revocheck_open failed"
-		                                    : "librevocheck.so not loadable");
+		                                    : "librevocheck.so not loadable",
+		         l->unavailable_allow ? "allow" : "deny");
 		return 0;
 	}
 	if (state == 0 && !library_present()) {
-		snprintf(msg, size, "librevocheck.so.0 not found%s%s",
-		         l->library[0] ? " at " : "", l->library);
+		snprintf(msg, size, "librevocheck.so.0 not found%s%s; unavailable policy: %s",
+		         l->library[0] ? " at " : "", l->library, l->unavailable_allow ? "allow" : "deny");
 		return 0;
 	}
 	expected_cache_dir(dir, sizeof dir);
 	snprintf(index, sizeof index, "%s/index.bin", dir);
 	if (access(index, R_OK) != 0) {
-		snprintf(msg, size, "no revocation data: %s missing", index);
+		snprintf(msg, size, "no revocation data: %s missing; no-data policy applies", index);
 		return 0;
 	}
 	snprintf(msg, size, "ready (cache %s)", dir);
@@ -266,9 +267,9 @@ static int rcossl_get_params(void *provctx, OSSL_PARAM params[])
 	OSSL_PARAM *p;
 	int ok = provider_status(state, sizeof state);
 
+	/* Activation failures are silent in OpenSSL; say it once, loudly. */
 	if (!ok && !__atomic_exchange_n(&status_logged, 1, __ATOMIC_ACQ_REL))
-		rc_log(&rcossl.loader, "provider active but not checking: %s; %s connections per policy",
-		       state, rcossl.loader.unavailable_allow ? "allowing" : "refusing");
+		rc_log(&rcossl.loader, "provider active but revocation checks cannot work: %s", state);
 
 	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME);
 	if (p != NULL && !OSSL_PARAM_set_utf8_ptr(p, RCOSSL_NAME))

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# curl-crlfile.sh [RUNS] [ENTRIES] — what administrators do today versus
+# revocheck: `curl --crlfile` with a CRL of ENTRIES (default 1,000,000)
+# revoked serials (OpenSSL parses the whole CRL in every process and checks
+# it with X509_V_FLAG_CRL_CHECK) against curl with the revocheck provider,
+# and plain curl for reference. Alternating runs; prints medians and ratios.
+#
+# Needs `make all` and Go (to build bench/crlgen). 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+B=$ROOT/build
+RUNS=${1:-20}
+ENTRIES=${2:-1000000}
+
+for f in "$B/lib/revocheck-openssl.so" "$B/lib/librevocheck.so.0"; do
+	[[ -f $f ]] || { echo "curl-crlfile: $f missing; run make all" >&2; exit 1; }
+done
+
+D=$(mktemp -d /tmp/revocheck-bench.XXXXXX)
+SITES_PID=
+cleanup() {
+	[[ -n $SITES_PID ]] && kill "$SITES_PID" 2>/dev/null && wait "$SITES_PID" 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+
+SITES=$B/bin/revocheck-testsites
+if [[ ! -x $SITES ]]; then
+	go build -o "$D/testsites" ./integration/cmd/testsites
+	SITES=$D/testsites
+fi
+"$SITES" --dir "$D/sites" >/dev/null &
+SITES_PID=$!
+for _ in $(seq 300); do [[ -f $D/sites/sites.env ]] && break; sleep 0.1; done
+[[ -f $D/sites/sites.env ]] || { echo "curl-crlfile: test sites did not start" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$D/sites/sites.env"
+
+cat >"$D/openssl.cnf" <<CNF
+.include $ROOT/openssl-provider/revocheck-openssl.cnf
+[ revocheck_sect ]
+module = $B/lib/revocheck-openssl.so
+cache-dir = $CACHE_DIR
+CNF
+
+# The intermediate's CRL: ENTRIES random serials plus the revoked leaf.
+go build -o "$D/crlgen" ./bench/crlgen
+t0=$(date +%s%N)
+"$D/crlgen" -ca "$PKI_DIR/int.pem" -key "$PKI_DIR/int.key.pem" -n "$ENTRIES" \
+	-include "$PKI_DIR/revoked.pem" -out "$D/big.crl.pem"
+t1=$(date +%s%N)
+echo "CRL: $ENTRIES entries, $(du -h "$D/big.crl.pem" | cut -f1) PEM, generated in $(((t1 - t0) / 1000000)) ms"
+
+# Sanity: both mechanisms refuse the revoked leaf and accept the good one.
+check() { # name expect(0|fail) cmd...
+	local name=$1 expect=$2; shift 2
+	if "$@" >/dev/null 2>&1; then got=0; else got=fail; fi
+	[[ $got == "$expect" ]] || { echo "curl-crlfile: sanity check '$name' failed (got $got)" >&2; exit 1; }
+}
+check "crlfile refuses revoked" fail curl -sS -o /dev/null --cacert "$ROOT_PEM" --crlfile "$D/big.crl.pem" "$SITE_REVOKED_URL"
+check "crlfile accepts good" 0 curl -sS -o /dev/null --cacert "$ROOT_PEM" --crlfile "$D/big.crl.pem" "$SITE_GOOD_URL"
+check "provider refuses revoked" fail env OPENSSL_CONF="$D/openssl.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL"
+check "provider accepts good" 0 env OPENSSL_CONF="$D/openssl.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"
+
+echo "curl $(curl --version | head -1 | cut -d' ' -f2), $(openssl version), $(nproc) CPUs, $RUNS runs each, alternating, fetching the good site"
+python3 - "$RUNS" "$D/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" "$D/big.crl.pem" <<'PY'
+import os, statistics, subprocess, sys, time
+runs, conf, root, url, crl = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+base = {k: v for k, v in os.environ.items() if k != "OPENSSL_CONF"}
+cmd = ["curl", "-sS", "-o", "/dev/null", "--cacert", root, url]
+variants = {
+    "plain curl": (cmd, base),
+    "curl --crlfile": (cmd[:-1] + ["--crlfile", crl, url], base),
+    "curl + provider": (cmd, dict(base, OPENSSL_CONF=conf)),
+}
+times = {k: [] for k in variants}
+for i in range(runs + 2):
+    names = list(variants)
+    names = names[i % 3:] + names[:i % 3]  # rotate the order
+    for name in names:
+        argv, env = variants[name]
+        t0 = time.perf_counter_ns()
+        subprocess.run(argv, env=env, check=True)
+        if i >= 2:
+            times[name].append((time.perf_counter_ns() - t0) / 1e6)
+for name, ts in times.items():
+    print("%-16s median %9.2f ms   min %9.2f   max %9.2f" % (name, statistics.median(ts), min(ts), max(ts)))
+m = {k: statistics.median(v) for k, v in times.items()}
+print("crlfile / provider: %.1fx slower" % (m["curl --crlfile"] / m["curl + provider"]))
+print("provider / plain:   %.3f" % (m["curl + provider"] / m["plain curl"]))
+PY

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# curl-overhead.sh [RUNS] — wall time of a whole `curl` process fetching from
+# a local HTTPS server, with the revocheck OpenSSL provider enabled
+# (OPENSSL_CONF) versus without it, measured alternately in one run.
+# Prints the medians and their ratio (goal: <= 1.05).
+#
+# Needs `make all` (build/lib/revocheck-openssl.so, build/lib/librevocheck.so.0).
+# Everything stays on 127.0.0.1; the PKI and cache are throwaway.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+B=$ROOT/build
+RUNS=${1:-200}
+
+for f in "$B/lib/revocheck-openssl.so" "$B/lib/librevocheck.so.0"; do
+	[[ -f $f ]] || { echo "curl-overhead: $f missing; run make all" >&2; exit 1; }
+done
+command -v curl >/dev/null && command -v python3 >/dev/null ||
+	{ echo "curl-overhead: needs curl and python3" >&2; exit 1; }
+
+D=$(mktemp -d /tmp/revocheck-bench.XXXXXX)
+SITES_PID=
+cleanup() {
+	[[ -n $SITES_PID ]] && kill "$SITES_PID" 2>/dev/null && wait "$SITES_PID" 2>/dev/null
+	rm -rf "$D"
+}
+trap cleanup EXIT
+
+SITES=$B/bin/revocheck-testsites
+if [[ ! -x $SITES ]]; then
+	go build -o "$D/testsites" ./integration/cmd/testsites
+	SITES=$D/testsites
+fi
+"$SITES" --dir "$D/sites" >/dev/null &
+SITES_PID=$!
+for _ in $(seq 300); do [[ -f $D/sites/sites.env ]] && break; sleep 0.1; done
+[[ -f $D/sites/sites.env ]] || { echo "curl-overhead: test sites did not start" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$D/sites/sites.env"
+
+# The shipped snippet, pointed at this build and the throwaway cache.
+cat >"$D/openssl.cnf" <<CNF
+.include $ROOT/openssl-provider/revocheck-openssl.cnf
+[ revocheck_sect ]
+module = $B/lib/revocheck-openssl.so
+cache-dir = $CACHE_DIR
+CNF
+
+# Sanity: the provider is really active (refuses the revoked site).
+if OPENSSL_CONF=$D/openssl.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null; then
+	echo "curl-overhead: the provider did not refuse the revoked site; not measuring" >&2
+	exit 1
+fi
+
+echo "curl $(curl --version | head -1 | cut -d' ' -f2), $(openssl version), $(nproc) CPUs, $RUNS runs each, alternating"
+python3 - "$RUNS" "$D/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" <<'PY'
+import os, statistics, subprocess, sys, time
+runs, conf, root, url = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+base = {k: v for k, v in os.environ.items() if k != "OPENSSL_CONF"}
+variants = {"without provider": dict(base), "with provider": dict(base, OPENSSL_CONF=conf)}
+cmd = ["curl", "-sS", "-o", "/dev/null", "--cacert", root, url]
+times = {k: [] for k in variants}
+for i in range(runs + 5):
+    order = list(variants) if i % 2 == 0 else list(reversed(variants))
+    for name in order:
+        t0 = time.perf_counter_ns()
+        subprocess.run(cmd, env=variants[name], check=True)
+        dt = time.perf_counter_ns() - t0
+        if i >= 5:  # warm-up runs are not counted
+            times[name].append(dt / 1e6)
+for name, ts in times.items():
+    q = statistics.quantiles(ts, n=10)
+    print("%-17s median %7.2f ms   p10 %7.2f   p90 %7.2f" % (name, statistics.median(ts), q[0], q[-1]))
+ratio = statistics.median(times["with provider"]) / statistics.median(times["without provider"])
+print("ratio (median with / median without): %.3f" % ratio)
+PY

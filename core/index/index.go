@@ -1,0 +1,292 @@
+// Package index reads and writes index.bin, the binary table of a C2SP
+// upki-revocation cache directory that maps a (CT log id, SCT timestamp)
+// pair to the filter files covering it.
+//
+// Two versions are read:
+//
+//	upkiidx1 (C2SP "Index file format"):
+//	  header   magic[8] "upkiidx1", u16 num_filenames, u32 num_log_ids   (14 bytes)
+//	  names    num_filenames × 32 bytes, UTF-8, zero-padded
+//	  log dir  num_log_ids × (log_id[32], u64 offset, u16 num_entries)   (42 bytes each)
+//	  entries  per log: num_entries × (u16 filter_idx, u64 min, u64 max)  (18 bytes each)
+//
+//	upkiidx0 (the format rustls/upki wrote before the spec; upki still reads it):
+//	  identical except num_filenames and filter_idx are u8, so the header is
+//	  13 bytes and an entry 17 bytes.
+//
+// All integers are big-endian. [Build] always writes upkiidx1.
+//
+// [Parse] validates the whole file once: every offset and count against the
+// file size, every filter_idx against the filename table, the log directory's
+// strict sort order, and that no two entry sections overlap. After that,
+// [Index.AppendCovering] reads the mapped bytes without further checks and
+// without allocating.
+package index
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Wire constants (C2SP "Index file format").
+const (
+	Magic1 = "upkiidx1"
+	Magic0 = "upkiidx0"
+
+	NameSize      = 32 // one filename slot
+	dirEntrySize  = 32 + 8 + 2
+	header1Size   = 8 + 2 + 4
+	header0Size   = 8 + 1 + 4
+	entry1Size    = 2 + 8 + 8
+	entry0Size    = 1 + 8 + 8
+	MaxFilenames1 = 1<<16 - 1
+	MaxEntries    = 1<<16 - 1 // per log, num_entries is a u16
+)
+
+// ErrMalformed is wrapped by every error Parse returns for bad bytes.
+var ErrMalformed = errors.New("index: malformed index.bin")
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrMalformed}, args...)...)
+}
+
+// Index is a parsed index.bin. It keeps a reference to the bytes given to
+// Parse (typically a read-only memory mapping) and never copies them; the
+// caller must keep them valid and unchanged for the Index's lifetime.
+type Index struct {
+	data      []byte
+	version   int // 0 or 1
+	names     []string
+	numLogs   int
+	dirOff    int // offset of the log directory
+	entrySize int
+}
+
+// Entry is one coverage assertion: filenames[FilterIdx] covers the log for
+// SCT timestamps Min <= t <= Max (milliseconds).
+type Entry struct {
+	FilterIdx uint16
+	Min, Max  uint64
+}
+
+// Parse validates data as upkiidx1 or upkiidx0 and returns an Index that
+// aliases it.
+func Parse(data []byte) (*Index, error) {
+	if len(data) < 8 {
+		return nil, malformed("truncated header (%d bytes)", len(data))
+	}
+	ix := &Index{data: data}
+	var numNames int
+	var hdr int
+	var numLogs uint64
+	switch string(data[:8]) {
+	case Magic1:
+		if len(data) < header1Size {
+			return nil, malformed("truncated header (%d bytes)", len(data))
+		}
+		ix.version, hdr, ix.entrySize = 1, header1Size, entry1Size
+		numNames = int(binary.BigEndian.Uint16(data[8:]))
+		numLogs = uint64(binary.BigEndian.Uint32(data[10:]))
+	case Magic0:
+		if len(data) < header0Size {
+			return nil, malformed("truncated header (%d bytes)", len(data))
+		}
+		ix.version, hdr, ix.entrySize = 0, header0Size, entry0Size
+		numNames = int(data[8])
+		numLogs = uint64(binary.BigEndian.Uint32(data[9:]))
+	default:
+		return nil, malformed("bad magic %q", data[:8])
+	}
+
+	// Bound both tables by the file size before allocating anything
+	// proportional to the counts (C2SP "Malformed inputs").
+	size := uint64(len(data))
+	namesEnd := uint64(hdr) + uint64(numNames)*NameSize
+	if namesEnd > size {
+		return nil, malformed("filename table (%d names) exceeds file size %d", numNames, size)
+	}
+	dirEnd := namesEnd + numLogs*dirEntrySize
+	if dirEnd > size {
+		return nil, malformed("log directory (%d logs) exceeds file size %d", numLogs, size)
+	}
+	ix.numLogs = int(numLogs)
+	ix.dirOff = int(namesEnd)
+
+	ix.names = make([]string, numNames)
+	for i := range numNames {
+		slot := data[hdr+i*NameSize : hdr+(i+1)*NameSize]
+		n := bytes.IndexByte(slot, 0)
+		if n < 0 {
+			n = NameSize
+		}
+		name := string(slot[:n])
+		if err := checkName(name); err != nil {
+			return nil, malformed("filename %d: %v", i, err)
+		}
+		ix.names[i] = name
+	}
+
+	type span struct{ start, end uint64 }
+	spans := make([]span, 0, ix.numLogs)
+	var prev []byte
+	for i := range ix.numLogs {
+		d := data[ix.dirOff+i*dirEntrySize:]
+		id := d[:32]
+		if i > 0 && bytes.Compare(prev, id) >= 0 {
+			return nil, malformed("log directory not strictly sorted at entry %d", i)
+		}
+		prev = id
+		off := binary.BigEndian.Uint64(d[32:])
+		n := uint64(binary.BigEndian.Uint16(d[40:]))
+		if off < dirEnd {
+			return nil, malformed("log %d: entry section offset %d overlaps the header or tables (end %d)", i, off, dirEnd)
+		}
+		if off > size || n*uint64(ix.entrySize) > size-off {
+			return nil, malformed("log %d: entry section [%d, +%d entries) exceeds file size %d", i, off, n, size)
+		}
+		if n == 0 {
+			continue
+		}
+		end := off + n*uint64(ix.entrySize)
+		spans = append(spans, span{off, end})
+		for e := off; e < end; e += uint64(ix.entrySize) {
+			if idx := ix.filterIdx(int(e)); idx >= numNames {
+				return nil, malformed("log %d: filter_idx %d out of range (%d filenames)", i, idx, numNames)
+			}
+		}
+	}
+	slices.SortFunc(spans, func(a, b span) int {
+		switch {
+		case a.start < b.start:
+			return -1
+		case a.start > b.start:
+			return 1
+		}
+		return 0
+	})
+	for i := 1; i < len(spans); i++ {
+		if spans[i].start < spans[i-1].end {
+			return nil, malformed("entry sections overlap at offset %d", spans[i].start)
+		}
+	}
+	return ix, nil
+}
+
+// checkName applies the C2SP filename rules (at most 32 bytes of UTF-8, no
+// NUL) plus what makes a name safe to join to the cache directory: non-empty,
+// no '/', not "." or "..".
+func checkName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty filename")
+	case len(name) > NameSize:
+		return fmt.Errorf("filename %q longer than %d bytes", name, NameSize)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("filename %q is not valid UTF-8", name)
+	case strings.ContainsAny(name, "/\x00"):
+		return fmt.Errorf("filename %q contains '/' or NUL", name)
+	case name == "." || name == "..":
+		return fmt.Errorf("filename %q is not a file name", name)
+	}
+	return nil
+}
+
+func (ix *Index) filterIdx(off int) int {
+	if ix.entrySize == entry0Size {
+		return int(ix.data[off])
+	}
+	return int(binary.BigEndian.Uint16(ix.data[off:]))
+}
+
+// Version is 1 for upkiidx1 and 0 for upkiidx0.
+func (ix *Index) Version() int { return ix.version }
+
+// Filenames is the filename table; a filter index is a position in it. The
+// slice belongs to the Index and must not be modified.
+func (ix *Index) Filenames() []string { return ix.names }
+
+// NumLogs is the number of entries in the log directory.
+func (ix *Index) NumLogs() int { return ix.numLogs }
+
+// Log returns the i-th log directory entry's id and appends its entries to
+// dst. It panics if i is out of range, like a slice index.
+func (ix *Index) Log(i int, dst []Entry) ([32]byte, []Entry) {
+	if i < 0 || i >= ix.numLogs {
+		panic("index: log index out of range")
+	}
+	d := ix.data[ix.dirOff+i*dirEntrySize:]
+	id := [32]byte(d[:32])
+	off := int(binary.BigEndian.Uint64(d[32:]))
+	n := int(binary.BigEndian.Uint16(d[40:]))
+	for e := off; e < off+n*ix.entrySize; e += ix.entrySize {
+		dst = append(dst, ix.entry(e))
+	}
+	return id, dst
+}
+
+func (ix *Index) entry(off int) Entry {
+	idx := ix.filterIdx(off)
+	w := ix.entrySize - 16
+	return Entry{
+		FilterIdx: uint16(idx),
+		Min:       binary.BigEndian.Uint64(ix.data[off+w:]),
+		Max:       binary.BigEndian.Uint64(ix.data[off+w+8:]),
+	}
+}
+
+// findLog binary-searches the sorted log directory; it returns the entry
+// section's offset and count, or ok == false.
+func (ix *Index) findLog(logID *[32]byte) (off, n int, ok bool) {
+	lo, hi := 0, ix.numLogs
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		d := ix.data[ix.dirOff+mid*dirEntrySize : ix.dirOff+(mid+1)*dirEntrySize]
+		switch c := bytes.Compare(d[:32], logID[:]); {
+		case c < 0:
+			lo = mid + 1
+		case c > 0:
+			hi = mid
+		default:
+			return int(binary.BigEndian.Uint64(d[32:])), int(binary.BigEndian.Uint16(d[40:])), true
+		}
+	}
+	return 0, 0, false
+}
+
+// AppendCovering appends to dst the filter index of every entry of logID
+// whose interval contains ts (C2SP check procedure, step 1), skipping
+// indices already in dst, so calling it once per SCT into the same slice
+// yields the deduplicated set of covering filters in first-seen order. It
+// scans every entry of the log: overlapping entries each name a covering
+// filter. It does not allocate unless dst must grow.
+func (ix *Index) AppendCovering(dst []uint16, logID *[32]byte, ts uint64) []uint16 {
+	off, n, ok := ix.findLog(logID)
+	if !ok {
+		return dst
+	}
+	es := ix.entrySize
+	w := es - 16
+	sec := ix.data[off : off+n*es]
+	for e := 0; e+es <= len(sec); e += es {
+		lo := binary.BigEndian.Uint64(sec[e+w:])
+		hi := binary.BigEndian.Uint64(sec[e+w+8:])
+		if ts < lo || ts > hi {
+			continue
+		}
+		var idx uint16
+		if w == 1 {
+			idx = uint16(sec[e])
+		} else {
+			idx = binary.BigEndian.Uint16(sec[e:])
+		}
+		if !slices.Contains(dst, idx) {
+			dst = append(dst, idx)
+		}
+	}
+	return dst
+}

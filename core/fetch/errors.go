@@ -1,0 +1,119 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Exit codes of `revocheck fetch`, chosen so that a systemd timer (or cron)
+// can tell "try again later" from "someone must look at this".
+const (
+	ExitOK   = 0  // the cache is up to date (or was updated)
+	ExitFail = 1  // a permanent error: bad manifest, integrity failure, local I/O
+	ExitTemp = 75 // EX_TEMPFAIL: network trouble, server 5xx/429, another fetch holds the lock
+)
+
+// TempError is a failure worth retrying later: the network, a timeout, an
+// HTTP 5xx/408/429 answer, or the cache lock held by another fetch. It maps
+// to exit code 75 (EX_TEMPFAIL).
+type TempError struct{ Err error }
+
+func (e *TempError) Error() string   { return e.Err.Error() }
+func (e *TempError) Unwrap() error   { return e.Err }
+func (e *TempError) ExitCode() int   { return ExitTemp }
+func (e *TempError) Temporary() bool { return true }
+
+// Error is a permanent failure: a manifest that is malformed or names an
+// unsafe file, a file whose size or SHA-256 does not match its manifest entry
+// (after retries), an HTTP 4xx, a filter that does not parse, or a local I/O
+// error. It maps to exit code 1.
+type Error struct{ Err error }
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) ExitCode() int { return ExitFail }
+
+// ExitCode returns the exit status for err: 0 for nil, 75 for a TempError
+// anywhere in the chain, 1 otherwise.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var te *TempError
+	if errors.As(err, &te) {
+		return ExitTemp
+	}
+	return ExitFail
+}
+
+// integrityError marks a download whose bytes do not match the manifest.
+// Downloads retry on it (a mirror being updated can serve a new file under
+// an old manifest), then report it as a permanent Error.
+type integrityError struct{ msg string }
+
+func (e *integrityError) Error() string { return e.msg }
+
+func integrityf(format string, args ...any) error {
+	return &integrityError{msg: fmt.Sprintf(format, args...)}
+}
+
+// httpStatusError is a non-2xx answer.
+type httpStatusError struct {
+	URL    string
+	Status int
+	After  time.Duration // Retry-After, when the server sent one
+}
+
+func (e *httpStatusError) Error() string {
+	return fmt.Sprintf("%s: http status %d", e.URL, e.Status)
+}
+
+// retryable reports whether an attempt that failed with err may succeed
+// when repeated.
+func retryable(err error) bool {
+	var se *httpStatusError
+	if errors.As(err, &se) {
+		return se.Status >= 500 || se.Status == 408 || se.Status == 429
+	}
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ie *integrityError
+	if errors.As(err, &ie) {
+		return true
+	}
+	var le *limitError
+	if errors.As(err, &le) {
+		return false
+	}
+	// Everything else is transport trouble: refused, reset, timeouts,
+	// bodies cut short.
+	return true
+}
+
+// classify turns the last attempt's error into a TempError or an Error.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *TempError
+	var pe *Error
+	if errors.As(err, &te) || errors.As(err, &pe) {
+		return err
+	}
+	var se *httpStatusError
+	if errors.As(err, &se) {
+		if retryable(err) {
+			return &TempError{err}
+		}
+		return &Error{err}
+	}
+	var ie *integrityError
+	var le *limitError
+	if errors.As(err, &ie) || errors.As(err, &le) {
+		return &Error{err}
+	}
+	return &TempError{err}
+}

@@ -1,0 +1,211 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/revocheck/revocheck/core/config"
+)
+
+const usageText = `usage: revocheck fetch [flags]
+
+Sync the revocation cache from a mirror (upki protocol): GET <url>/manifest.json,
+download what changed, verify size and SHA-256 of every file, rebuild index.bin,
+replace everything atomically. Also syncs <url>/crlsets/ when the mirror has it.
+
+Exit status: 0 up to date or updated; 1 error (bad manifest, integrity failure,
+local I/O); 75 temporary failure (network, server error, another fetch running):
+try again later.
+
+flags:
+`
+
+// Main is `revocheck fetch`. It returns nil, flag.ErrHelp, a *TempError
+// (exit 75) or an *Error (exit 1); every error has an ExitCode method.
+func Main(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("revocheck fetch", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	var (
+		cfgPath   = fs.String("config", "", "configuration file (default: $REVOCHECK_CONFIG, /etc/revocheck/config.toml, $XDG_CONFIG_HOME/revocheck/config.toml)")
+		url       = fs.String("url", "", "mirror URL (default: [revocation] fetch-url, else "+DefaultURL+")")
+		cacheDir  = fs.String("cache-dir", "", "cache directory (default: $REVOCHECK_CACHE_DIR, cache-dir, "+config.DefaultCacheDir+")")
+		dryRun    = fs.Bool("dry-run", false, "fetch the manifest, print the plan and the bytes to download, change nothing")
+		timeout   = fs.Duration("timeout", 10*time.Minute, "give up on the whole sync after this long")
+		stall     = fs.Duration("stall-timeout", 30*time.Second, "abort a response that sends no byte for this long")
+		attempts  = fs.Int("attempts", 4, "tries per request (exponential backoff between them)")
+		backoff   = fs.Duration("backoff", time.Second, "wait before the first retry (doubles, at most 30s)")
+		lockWait  = fs.Duration("lock-wait", time.Minute, "wait this long for another fetch to finish")
+		noCRLSets = fs.Bool("no-crlsets", false, "do not sync the crlsets/ tree")
+		quiet     = fs.Bool("quiet", false, "no progress bar and no summary")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &Error{err}
+	}
+	if fs.NArg() > 0 {
+		return &Error{fmt.Errorf("fetch: unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		return &Error{err}
+	}
+	if *cacheDir != "" {
+		cfg.CacheDir = *cacheDir
+	}
+	if *url == "" {
+		*url = cfg.FetchURL
+	}
+	if *url == "" {
+		*url = DefaultURL
+	}
+	if *attempts < 1 || *attempts > 20 {
+		return &Error{fmt.Errorf("fetch: --attempts must be 1..20")}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	c := NewClient()
+	c.Attempts = *attempts
+	c.Backoff = *backoff
+	c.StallTimeout = *stall
+	var bar *progress
+	if !*quiet && !*dryRun && isTerminal(stderr) {
+		bar = &progress{w: stderr}
+		c.Progress = bar.add
+	}
+	out := stdout
+	if *quiet && !*dryRun {
+		out = io.Discard
+	}
+	res, err := Sync(ctx, Options{
+		URL: *url, CacheDir: cfg.CacheDir, DryRun: *dryRun, Client: c, Out: out,
+		LockWait: *lockWait, SkipCRLSets: *noCRLSets, OnPlan: bar.planFunc(),
+	})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	if !*dryRun {
+		summarize(out, res)
+	}
+	return nil
+}
+
+func summarize(w io.Writer, res *Result) {
+	for _, t := range res.Trees {
+		name := "revocation data"
+		if t.Tree != "" {
+			name = t.Tree
+		}
+		switch {
+		case t.Absent:
+			if t.Removed > 0 {
+				fmt.Fprintf(w, "%s: none on the mirror; removed %d local files\n", name, t.Removed)
+			}
+		case t.Unchanged:
+			fmt.Fprintf(w, "%s: up to date (%d files)\n", name, t.Kept)
+		default:
+			fmt.Fprintf(w, "%s: updated: %d downloaded (%d bytes), %d kept, %d removed\n",
+				name, t.Downloaded, t.Bytes, t.Kept, t.Removed)
+		}
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	// TCGETS succeeds only on a terminal (not on /dev/null, a pipe or the
+	// journal's socket).
+	var t syscall.Termios
+	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	return e == 0
+}
+
+// progress draws a one-line bar on a terminal, at most 10 times a second.
+type progress struct {
+	w     io.Writer
+	mu    sync.Mutex
+	n     int64
+	total int64 // bytes the plans announced so far
+	last  time.Time
+	drawn bool
+}
+
+func (p *progress) plan(bytes int64) {
+	p.mu.Lock()
+	p.total += bytes
+	p.mu.Unlock()
+}
+
+func (p *progress) add(n int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n += n
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
+		p.last = now
+		p.draw()
+	}
+}
+
+func (p *progress) draw() {
+	const width = 30
+	if p.total > 0 {
+		done := min(p.n, p.total)
+		k := int(done * width / p.total)
+		bar := strings.Repeat("#", k) + strings.Repeat(" ", width-k)
+		fmt.Fprintf(p.w, "\rrevocheck: fetch [%s] %3d%% %s / %s ", bar, done*100/p.total, human(done), human(p.total))
+	} else {
+		fmt.Fprintf(p.w, "\rrevocheck: fetch: %s received ", human(p.n))
+	}
+	p.drawn = true
+}
+
+func (p *progress) planFunc() func(int64) {
+	if p == nil {
+		return nil
+	}
+	return p.plan
+}
+
+func (p *progress) done() {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		p.draw()
+		fmt.Fprintln(p.w)
+	}
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

@@ -88,7 +88,7 @@ func TestCompileAndLookup(t *testing.T) {
 	bundle := append(append(bytes.Clone(ca1.pem), ca2.pem...), ca2b.pem...)
 	must(t, CompileFiles([][]byte{crl1, crl2}, [][]byte{bundle}, out))
 
-	st := crlset.OpenStore(out)
+	st := crlset.OpenStore(filepath.Join(out, crlset.Dir))
 	defer st.Close()
 	h1 := sha256.Sum256(ca1.cert.RawSubjectPublicKeyInfo)
 	if c, r := st.Lookup(&h1, content(high)); !c || !r {

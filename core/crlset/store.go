@@ -22,7 +22,7 @@ const Dir = "crlsets"
 // ManifestName is the file in Dir that lists the CRL sets.
 const ManifestName = "manifest.json"
 
-// Store serves lookups from every CRL set listed by <cache>/crlsets/manifest.json.
+// Store serves lookups from every CRL set listed by <dir>/manifest.json.
 // It holds one immutable generation (the mapped sets) and swaps in a new one
 // when the manifest changes, checked with a stat at most once a second. Safe
 // for concurrent use; lookups do not allocate.
@@ -57,11 +57,11 @@ type fileStamp struct {
 
 type mapping struct{ b []byte }
 
-// OpenStore opens the CRL sets of the cache directory cacheDir (reading
-// cacheDir/crlsets/). It never fails: a missing directory or manifest is an
-// empty store, and a damaged one is reported by Status and retried later.
-func OpenStore(cacheDir string) *Store {
-	s := &Store{dir: filepath.Join(cacheDir, Dir), now: time.Now}
+// OpenStore opens the CRL sets in dir, normally <cache>/crlsets (see Dir).
+// It never fails: a missing directory or manifest is an empty store, and a
+// damaged one is reported by Status and retried later.
+func OpenStore(dir string) *Store {
+	s := &Store{dir: dir, now: time.Now}
 	s.gen.Store(s.load(fileStamp{}))
 	s.nextChk.Store(s.now().Add(time.Second).UnixNano())
 	return s

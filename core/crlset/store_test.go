@@ -48,7 +48,7 @@ func TestStoreReload(t *testing.T) {
 	cache := t.TempDir()
 	d1, iss1 := buildTestSet(t, 11, 8, 300)
 	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
-	s := OpenStore(cache)
+	s := OpenStore(filepath.Join(cache, Dir))
 	defer s.Close()
 	clock := time.Now()
 	var mu sync.Mutex
@@ -108,7 +108,7 @@ func TestStoreConcurrentSwap(t *testing.T) {
 	cache := t.TempDir()
 	d1, iss1 := buildTestSet(t, 21, 5, 100)
 	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
-	s := OpenStore(cache)
+	s := OpenStore(filepath.Join(cache, Dir))
 	defer s.Close()
 	s.now = func() time.Time { return time.Now().Add(time.Duration(time.Now().UnixNano()%7) * time.Second) }
 	var wg sync.WaitGroup
@@ -151,7 +151,7 @@ func TestStoreLookupAllocs(t *testing.T) {
 	cache := t.TempDir()
 	d1, iss1 := buildTestSet(t, 31, 5, 100)
 	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
-	s := OpenStore(cache)
+	s := OpenStore(filepath.Join(cache, Dir))
 	defer s.Close()
 	ser := []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 	if a := testing.AllocsPerRun(1000, func() {

@@ -1,8 +1,10 @@
 package fetch
 
-// Minimal adapters for what core/manifest and core/cachedir will provide;
-// see the package report. Each function here is small on purpose and is to
-// be replaced by the shared implementation once it lands.
+// The clubcard tree's manifest is parsed by core/manifest; the crlsets/
+// tree's file names may be longer than index.bin allows (core/crlset's rule,
+// up to 64 bytes), so its manifest is decoded here with the same shape.
+// writeFileAtomic and syncDir are the minimal atomic-write helpers the sync
+// needs.
 
 import (
 	"encoding/hex"
@@ -14,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 	"unicode/utf8"
+
+	"github.com/revocheck/revocheck/core/manifest"
 )
 
 // MaxManifestSize bounds manifest.json (upki's for ~40 files is 5 KB).
@@ -46,7 +50,10 @@ type nameRule func(string) error
 // no '/', no '\\', not "." or "..", no leading '.' (temporary files, the
 // lock and the state are dotfiles), not one of the cache's own files.
 func validateName(name string) error {
-	return checkName(name, 32)
+	if err := manifest.ValidateName(name); err != nil {
+		return err
+	}
+	return checkName(name, manifest.MaxNameLen)
 }
 
 func checkName(name string, maxLen int) error {
@@ -73,7 +80,25 @@ func checkName(name string, maxLen int) error {
 // parseManifest decodes and validates a manifest: every name passes rule,
 // no name twice, sizes within bounds, hashes 64 hex digits. Any bad entry
 // rejects the whole manifest.
-func parseManifest(data []byte, rule nameRule) (*Manifest, error) {
+func parseManifest(data []byte, rule nameRule, upki bool) (*Manifest, error) {
+	if upki {
+		um, err := manifest.Parse(data)
+		if err != nil {
+			return nil, err
+		}
+		m := &Manifest{GeneratedAt: um.GeneratedAt, Comment: um.Comment}
+		for _, f := range um.Files {
+			if err := rule(f.Filename); err != nil {
+				return nil, fmt.Errorf("manifest: %v", err)
+			}
+			if f.Size > MaxFileSize {
+				return nil, fmt.Errorf("manifest: %s: size %d out of range", f.Filename, f.Size)
+			}
+			sum, _ := f.SHA256()
+			m.Files = append(m.Files, File{Filename: f.Filename, Size: f.Size, Hash: f.Hash, sum: sum})
+		}
+		return m, nil
+	}
 	var raw struct {
 		GeneratedAt *int64 `json:"generated_at"`
 		Comment     string `json:"comment"`

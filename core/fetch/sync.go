@@ -216,13 +216,13 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 		res.NotModified = true
 		raw = local
 	}
-	m, err := parseManifest(raw, t.rule)
+	m, err := parseManifest(raw, t.rule, t.index)
 	if err != nil {
 		return nil, &Error{fmt.Errorf("fetch: %s: %w", murl, err)}
 	}
 	var old *Manifest
 	if local != nil {
-		old, _ = parseManifest(local, t.rule) // a damaged local manifest just lists nothing
+		old, _ = parseManifest(local, t.rule, t.index) // a damaged local manifest just lists nothing
 	}
 
 	steps, err := plan(dir, m, old, t)
@@ -550,7 +550,7 @@ func removeTree(o *Options, dir string, t tree, st *state, res *TreeResult) erro
 	if err := syncDir(dir); err != nil {
 		return &Error{fmt.Errorf("fetch: %w", err)}
 	}
-	if m, err := parseManifest(old, t.rule); err == nil {
+	if m, err := parseManifest(old, t.rule, t.index); err == nil {
 		for _, f := range m.Files {
 			if os.Remove(filepath.Join(dir, f.Filename)) == nil {
 				res.Removed++

@@ -1,0 +1,212 @@
+// Package serve is `revocheck serve`: a static HTTP server for a mirror tree
+// (manifest.json, filters, crlsets/, intermediates/) with the conditional
+// and range requests that `revocheck fetch` and upki use.
+//
+// Files are opened through an os.Root, so no request, symlink or ".."
+// resolves outside the tree. Names starting with '.' (temporary files,
+// caches) are never served, and there are no directory listings.
+package serve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Handler serves the tree at dir. It keeps dir open: the tree may be
+// replaced file by file underneath (as the mirror does) but not moved.
+type Handler struct {
+	root *os.Root
+	// Log, when set, receives one line per request.
+	Log *log.Logger
+}
+
+// New opens dir for serving.
+func New(dir string) (*Handler, error) {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("serve: %s is not a directory", dir)
+	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	return &Handler{root: r}, nil
+}
+
+// Close releases the tree.
+func (h *Handler) Close() error { return h.root.Close() }
+
+// ServeHTTP answers GET and HEAD for regular files of the tree.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	status := h.serve(w, r)
+	if h.Log != nil {
+		h.Log.Printf("%s %s %q %d", r.RemoteAddr, r.Method, r.URL.Path, status)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return http.StatusMethodNotAllowed
+	}
+	name, ok := cleanName(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return http.StatusNotFound
+	}
+	f, err := h.root.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "escapes") {
+			http.NotFound(w, r)
+			return http.StatusNotFound
+		}
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return http.StatusInternalServerError
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		// Directories included: no listings.
+		http.NotFound(w, r)
+		return http.StatusNotFound
+	}
+	hd := w.Header()
+	// Strong validator in nginx's style (mtime and size) plus the inode: a
+	// file replaced by rename gets a new one even within the same second.
+	var ino uint64
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		ino = st.Ino
+	}
+	hd.Set("ETag", fmt.Sprintf(`"%x-%x-%x"`, fi.ModTime().UnixNano(), fi.Size(), ino))
+	hd.Set("Content-Type", contentType(name))
+	hd.Set("X-Content-Type-Options", "nosniff")
+	if path.Base(name) == "manifest.json" {
+		// Clients must revalidate: the manifest is what changes.
+		hd.Set("Cache-Control", "no-cache")
+	} else {
+		hd.Set("Cache-Control", "public, max-age=3600")
+	}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	http.ServeContent(rec, r, name, fi.ModTime(), f)
+	return rec.status
+}
+
+// cleanName maps a URL path to a name inside the tree, refusing anything
+// that is not a plain relative path of non-dot components.
+func cleanName(p string) (string, bool) {
+	if !strings.HasPrefix(p, "/") || strings.ContainsAny(p, "\\\x00") {
+		return "", false
+	}
+	p = strings.TrimPrefix(p, "/")
+	if p == "" {
+		return "", false
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "" || strings.HasPrefix(seg, ".") {
+			return "", false
+		}
+	}
+	return p, true
+}
+
+func contentType(name string) string {
+	switch {
+	case strings.HasSuffix(name, ".json"):
+		return "application/json"
+	case strings.HasSuffix(name, ".pem"):
+		return "application/x-pem-file"
+	}
+	return "application/octet-stream"
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Server returns an http.Server for h with conservative timeouts.
+func Server(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+	}
+}
+
+const usageText = `usage: revocheck serve --dir DIR [--listen ADDR]
+
+Serve a mirror tree (from revocheck mirror) over HTTP, with ETag,
+Last-Modified, If-None-Match, If-Modified-Since and Range. Names starting
+with '.' are not served and there are no directory listings.
+
+flags:
+`
+
+// Main is `revocheck serve`. It runs until SIGINT or SIGTERM.
+func Main(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("revocheck serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	dir := fs.String("dir", "", "the tree to serve (required)")
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	accessLog := fs.Bool("log", false, "log every request to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errors.New("serve: --dir is required (and no arguments)")
+	}
+	h, err := New(*dir)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if *accessLog {
+		h.Log = log.New(stderr, "revocheck serve: ", log.LstdFlags)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := Server(h)
+	fmt.Fprintf(stdout, "serving %s on http://%s/\n", *dir, ln.Addr())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,372 @@
+package certinput
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// fixtures is shared/ beside the project checkout (see shared/fixtures/README.md).
+const fixtures = "../../../shared/fixtures"
+
+type testSites struct {
+	Sites []struct {
+		Label  string `json:"ca_label"`
+		URL    string `json:"test_website_revoked"`
+		Detail *struct {
+			EndEntity     string   `json:"end_entity_cert"`
+			Intermediates []string `json:"intermediates"`
+			Serial        string   `json:"serial"`
+			IssuerSPKI    string   `json:"issuer_spki_sha256"`
+			SCTs          []struct {
+				LogID     string `json:"log_id"`
+				Timestamp uint64 `json:"timestamp"`
+			} `json:"scts"`
+		} `json:"detail"`
+	} `json:"sites"`
+}
+
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(fixtures, name))
+	if err != nil {
+		t.Fatalf("fixture missing (shared/ must be checked out beside the project): %v", err)
+	}
+	return b
+}
+
+func b64(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("bad base64 %q: %v", s, err)
+	}
+	return b
+}
+
+// site is one test site's chain with the inputs upki recorded.
+type site struct {
+	name       string
+	leaf       []byte
+	candidates [][]byte
+	serial     []byte
+	issuerSPKI []byte
+	scts       []SCT
+}
+
+func loadSites(t testing.TB) []site {
+	t.Helper()
+	var ts testSites
+	if err := json.Unmarshal(readFixture(t, "test-sites.json"), &ts); err != nil {
+		t.Fatal(err)
+	}
+	var out []site
+	for _, s := range ts.Sites {
+		if s.Detail == nil {
+			continue
+		}
+		d := s.Detail
+		st := site{name: s.URL, leaf: b64(t, d.EndEntity), serial: b64(t, d.Serial), issuerSPKI: b64(t, d.IssuerSPKI)}
+		for _, c := range d.Intermediates {
+			st.candidates = append(st.candidates, b64(t, c))
+		}
+		for _, sc := range d.SCTs {
+			var x SCT
+			id := b64(t, sc.LogID)
+			if len(id) != 32 {
+				t.Fatalf("%s: log id of %d bytes", s.URL, len(id))
+			}
+			copy(x.LogID[:], id)
+			x.Timestamp = sc.Timestamp
+			st.scts = append(st.scts, x)
+		}
+		out = append(out, st)
+	}
+	if len(out) < 100 {
+		t.Fatalf("only %d sites with detail in test-sites.json", len(out))
+	}
+	return out
+}
+
+// issuerOf picks the candidate whose Subject equals the leaf's Issuer, byte
+// for byte. It returns the index chosen.
+func issuerOf(t testing.TB, leaf []byte, candidates [][]byte) int {
+	t.Helper()
+	var lc Cert
+	if err := ParseCert(leaf, &lc); err != nil {
+		t.Fatal(err)
+	}
+	for i, cand := range candidates {
+		var c Cert
+		if err := ParseCert(cand, &c); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(c.Subject, lc.Issuer) {
+			return i
+		}
+	}
+	t.Fatalf("no candidate's subject matches the leaf's issuer")
+	return -1
+}
+
+// TestTestSites runs Extract over every site in test-sites.json that has a
+// detail and compares each field with what upki recorded.
+func TestTestSites(t *testing.T) {
+	sites := loadSites(t)
+	notFirst := 0
+	for _, s := range sites {
+		idx := issuerOf(t, s.leaf, s.candidates)
+		if idx != 0 {
+			notFirst++
+			t.Logf("%s: issuer is intermediates[%d]", s.name, idx)
+		}
+		var in Input
+		if err := Extract(s.leaf, s.candidates[idx], &in); err != nil {
+			t.Errorf("%s: %v", s.name, err)
+			continue
+		}
+		if !bytes.Equal(in.Serial, s.serial) {
+			t.Errorf("%s: serial %x, want %x", s.name, in.Serial, s.serial)
+		}
+		if !bytes.Equal(in.IssuerSPKIHash[:], s.issuerSPKI) {
+			t.Errorf("%s: issuer spki hash %x, want %x", s.name, in.IssuerSPKIHash, s.issuerSPKI)
+		}
+		if len(in.SCTs) != len(s.scts) {
+			t.Errorf("%s: %d scts, want %d", s.name, len(in.SCTs), len(s.scts))
+			continue
+		}
+		for i := range in.SCTs {
+			if in.SCTs[i] != s.scts[i] {
+				t.Errorf("%s: sct %d = %x/%d, want %x/%d", s.name, i, in.SCTs[i].LogID, in.SCTs[i].Timestamp, s.scts[i].LogID, s.scts[i].Timestamp)
+			}
+		}
+		// The serial must alias the leaf, not be a copy.
+		if len(in.Serial) > 0 && !within(in.Serial, s.leaf) {
+			t.Errorf("%s: serial does not alias the certificate", s.name)
+		}
+	}
+	t.Logf("%d sites checked; issuer was not intermediates[0] for %d", len(sites), notFirst)
+}
+
+// TestCrossCheckX509 compares every certificate of every fixture chain with
+// crypto/x509's view of it.
+func TestCrossCheckX509(t *testing.T) {
+	var all [][]byte
+	for _, s := range loadSites(t) {
+		all = append(all, s.leaf)
+		all = append(all, s.candidates...)
+	}
+	for _, p := range firefoxPEMs(t) {
+		all = append(all, p.der)
+	}
+	for i, der := range all {
+		crossCheck(t, i, der)
+	}
+}
+
+func crossCheck(t *testing.T, i int, der []byte) {
+	t.Helper()
+	xc, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatalf("cert %d: crypto/x509: %v", i, err)
+	}
+	var c Cert
+	if err := ParseCert(der, &c); err != nil {
+		t.Fatalf("cert %d (%s): %v", i, xc.Subject, err)
+	}
+	check := func(name string, got, want []byte) {
+		if !bytes.Equal(got, want) {
+			t.Errorf("cert %d (%s): %s differs from crypto/x509", i, xc.Subject, name)
+		}
+	}
+	check("Raw", c.Raw, xc.Raw)
+	check("TBS", c.TBS, xc.RawTBSCertificate)
+	check("Issuer", c.Issuer, xc.RawIssuer)
+	check("Subject", c.Subject, xc.RawSubject)
+	check("SPKI", c.SPKI, xc.RawSubjectPublicKeyInfo)
+	// Serial: the content bytes are the two's-complement big-endian value.
+	if got := new(big.Int).SetBytes(c.Serial); xc.SerialNumber.Sign() >= 0 && got.Cmp(xc.SerialNumber) != 0 {
+		t.Errorf("cert %d: serial %x, crypto/x509 %x", i, c.Serial, xc.SerialNumber)
+	}
+	h, err := SPKIHash(der)
+	if err != nil || h != sha256.Sum256(xc.RawSubjectPublicKeyInfo) {
+		t.Errorf("cert %d: SPKIHash = %x, %v", i, h, err)
+	}
+	nb, na, err := c.Validity()
+	if err != nil || !nb.Equal(xc.NotBefore) || !na.Equal(xc.NotAfter) {
+		t.Errorf("cert %d: validity %v–%v (%v), crypto/x509 %v–%v", i, nb, na, err, xc.NotBefore, xc.NotAfter)
+	}
+	if c.IsCA() != (xc.BasicConstraintsValid && xc.IsCA) {
+		t.Errorf("cert %d: IsCA %v, crypto/x509 %v", i, c.IsCA(), xc.IsCA)
+	}
+	var sctExt []byte
+	for _, e := range xc.Extensions {
+		if e.Id.Equal(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}) {
+			sctExt = e.Value
+		}
+	}
+	check("SCTList", c.SCTList, sctExt)
+	for _, e := range xc.Extensions {
+		v, crit, ok := c.Extension(oidContents(t, e.Id))
+		if !ok || crit != e.Critical || !bytes.Equal(v, e.Value) {
+			t.Errorf("cert %d: extension %v: got ok=%v crit=%v", i, e.Id, ok, crit)
+		}
+	}
+	if len(sctExt) > 0 {
+		got, err := ParseSCTList(c.SCTList, nil)
+		if err != nil {
+			t.Fatalf("cert %d: %v", i, err)
+		}
+		want := refSCTs(t, sctExt)
+		if len(got) != len(want) {
+			t.Fatalf("cert %d: %d scts, reference decoder %d", i, len(got), len(want))
+		}
+		for j := range got {
+			if got[j] != want[j] {
+				t.Errorf("cert %d: sct %d differs from the reference decoder", i, j)
+			}
+		}
+	}
+}
+
+// oidContents encodes an OID with encoding/asn1 and strips tag and length.
+func oidContents(t *testing.T, id asn1.ObjectIdentifier) []byte {
+	t.Helper()
+	b, err := asn1.Marshal(id)
+	if err != nil || len(b) < 2 || b[1] >= 0x80 {
+		t.Fatalf("oid %v: %v", id, err)
+	}
+	return b[2:]
+}
+
+// refSCTs is an independent decoder (encoding/asn1 + encoding/binary) of the
+// v1 SCTs in an SCT list extension, for cross-checking.
+func refSCTs(t *testing.T, ext []byte) []SCT {
+	t.Helper()
+	var octets []byte
+	if rest, err := asn1.Unmarshal(ext, &octets); err != nil || len(rest) != 0 {
+		t.Fatalf("reference: %v", err)
+	}
+	n := int(binary.BigEndian.Uint16(octets))
+	list := octets[2:]
+	if n != len(list) {
+		t.Fatalf("reference: list length %d of %d", n, len(list))
+	}
+	var out []SCT
+	for len(list) > 0 {
+		l := int(binary.BigEndian.Uint16(list))
+		sct := list[2 : 2+l]
+		list = list[2+l:]
+		if sct[0] != 0 {
+			continue
+		}
+		var s SCT
+		copy(s.LogID[:], sct[1:33])
+		s.Timestamp = binary.BigEndian.Uint64(sct[33:41])
+		out = append(out, s)
+	}
+	return out
+}
+
+type pemCert struct {
+	name string
+	der  []byte
+}
+
+func firefoxPEMs(t testing.TB) []pemCert {
+	t.Helper()
+	names := []string{"issuer", "valid", "revoked", "revoked-in-stash", "revoked-in-stash-2", "notcovered"}
+	var out []pemCert
+	for _, n := range names {
+		b := readFixture(t, "firefox-crlite-certs/"+n+".pem")
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE" {
+			t.Fatalf("%s.pem: no certificate", n)
+		}
+		out = append(out, pemCert{n, blk.Bytes})
+	}
+	return out
+}
+
+// TestFirefoxCerts checks the Firefox CRLite test certificates: serials as
+// recorded there (valid.pem's has a leading zero that must be kept), and a
+// shared issuer whose SPKI hash is the same for all of them.
+func TestFirefoxCerts(t *testing.T) {
+	certs := firefoxPEMs(t)
+	issuer := certs[0].der
+	xi, err := x509.ParseCertificate(issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHash := sha256.Sum256(xi.RawSubjectPublicKeyInfo)
+	wantSerial := map[string]string{
+		"valid":              "00da4f392bfd8bcea8",
+		"revoked":            "2d35ca6503fb1ba3",
+		"revoked-in-stash":   "009796e3b017a29f0d",
+		"revoked-in-stash-2": "167d2818a75ab5d8",
+		"notcovered":         "7cb3c86bf31cfdfe",
+	}
+	wantSCTs := map[string]int{"valid": 3, "revoked": 2, "revoked-in-stash": 2, "revoked-in-stash-2": 2, "notcovered": 3}
+	for _, p := range certs[1:] {
+		var in Input
+		if err := Extract(p.der, issuer, &in); err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		if got := hex.EncodeToString(in.Serial); got != wantSerial[p.name] {
+			t.Errorf("%s: serial %s, want %s", p.name, got, wantSerial[p.name])
+		}
+		if in.IssuerSPKIHash != wantHash {
+			t.Errorf("%s: issuer spki hash %x, want %x", p.name, in.IssuerSPKIHash, wantHash)
+		}
+		if len(in.SCTs) != wantSCTs[p.name] {
+			t.Errorf("%s: %d scts, want %d", p.name, len(in.SCTs), wantSCTs[p.name])
+		}
+	}
+	// valid.pem's first SCT, as openssl x509 -ext ct_precert_scts prints it:
+	// log id A4:B9:09:90:B4:18:58:14:87:BB:13:A2:CC:67:70:0A:..., Oct 15 19:54:14.686 2018 GMT.
+	var in Input
+	if err := Extract(certs[1].der, issuer, &in); err != nil {
+		t.Fatal(err)
+	}
+	prefix, _ := hex.DecodeString("a4b90990b418581487bb13a2cc67700a")
+	ts := uint64(time.Date(2018, 10, 15, 19, 54, 14, 686e6, time.UTC).UnixMilli())
+	if !bytes.HasPrefix(in.SCTs[0].LogID[:], prefix) || in.SCTs[0].Timestamp != ts {
+		t.Errorf("valid.pem sct 0 = %x/%d, want %x…/%d", in.SCTs[0].LogID, in.SCTs[0].Timestamp, prefix, ts)
+	}
+	// issuer.pem is a CA certificate without SCTs.
+	var c Cert
+	if err := ParseCert(issuer, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.SCTList != nil || !c.IsCA() {
+		t.Errorf("issuer.pem: sct list %x, IsCA %v", c.SCTList, c.IsCA())
+	}
+	if err := Extract(issuer, issuer, &in); err != nil || len(in.SCTs) != 0 {
+		t.Errorf("issuer.pem: Extract = %v, %d scts", err, len(in.SCTs))
+	}
+}
+
+// within reports whether sub lies inside buf's memory.
+func within(sub, buf []byte) bool {
+	if len(sub) == 0 {
+		return true
+	}
+	if len(buf) == 0 {
+		return false
+	}
+	b0 := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	s0 := uintptr(unsafe.Pointer(unsafe.SliceData(sub)))
+	return s0 >= b0 && s0+uintptr(len(sub)) <= b0+uintptr(len(buf))
+}

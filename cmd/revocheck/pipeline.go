@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 
@@ -13,7 +15,14 @@ import (
 // The data pipeline's commands live with their packages; the CLI only
 // dispatches to them.
 
-func cmdFetch(args []string, stdout, stderr io.Writer) error { return fetch.Main(args, stdout, stderr) }
+// cmdFetch keeps fetch's exit codes (75: temporary failure, retry later).
+func cmdFetch(args []string, stdout, stderr io.Writer) error {
+	err := fetch.Main(args, stdout, stderr)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &exitError{code: fetch.ExitCode(err), err: fmt.Errorf("error: %w", err)}
+}
 
 func cmdServe(args []string, stdout, stderr io.Writer) error { return serve.Main(args, stdout, stderr) }
 

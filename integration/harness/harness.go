@@ -128,7 +128,22 @@ func (e *Env) buildCache() error {
 	if err := cachedir.WriteFilters(e.CacheDir, map[string][]byte{"revocheck-test.filter": filter}); err != nil {
 		return err
 	}
-	return crlcompile.CompileFiles(e.CRLs, []string{p.Root.CertPEM, p.Int.CertPEM}, filepath.Join(e.CacheDir, "crlsets"))
+	var crls, cas [][]byte
+	for _, f := range e.CRLs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		crls = append(crls, b)
+	}
+	for _, f := range []string{p.Root.CertPEM, p.Int.CertPEM} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		cas = append(cas, b)
+	}
+	return crlcompile.CompileFiles(crls, cas, e.CacheDir)
 }
 
 func (e *Env) serve(s *testpki.Site) error {

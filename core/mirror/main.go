@@ -1,0 +1,89 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/revocheck/revocheck/core/fetch"
+)
+
+const usageText = `usage: revocheck mirror mozilla --out DIR [flags]
+
+Pull Mozilla's CRLite filters (Remote Settings collection cert-revocations:
+the newest full filter and its chain of deltas) and the CA intermediates
+(collection intermediates), verify every attachment's size and SHA-256, and
+write a tree that revocheck fetch and upki clients sync from:
+DIR/manifest.json + filters, DIR/intermediates/manifest.json + XX.pem.
+
+Exit status: 0 done; 1 error (bad records, integrity failure, local I/O);
+75 temporary failure (network, server error): try again later.
+
+flags:
+`
+
+// Main is `revocheck mirror mozilla`. Errors carry an ExitCode method (75
+// for temporary failures, 1 otherwise), like core/fetch's.
+func Main(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("revocheck mirror mozilla", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	var (
+		out      = fs.String("out", "", "output tree (required)")
+		base     = fs.String("base-url", DefaultBaseURL, "Remote Settings base URL (…/v1)")
+		attURL   = fs.String("attachments-url", "", "attachments base URL (default: from the server's capabilities)")
+		channel  = fs.String("channel", "default", "cert-revocations channel")
+		noInter  = fs.Bool("no-intermediates", false, "skip the intermediates collection")
+		comment  = fs.String("comment", "revocheck mirror", "manifest comment")
+		timeout  = fs.Duration("timeout", 30*time.Minute, "give up after this long")
+		stall    = fs.Duration("stall-timeout", 30*time.Second, "abort a response that sends no byte for this long")
+		attempts = fs.Int("attempts", 4, "tries per request")
+		quiet    = fs.Bool("quiet", false, "print nothing on success")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &fetch.Error{Err: err}
+	}
+	if *out == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return &fetch.Error{Err: errors.New("mirror: --out is required (and no arguments)")}
+	}
+	if *attempts < 1 || *attempts > 20 {
+		return &fetch.Error{Err: errors.New("mirror: --attempts must be 1..20")}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	c := fetch.NewClient()
+	c.Attempts = *attempts
+	c.StallTimeout = *stall
+	log := stdout
+	if *quiet {
+		log = io.Discard
+	}
+	res, err := Mirror(ctx, Options{
+		BaseURL: *base, AttachmentsURL: *attURL, OutDir: *out, Channel: *channel,
+		Intermediates: !*noInter, Comment: *comment, Client: c, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "mirror: %d filters (%d downloaded)", len(res.Filters), res.Downloaded)
+	if !*noInter {
+		fmt.Fprintf(log, ", %d intermediates in %d buckets", res.Intermediates, res.Buckets)
+	}
+	fmt.Fprintf(log, " -> %s\n", *out)
+	return nil
+}

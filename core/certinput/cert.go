@@ -63,7 +63,8 @@ type Cert struct {
 // ParseCert walks a DER X.509 certificate (RFC 5280 §4.1) far enough to fill
 // c. It checks the DER framing of every element it passes and of the
 // extensions, but not their meaning: it is not a certificate validator. It
-// does not allocate. Trailing bytes after the certificate are rejected.
+// does not allocate. Trailing bytes after the certificate are rejected. On
+// error *c is zeroed.
 //
 // The serial number is taken as the INTEGER's content bytes exactly as
 // issued, without a minimality check: CRLs and CRLite key on those bytes, and
@@ -71,6 +72,14 @@ type Cert struct {
 // check.
 func ParseCert(der []byte, c *Cert) error {
 	*c = Cert{}
+	if err := parseCert(der, c); err != nil {
+		*c = Cert{}
+		return err
+	}
+	return nil
+}
+
+func parseCert(der []byte, c *Cert) error {
 	in := cursor(der)
 	var full, body []byte
 	if !in.readTagFull(tagSequence, &full, &body) {

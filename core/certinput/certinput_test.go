@@ -136,7 +136,7 @@ func sctEntry(version byte, logByte byte, ts uint64) []byte {
 	for i := 7; i >= 0; i-- {
 		b = append(b, byte(ts>>(8*i)))
 	}
-	b = append(b, 0, 0)                // no extensions
+	b = append(b, 0, 0)                   // no extensions
 	b = append(b, 4, 3, 0, 2, 0xab, 0xcd) // sha256/ecdsa, 2-byte signature
 	return append([]byte{byte(len(b) >> 8), byte(len(b))}, b...)
 }

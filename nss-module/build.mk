@@ -1,0 +1,46 @@
+# NSS PKCS#11 trust module: build/lib/libnssrevocheck.so (included by the top
+# Makefile), and the curl-nss test driver build/test/curl-nss-driver.
+#
+# The module installs into $(libdir)/pkcs11 (Debian's p11-kit module path),
+# so the p11-kit module file can name it relatively; register it in an NSS
+# database with modutil (docs/NSS.md).
+
+NSS_CFLAGS      ?= $(shell pkg-config --cflags nss 2>/dev/null || echo -I/usr/include/nss -I/usr/include/nspr)
+PKCS11_MODDIR   ?= $(libdir)/pkcs11
+P11KIT_MODCONFDIR ?= $(prefix)/share/p11-kit/modules
+
+NSSRC_SRCS := nss-module/module.c nss-module/objects.c nss-module/params.c nss-module/unsupported.c \
+	adapters-common/rc_loader.c
+NSSRC_HDRS := nss-module/nssrc.h adapters-common/rc_loader.h go-shim/revocheck.h
+NSSRC_MAP  := nss-module/nssrevocheck.map
+
+ADAPTERS += $(BUILD)/lib/libnssrevocheck.so $(BUILD)/test/curl-nss-driver
+INSTALL_TARGETS += install-nss-module
+UNINSTALL_TARGETS += uninstall-nss-module
+
+.PHONY: nss-module install-nss-module uninstall-nss-module
+
+nss-module: $(BUILD)/lib/libnssrevocheck.so
+
+# Headers only from NSS: the module links nothing of NSS (NSS loads it).
+# -z nodelete: NSS dlcloses modules on C_Finalize, but our (and rc_loader's)
+# pthread_atfork handlers stay registered for the life of the process.
+$(BUILD)/lib/libnssrevocheck.so: $(NSSRC_SRCS) $(NSSRC_HDRS) $(NSSRC_MAP) VERSION
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CWARN) $(CSHARED) $(NSS_CFLAGS) -Iadapters-common -Igo-shim -shared \
+		-Wl,--version-script=$(NSSRC_MAP) -Wl,-z,nodelete -Wl,-z,defs \
+		-o $@ $(NSSRC_SRCS) -ldl -lpthread
+
+# libcurl's NSS back end (libcurl3-nss) is opened with dlopen: no curl
+# headers are needed, and the driver builds even where it is not installed.
+$(BUILD)/test/curl-nss-driver: integration/cdrivers/curl_nss.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CWARN) -D_GNU_SOURCE -o $@ $< -ldl
+
+install-nss-module: $(BUILD)/lib/libnssrevocheck.so
+	install -d $(DESTDIR)$(PKCS11_MODDIR) $(DESTDIR)$(P11KIT_MODCONFDIR)
+	install -m 0644 $(BUILD)/lib/libnssrevocheck.so $(DESTDIR)$(PKCS11_MODDIR)/libnssrevocheck.so
+	install -m 0644 nss-module/revocheck.module $(DESTDIR)$(P11KIT_MODCONFDIR)/revocheck.module
+
+uninstall-nss-module:
+	rm -f $(DESTDIR)$(PKCS11_MODDIR)/libnssrevocheck.so $(DESTDIR)$(P11KIT_MODCONFDIR)/revocheck.module

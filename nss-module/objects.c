@@ -1,0 +1,295 @@
+/*
+ * objects.c — trust objects: C_FindObjectsInit/C_FindObjects/
+ * C_FindObjectsFinal and C_GetAttributeValue.
+ *
+ * The token cannot enumerate its objects (there is one per revoked
+ * certificate in the whole cache). It answers searches that name a
+ * certificate: CKO_NSS_TRUST (or no class) with CKA_ISSUER and
+ * CKA_SERIAL_NUMBER, the serial as DER INTEGER content or as a full DER
+ * INTEGER. When librevocheck says revoked — from exact, serial-keyed data
+ * only — the search finds one trust object that distrusts the certificate
+ * for every usage; otherwise nothing. A template matches when every
+ * attribute it names exists on the object with identical bytes.
+ */
+#include "nssrc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const CK_OBJECT_CLASS trust_class = CKO_NSS_TRUST;
+static const CK_BBOOL ck_true = CK_TRUE;
+static const CK_BBOOL ck_false = CK_FALSE;
+static const CK_TRUST not_trusted = CKT_NSS_NOT_TRUSTED;
+static const char label[] = "revocheck: revoked";
+
+/* The attributes of a trust object for (issuer, serial). Returns 0 when the
+ * object has no attribute of that type. */
+static int attribute(const unsigned char *issuer, CK_ULONG issuer_len,
+                     const unsigned char *serial, CK_ULONG serial_len, CK_ATTRIBUTE_TYPE type,
+                     const void **value, CK_ULONG *len)
+{
+	switch (type) {
+	case CKA_CLASS:
+		*value = &trust_class;
+		*len = sizeof trust_class;
+		return 1;
+	case CKA_TOKEN:
+		*value = &ck_true;
+		*len = sizeof ck_true;
+		return 1;
+	case CKA_PRIVATE:
+	case CKA_MODIFIABLE:
+	case CKA_TRUST_STEP_UP_APPROVED:
+		*value = &ck_false;
+		*len = sizeof ck_false;
+		return 1;
+	case CKA_LABEL:
+		*value = label;
+		*len = sizeof label - 1;
+		return 1;
+	case CKA_ISSUER:
+		*value = issuer;
+		*len = issuer_len;
+		return 1;
+	case CKA_SERIAL_NUMBER:
+		*value = serial;
+		*len = serial_len;
+		return 1;
+	case CKA_TRUST_SERVER_AUTH:
+	case CKA_TRUST_CLIENT_AUTH:
+	case CKA_TRUST_EMAIL_PROTECTION:
+	case CKA_TRUST_CODE_SIGNING:
+		*value = &not_trusted;
+		*len = sizeof not_trusted;
+		return 1;
+	default: /* CKA_CERT_SHA1_HASH and CKA_CERT_MD5_HASH are absent on purpose */
+		return 0;
+	}
+}
+
+/* 1 when every template attribute exists with identical bytes. */
+static int template_matches(CK_ATTRIBUTE_PTR tmpl, CK_ULONG n, const unsigned char *issuer,
+                            CK_ULONG issuer_len, const unsigned char *serial, CK_ULONG serial_len)
+{
+	for (CK_ULONG i = 0; i < n; i++) {
+		const void *v;
+		CK_ULONG len;
+		if (!attribute(issuer, issuer_len, serial, serial_len, tmpl[i].type, &v, &len))
+			return 0;
+		if (tmpl[i].ulValueLen != len || (len > 0 && memcmp(tmpl[i].pValue, v, len) != 0))
+			return 0;
+	}
+	return 1;
+}
+
+void nssrc_objects_clear_inlock(void)
+{
+	for (size_t i = 0; i < NSSRC_OBJECTS; i++) {
+		free(nssrc_gl.objects[i].issuer);
+		free(nssrc_gl.objects[i].serial);
+		memset(&nssrc_gl.objects[i], 0, sizeof nssrc_gl.objects[i]);
+	}
+}
+
+static struct nssrc_object *object_inlock(CK_OBJECT_HANDLE h)
+{
+	struct nssrc_object *o = &nssrc_gl.objects[h % NSSRC_OBJECTS];
+	return h != 0 && o->handle == h ? o : NULL;
+}
+
+/* Returns the handle of the object for (issuer, serial), creating it in the
+ * ring (evicting the oldest) if needed; 0 when out of memory. */
+static CK_OBJECT_HANDLE object_add_inlock(const unsigned char *issuer, CK_ULONG issuer_len,
+                                          const unsigned char *serial, CK_ULONG serial_len)
+{
+	for (size_t i = 0; i < NSSRC_OBJECTS; i++) {
+		struct nssrc_object *o = &nssrc_gl.objects[i];
+		if (o->handle != 0 && o->issuer_len == issuer_len && o->serial_len == serial_len &&
+		    memcmp(o->issuer, issuer, issuer_len) == 0 &&
+		    memcmp(o->serial, serial, serial_len) == 0)
+			return o->handle;
+	}
+	unsigned char *ci = malloc(issuer_len), *cs = malloc(serial_len);
+	if (ci == NULL || cs == NULL) {
+		free(ci);
+		free(cs);
+		return 0;
+	}
+	memcpy(ci, issuer, issuer_len);
+	memcpy(cs, serial, serial_len);
+	CK_OBJECT_HANDLE h = nssrc_gl.next_object++;
+	if (nssrc_gl.next_object == 0)
+		nssrc_gl.next_object = 1;
+	struct nssrc_object *o = &nssrc_gl.objects[h % NSSRC_OBJECTS];
+	free(o->issuer);
+	free(o->serial);
+	*o = (struct nssrc_object){h, ci, issuer_len, cs, serial_len};
+	return h;
+}
+
+/* Finds the attribute of a type in a template; NULL if absent. */
+static CK_ATTRIBUTE_PTR find_attr(CK_ATTRIBUTE_PTR tmpl, CK_ULONG n, CK_ATTRIBUTE_TYPE type)
+{
+	for (CK_ULONG i = 0; i < n; i++)
+		if (tmpl[i].type == type)
+			return &tmpl[i];
+	return NULL;
+}
+
+CK_RV nssrc_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
+{
+	if (pTemplate == NULL && ulCount > 0)
+		return CKR_ARGUMENTS_BAD;
+	for (CK_ULONG i = 0; i < ulCount; i++)
+		if (pTemplate[i].pValue == NULL && pTemplate[i].ulValueLen > 0)
+			return CKR_ATTRIBUTE_VALUE_INVALID;
+
+	pthread_mutex_lock(&nssrc_gl.lock);
+	if (!nssrc_gl.initialized) {
+		pthread_mutex_unlock(&nssrc_gl.lock);
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	struct nssrc_session *s = nssrc_session_inlock(hSession);
+	if (s == NULL) {
+		pthread_mutex_unlock(&nssrc_gl.lock);
+		return CKR_SESSION_HANDLE_INVALID;
+	}
+	if (s->finding) {
+		pthread_mutex_unlock(&nssrc_gl.lock);
+		return CKR_OPERATION_ACTIVE;
+	}
+	s->finding = 1;
+	s->result = 0;
+	s->delivered = 0;
+
+	/* Only a search naming one certificate can find anything; and only
+	 * if the rest of the template could match a trust object at all —
+	 * which spares the check for NSS's many certificate searches. */
+	CK_ATTRIBUTE_PTR ia = find_attr(pTemplate, ulCount, CKA_ISSUER);
+	CK_ATTRIBUTE_PTR sa = find_attr(pTemplate, ulCount, CKA_SERIAL_NUMBER);
+	if (ia == NULL || sa == NULL || ia->ulValueLen == 0 || sa->ulValueLen == 0 ||
+	    ia->ulValueLen > NSSRC_MAX_ISSUER || sa->ulValueLen > NSSRC_MAX_SERIAL ||
+	    !template_matches(pTemplate, ulCount, ia->pValue, ia->ulValueLen, sa->pValue,
+	                      sa->ulValueLen)) {
+		pthread_mutex_unlock(&nssrc_gl.lock);
+		return CKR_OK;
+	}
+	/* Check without our lock held (other threads keep going); Finalize
+	 * waits for busy to drop to 0. The template is the caller's and stays
+	 * valid for the duration of this call. */
+	nssrc_gl.busy++;
+	pthread_mutex_unlock(&nssrc_gl.lock);
+
+	revocheck_result res = {0, 1};
+	int answered = rc_check_issuer_serial(&nssrc_gl.loader, ia->pValue, ia->ulValueLen,
+	                                      sa->pValue, sa->ulValueLen, &res);
+	int revoked = answered && res.outcome == REVOCHECK_OUTCOME_REVOKED;
+	rc_debug(&nssrc_gl.loader, "trust query (issuer %lu bytes, serial %lu bytes): %s",
+	         (unsigned long)ia->ulValueLen, (unsigned long)sa->ulValueLen,
+	         answered ? rc_outcome_name(res.outcome) : "unavailable");
+
+	CK_RV rv = CKR_OK;
+	pthread_mutex_lock(&nssrc_gl.lock);
+	if (--nssrc_gl.busy == 0)
+		pthread_cond_broadcast(&nssrc_gl.idle);
+	/* The session may have been closed meanwhile. */
+	s = nssrc_session_inlock(hSession);
+	if (s == NULL || !nssrc_gl.initialized) {
+		rv = CKR_SESSION_HANDLE_INVALID;
+	} else if (revoked) {
+		s->result = object_add_inlock(ia->pValue, ia->ulValueLen, sa->pValue, sa->ulValueLen);
+		if (s->result == 0) {
+			s->finding = 0;
+			rv = CKR_HOST_MEMORY;
+		}
+	}
+	pthread_mutex_unlock(&nssrc_gl.lock);
+	return rv;
+}
+
+CK_RV nssrc_C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
+                          CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)
+{
+	CK_RV rv = CKR_OK;
+	if (pulObjectCount == NULL || (phObject == NULL && ulMaxObjectCount > 0))
+		return CKR_ARGUMENTS_BAD;
+	pthread_mutex_lock(&nssrc_gl.lock);
+	struct nssrc_session *s = nssrc_gl.initialized ? nssrc_session_inlock(hSession) : NULL;
+	if (!nssrc_gl.initialized) {
+		rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+	} else if (s == NULL) {
+		rv = CKR_SESSION_HANDLE_INVALID;
+	} else if (!s->finding) {
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	} else {
+		*pulObjectCount = 0;
+		if (s->result != 0 && !s->delivered && ulMaxObjectCount > 0) {
+			phObject[0] = s->result;
+			*pulObjectCount = 1;
+			s->delivered = 1;
+		}
+	}
+	pthread_mutex_unlock(&nssrc_gl.lock);
+	return rv;
+}
+
+CK_RV nssrc_C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
+{
+	CK_RV rv = CKR_OK;
+	pthread_mutex_lock(&nssrc_gl.lock);
+	struct nssrc_session *s = nssrc_gl.initialized ? nssrc_session_inlock(hSession) : NULL;
+	if (!nssrc_gl.initialized)
+		rv = CKR_CRYPTOKI_NOT_INITIALIZED;
+	else if (s == NULL)
+		rv = CKR_SESSION_HANDLE_INVALID;
+	else if (!s->finding)
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	else
+		s->finding = 0;
+	pthread_mutex_unlock(&nssrc_gl.lock);
+	return rv;
+}
+
+CK_RV nssrc_C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+                                CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
+{
+	CK_RV rv = CKR_OK;
+	if (pTemplate == NULL && ulCount > 0)
+		return CKR_ARGUMENTS_BAD;
+	pthread_mutex_lock(&nssrc_gl.lock);
+	if (!nssrc_gl.initialized) {
+		pthread_mutex_unlock(&nssrc_gl.lock);
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	}
+	if (nssrc_session_inlock(hSession) == NULL) {
+		pthread_mutex_unlock(&nssrc_gl.lock);
+		return CKR_SESSION_HANDLE_INVALID;
+	}
+	struct nssrc_object *o = object_inlock(hObject);
+	if (o == NULL) {
+		pthread_mutex_unlock(&nssrc_gl.lock);
+		return CKR_OBJECT_HANDLE_INVALID;
+	}
+	/* PKCS#11 v2.40 §5.7: fill every attribute that can be filled; mark
+	 * the others with CK_UNAVAILABLE_INFORMATION and report one error. */
+	for (CK_ULONG i = 0; i < ulCount; i++) {
+		const void *v;
+		CK_ULONG len;
+		if (!attribute(o->issuer, o->issuer_len, o->serial, o->serial_len, pTemplate[i].type,
+		               &v, &len)) {
+			pTemplate[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+			rv = CKR_ATTRIBUTE_TYPE_INVALID;
+		} else if (pTemplate[i].pValue == NULL) {
+			pTemplate[i].ulValueLen = len;
+		} else if (pTemplate[i].ulValueLen < len) {
+			pTemplate[i].ulValueLen = CK_UNAVAILABLE_INFORMATION;
+			if (rv == CKR_OK)
+				rv = CKR_BUFFER_TOO_SMALL;
+		} else {
+			memcpy(pTemplate[i].pValue, v, len);
+			pTemplate[i].ulValueLen = len;
+		}
+	}
+	pthread_mutex_unlock(&nssrc_gl.lock);
+	return rv;
+}

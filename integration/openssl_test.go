@@ -202,9 +202,19 @@ func TestOpenSSLCurl(t *testing.T) {
 		// OpenSSL's own CRL check runs inside the same verification: with
 		// the provider active but without data, --crlfile still refuses.
 		needClient(t, "openssl")
-		pem := filepath.Join(t.TempDir(), "int.crl.pem")
-		if out, err := env.Run(t, nil, "openssl", "crl", "-inform", "DER", "-in", env.PKI.IntCRL, "-out", pem); err != nil {
-			t.Fatalf("convert CRL: %v: %s", err, out)
+		// curl --crlfile sets X509_V_FLAG_CRL_CHECK_ALL: every CA in the
+		// chain needs its CRL, so the file holds the intermediate's and the root's.
+		var pems strings.Builder
+		for _, der := range env.CRLs {
+			out, err := env.Run(t, nil, "openssl", "crl", "-inform", "DER", "-in", der)
+			if err != nil {
+				t.Fatalf("convert CRL %s: %v: %s", der, err, out)
+			}
+			pems.WriteString(out)
+		}
+		pem := filepath.Join(t.TempDir(), "crls.pem")
+		if err := os.WriteFile(pem, []byte(pems.String()), 0o644); err != nil {
+			t.Fatal(err)
 		}
 		noData := confEnv(opensslConf(t, env, "cache-dir = "+filepath.Join(env.Dir, "no-such-cache")))
 		curlExpect(t, env, noData, "crl-revoked", false, curlRevoked, "--crlfile", pem)

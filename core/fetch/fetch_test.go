@@ -656,5 +656,3 @@ func TestMainFlagsAndExitCodes(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 }
-
-

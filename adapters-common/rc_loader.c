@@ -1,6 +1,9 @@
 /*
  * rc_loader.c — lazy, fork-safe access to librevocheck.so (see rc_loader.h).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* secure_getenv, dladdr */
+#endif
 #include "rc_loader.h"
 
 #include <dlfcn.h>
@@ -44,9 +47,12 @@ void rc_loader_init(rc_loader *l, const char *component)
 	pthread_mutex_init(&l->lock, NULL);
 	l->component = component;
 	l->unavailable_allow = 1;
-	const char *dbg = getenv("REVOCHECK_DEBUG");
+	/* secure_getenv: in a setuid/setgid process (reached through
+	 * /etc/ld.so.preload or a system-wide openssl.cnf) the caller's
+	 * environment must not choose the library we dlopen. */
+	const char *dbg = secure_getenv("REVOCHECK_DEBUG");
 	l->debug = dbg != NULL && *dbg != '\0' && strcmp(dbg, "0") != 0;
-	copy_str(l->library, sizeof l->library, getenv("REVOCHECK_LIBRARY"));
+	copy_str(l->library, sizeof l->library, secure_getenv("REVOCHECK_LIBRARY"));
 }
 
 void rc_loader_set_library(rc_loader *l, const char *path)

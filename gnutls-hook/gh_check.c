@@ -134,9 +134,11 @@ unsigned int gh_check_chain(rc_loader *l, const gh_funcs *f, gnutls_x509_trust_l
 	return refused;
 }
 
+/* Environment is read with secure_getenv: a setuid program reached through
+ * /etc/ld.so.preload ignores the caller's REVOCHECK_GNUTLS_* settings. */
 static int env_true(const char *name)
 {
-	const char *v = getenv(name);
+	const char *v = secure_getenv(name);
 	return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
 }
 
@@ -168,7 +170,7 @@ void gh_add_overrides(rc_loader *l, const char *s, const char *what)
 
 void gh_configure_from_env(rc_loader *l)
 {
-	const char *u = getenv("REVOCHECK_GNUTLS_UNAVAILABLE");
+	const char *u = secure_getenv("REVOCHECK_GNUTLS_UNAVAILABLE");
 	if (u != NULL && *u != '\0') {
 		if (strcmp(u, "deny") == 0)
 			l->unavailable_allow = 0;
@@ -177,7 +179,7 @@ void gh_configure_from_env(rc_loader *l)
 		else
 			rc_log(l, "ignoring REVOCHECK_GNUTLS_UNAVAILABLE=%s: want allow or deny", u);
 	}
-	const char *o = getenv("REVOCHECK_GNUTLS_OVERRIDES");
+	const char *o = secure_getenv("REVOCHECK_GNUTLS_OVERRIDES");
 	if (o != NULL && *o != '\0')
 		gh_add_overrides(l, o, "REVOCHECK_GNUTLS_OVERRIDES");
 	l->use_syslog = env_true("REVOCHECK_GNUTLS_SYSLOG");

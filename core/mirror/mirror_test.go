@@ -267,7 +267,9 @@ func TestMirrorRejectsCorruptAttachment(t *testing.T) {
 }
 
 func TestChain(t *testing.T) {
-	att := func(n string) *Attachment { return &Attachment{Filename: n, Hash: strings.Repeat("0", 64), Location: "x/" + n} }
+	att := func(n string) *Attachment {
+		return &Attachment{Filename: n, Hash: strings.Repeat("0", 64), Location: "x/" + n}
+	}
 	recs := []Record{
 		{ID: "f", Channel: "default", EffectiveTimestamp: 1, Attachment: att("f.filter")},
 		{ID: "a", Channel: "default", Incremental: true, Parent: "f", EffectiveTimestamp: 2, Attachment: att("a.delta")},

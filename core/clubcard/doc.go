@@ -1,0 +1,2 @@
+// Package clubcard reads and builds clubcard filters.
+package clubcard

@@ -1,0 +1,165 @@
+package clubcard
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/revocheck/revocheck/core/certinput"
+)
+
+const (
+	fixtureDir     = "../../../shared/fixtures/"
+	fixtureFilter  = fixtureDir + "mozilla-20260624-1-default.filter.delta"
+	fixtureAnswers = fixtureFilter + ".answers.json"
+	fixtureSites   = fixtureDir + "test-sites.json"
+)
+
+type jsonSCT struct {
+	LogID     string `json:"log_id"`
+	Timestamp uint64 `json:"timestamp"`
+}
+
+type jsonInput struct {
+	Serial string    `json:"serial"`
+	Issuer string    `json:"issuer_spki_sha256"`
+	SCTs   []jsonSCT `json:"scts"`
+}
+
+func readFixture(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("fixture missing (shared/ must be checked out beside the project): %v", err)
+	}
+	return b
+}
+
+func b64(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("bad base64 %q: %v", s, err)
+	}
+	return b
+}
+
+func (j *jsonInput) input(t testing.TB) *certinput.Input {
+	t.Helper()
+	in := &certinput.Input{Serial: b64(t, j.Serial)}
+	if n := copy(in.IssuerSPKIHash[:], b64(t, j.Issuer)); n != 32 {
+		t.Fatalf("issuer hash of %d bytes", n)
+	}
+	for _, s := range j.SCTs {
+		var sct certinput.SCT
+		if n := copy(sct.LogID[:], b64(t, s.LogID)); n != 32 {
+			t.Fatalf("log id of %d bytes", n)
+		}
+		sct.Timestamp = s.Timestamp
+		in.SCTs = append(in.SCTs, sct)
+	}
+	return in
+}
+
+// answerResult maps the fixture's answer names (clubcard-crlite's
+// CRLiteStatus) to ours.
+var answerResult = map[string]Result{
+	"Good":        NotRevoked,
+	"NotCovered":  NotCovered,
+	"NotEnrolled": NotEnrolled,
+	"Revoked":     Revoked,
+}
+
+type fixtureCase struct {
+	name   string
+	in     *certinput.Input
+	answer Result
+}
+
+// loadFixtureCases pairs every test site that has recorded inputs with the
+// answer file's entry of the same position, checking the labels agree.
+func loadFixtureCases(t testing.TB) []fixtureCase {
+	var sites struct {
+		Sites []struct {
+			Label  string     `json:"ca_label"`
+			Detail *jsonInput `json:"detail"`
+		} `json:"sites"`
+	}
+	if err := json.Unmarshal(readFixture(t, fixtureSites), &sites); err != nil {
+		t.Fatal(err)
+	}
+	var answers struct {
+		TestSites []struct {
+			Label  string `json:"ca_label"`
+			Answer string `json:"answer"`
+		} `json:"test_sites"`
+		Vectors []struct {
+			Name string `json:"name"`
+			jsonInput
+			Answer string `json:"answer"`
+		} `json:"vectors"`
+	}
+	if err := json.Unmarshal(readFixture(t, fixtureAnswers), &answers); err != nil {
+		t.Fatal(err)
+	}
+	var cases []fixtureCase
+	k := 0
+	for _, s := range sites.Sites {
+		if s.Detail == nil {
+			continue
+		}
+		if k >= len(answers.TestSites) {
+			t.Fatalf("more test sites than answers")
+		}
+		a := answers.TestSites[k]
+		k++
+		if a.Label != s.Label {
+			t.Fatalf("answer %d is for %q, site is %q", k-1, a.Label, s.Label)
+		}
+		r, ok := answerResult[a.Answer]
+		if !ok {
+			t.Fatalf("unknown answer %q", a.Answer)
+		}
+		cases = append(cases, fixtureCase{s.Label, s.Detail.input(t), r})
+	}
+	if k != len(answers.TestSites) {
+		t.Fatalf("%d answers left over", len(answers.TestSites)-k)
+	}
+	for _, v := range answers.Vectors {
+		r, ok := answerResult[v.Answer]
+		if !ok {
+			t.Fatalf("unknown answer %q", v.Answer)
+		}
+		cases = append(cases, fixtureCase{v.Name, v.jsonInput.input(t), r})
+	}
+	return cases
+}
+
+// TestMozillaFixture reproduces an independent implementation's answer for
+// every recorded test site against a real Mozilla delta filter.
+func TestMozillaFixture(t *testing.T) {
+	f, err := Parse(readFixture(t, fixtureFilter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Version() != 4 {
+		t.Fatalf("version %d", f.Version())
+	}
+	cases := loadFixtureCases(t)
+	count := map[Result]int{}
+	for _, c := range cases {
+		got := f.Query(c.in)
+		count[got]++
+		if got != c.answer {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.answer)
+		}
+	}
+	// The fixture's own tally: 74 Good and 41 NotCovered sites plus one Good
+	// and one Revoked vector. A Revoked must be among them, or the test
+	// proves little.
+	if count[Revoked] != 1 || count[NotRevoked] != 75 || count[NotCovered] != 41 {
+		t.Errorf("tally %v", count)
+	}
+	t.Logf("issuers %d, coverage %d logs, answers %v", f.NumIssuers(), len(f.Coverage()), count)
+}

@@ -1,0 +1,157 @@
+package clubcard
+
+import "encoding/binary"
+
+// reader is a cursor over the file; every read checks the remaining length
+// first, so a lying count can never index or allocate past the data.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(msg string) {
+	if r.err == nil {
+		r.err = malformed(msg)
+	}
+	r.b = nil
+}
+
+func (r *reader) take(n uint64, what string) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.fail("truncated " + what)
+		return nil
+	}
+	p := r.b[:n:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *reader) u8(what string) uint8 {
+	if p := r.take(1, what); p != nil {
+		return p[0]
+	}
+	return 0
+}
+
+func (r *reader) u16(what string) uint16 {
+	if p := r.take(2, what); p != nil {
+		return binary.BigEndian.Uint16(p)
+	}
+	return 0
+}
+
+func (r *reader) u32(what string) uint32 {
+	if p := r.take(4, what); p != nil {
+		return binary.BigEndian.Uint32(p)
+	}
+	return 0
+}
+
+func (r *reader) u64(what string) uint64 {
+	if p := r.take(8, what); p != nil {
+		return binary.BigEndian.Uint64(p)
+	}
+	return 0
+}
+
+// count reads nothing; it checks that n items of at least min bytes each
+// can still fit, so make() is bounded by the input size.
+func (r *reader) fits(n, min uint64, what string) bool {
+	if r.err != nil {
+		return false
+	}
+	if n > uint64(len(r.b))/min {
+		r.fail(what + " count exceeds the file size")
+		return false
+	}
+	return true
+}
+
+// Sizes of the fixed v4 structures (spec "Filter file format").
+const (
+	v4CoverageEntry = 32 + 8 + 8
+	v4IssuerEntry   = 32 + 4 + 1 + 4 + 4 + 4 + 1 + 2 // with no exceptions
+)
+
+// parseV4 reads a FilterFile after its version and reserved0 bytes.
+func parseV4(data []byte) (*Filter, error) {
+	r := &reader{b: data}
+	f := &Filter{version: 4}
+
+	// CRLiteCoverage: uint16 count, 48-byte entries.
+	nc := uint64(r.u16("coverage count"))
+	if r.fits(nc, v4CoverageEntry, "coverage") {
+		f.coverage = make([]CoverageEntry, nc)
+		for i := range f.coverage {
+			c := &f.coverage[i]
+			copy(c.LogID[:], r.take(32, "coverage entry"))
+			c.Low = r.u64("coverage entry")
+			c.High = r.u64("coverage entry")
+		}
+	}
+
+	// ClubcardIndex: uint32 count, IssuerEntry each.
+	ni := uint64(r.u32("issuer count"))
+	if r.fits(ni, v4IssuerEntry, "issuer") {
+		f.issuers = make([][32]byte, ni)
+		f.blocks = make([]block, ni)
+		for i := range f.blocks {
+			copy(f.issuers[i][:], r.take(32, "issuer entry"))
+			b := &f.blocks[i]
+			b.approxM = uint64(r.u32("issuer block"))
+			b.rank = r.u8("issuer block")
+			b.approxOffset = uint64(r.u32("issuer block"))
+			b.exactM = uint64(r.u32("issuer block"))
+			b.exactOffset = uint64(r.u32("issuer block"))
+			switch r.u8("issuer block") {
+			case 0:
+			case 1:
+				b.inverted = true
+			default:
+				r.fail("issuer block inverted flag is not 0 or 1")
+			}
+			b.nexc = uint32(r.u16("exception count"))
+			start := r.b
+			for range b.nexc {
+				n := r.u8("exception")
+				if n == 0 && r.err == nil {
+					r.fail("empty exception serial")
+				}
+				r.take(uint64(n), "exception")
+			}
+			if r.err != nil {
+				break
+			}
+			b.exc = start[:len(start)-len(r.b)]
+		}
+	}
+
+	// ApproximateFilter: uint8 count, BitColumns.
+	na := uint64(r.u8("approximate filter column count"))
+	if r.fits(na, 4, "approximate filter column") {
+		f.approx = make([]column, na)
+		for i := range f.approx {
+			f.approx[i] = r.column("approximate filter column")
+		}
+	}
+	f.exact = r.column("exact filter")
+	if r.err == nil && len(r.b) != 0 {
+		r.fail("trailing bytes after the exact filter")
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	if err := f.checkIndex(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// column reads a BitColumn: uint32 word_count, big-endian words.
+func (r *reader) column(what string) column {
+	n := uint64(r.u32(what + " word count"))
+	return column{b: r.take(8*n, what), n: n}
+}

@@ -1,0 +1,148 @@
+package mirror
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/revocheck/revocheck/core/cache"
+	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/fetch"
+	"github.com/revocheck/revocheck/core/outcome"
+	"github.com/revocheck/revocheck/core/serve"
+)
+
+// TestEndToEnd: fake Remote Settings → mirror → serve → fetch into an
+// empty cache → core/cache answers the fixture's vectors; a second fetch
+// moves no filter byte.
+func TestEndToEnd(t *testing.T) {
+	fx, err := os.ReadFile(fixtureDelta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := newFakeRS(t)
+	rs.addFilter("full", "", "default", "20260624-0-default.filter", 100, fx)
+	rs.addFilter("d1", "full", "default", "20260624-1-default.filter.delta", 200, fx)
+	rs.addIntermediate(t, "i1")
+
+	tree := t.TempDir()
+	if _, err := run(t, rs, tree, true); err != nil {
+		t.Fatal(err)
+	}
+
+	h, err := serve.New(tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	var filterBytes atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "manifest.json") {
+			w = countingWriter{w, &filterBytes}
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	var out, errb bytes.Buffer
+	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb); err != nil {
+		t.Fatalf("fetch: %v\n%s", err, errb.String())
+	}
+	if filterBytes.Load() != int64(2*len(fx)) {
+		t.Fatalf("first fetch moved %d bytes, want %d", filterBytes.Load(), 2*len(fx))
+	}
+
+	c, err := cache.Open(cacheDir, cache.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, v := range answerVectors(t) {
+		got, err := c.Check(&v.in, nil)
+		if err != nil || got != v.want {
+			t.Fatalf("%s: %v %v, want %v", v.name, got, err, v.want)
+		}
+	}
+
+	filterBytes.Store(0)
+	out.Reset()
+	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if filterBytes.Load() != 0 || !strings.Contains(out.String(), "up to date") {
+		t.Fatalf("second fetch moved %d filter bytes; said %q", filterBytes.Load(), out.String())
+	}
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n *atomic.Int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func writeEmptyConfig(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(p, nil, 0o644)
+	return p
+}
+
+type answerVector struct {
+	name string
+	in   certinput.Input
+	want outcome.Outcome
+}
+
+func answerVectors(t *testing.T) []answerVector {
+	raw, err := os.ReadFile("../../../shared/fixtures/mozilla-20260624-1-default.filter.delta.answers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Vectors []struct {
+			Name, Answer string
+			Issuer       string `json:"issuer_spki_sha256"`
+			Serial       string
+			SCTs         []struct {
+				LogID     string `json:"log_id"`
+				Timestamp uint64
+			} `json:"scts"`
+		}
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var vs []answerVector
+	for _, v := range doc.Vectors {
+		var a answerVector
+		a.name = v.Name
+		b, _ := base64.StdEncoding.DecodeString(v.Issuer)
+		copy(a.in.IssuerSPKIHash[:], b)
+		a.in.Serial, _ = base64.StdEncoding.DecodeString(v.Serial)
+		for _, s := range v.SCTs {
+			var x certinput.SCT
+			id, _ := base64.StdEncoding.DecodeString(s.LogID)
+			copy(x.LogID[:], id)
+			x.Timestamp = s.Timestamp
+			a.in.SCTs = append(a.in.SCTs, x)
+		}
+		a.want = map[string]outcome.Outcome{"Revoked": outcome.Revoked, "Good": outcome.NotRevoked}[v.Answer]
+		vs = append(vs, a)
+	}
+	if len(vs) != 2 || vs[0].want == vs[1].want {
+		t.Fatalf("unexpected vectors %+v", vs)
+	}
+	return vs
+}

@@ -70,13 +70,13 @@ static void version_of(CK_VERSION *v)
 }
 
 /* WORKAROUND: NSS passes its module parameters in LibraryParameters (a char*
- * stored in a CK_CHAR_PTR * field); p11-kit passes x-init-reserved in
- * pReserved. Accept either. */
+ * stored in a CK_CHAR_PTR * field); p11-kit passes x-init-reserved in the
+ * standard struct's pReserved. Both are the sixth field, so that is the only
+ * one read: NSS's extra seventh field does not exist in a standard caller's
+ * struct. */
 static const char *init_params(CK_C_INITIALIZE_ARGS *args)
 {
-	if (args->LibraryParameters != NULL)
-		return (const char *)args->LibraryParameters;
-	return (const char *)args->pReserved;
+	return (const char *)args->LibraryParameters;
 }
 
 CK_RV nssrc_C_Initialize(CK_VOID_PTR pInitArgs)

@@ -5,9 +5,12 @@
  *   curl-nss-driver URL
  *
  * The NSS database comes from the environment, as for any libcurl-nss
- * program: SSL_DIR=sql:DIR. The library is opened with dlopen (path from
+ * program: SSL_DIR=DIR (a plain directory: libcurl stats it, then opens
+ * "sql:DIR"). The library is opened with dlopen (path from
  * $CURL_NSS_LIBRARY, default the Debian multiarch path), so the driver needs
  * no link-time dependency on it.
+ *
+ * CURL_NSS_VERBOSE=1 turns on libcurl's verbose log.
  *
  * Prints the TLS back end, then the body on success, or
  * "curl error N: <message>" on failure. Exit: 0 fetched, 1 refused/failed,
@@ -51,7 +54,7 @@ static size_t write_body(char *data, size_t size, size_t n, void *user)
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr, "usage: SSL_DIR=sql:DIR curl-nss-driver URL\n");
+		fprintf(stderr, "usage: SSL_DIR=DIR curl-nss-driver URL\n");
 		return 2;
 	}
 	const char *lib = getenv("CURL_NSS_LIBRARY");
@@ -91,6 +94,8 @@ int main(int argc, char **argv)
 	cu.easy_setopt(c, CURLOPT_ERRORBUFFER, err);
 	cu.easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
 	cu.easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	if (getenv("CURL_NSS_VERBOSE") != NULL)
+		cu.easy_setopt(c, CURLOPT_VERBOSE, 1L);
 	CURLcode rc = cu.easy_perform(c);
 	if (rc != CURLE_OK)
 		printf("curl error %d: %s\n", (int)rc, err[0] ? err : cu.easy_strerror(rc));

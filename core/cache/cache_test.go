@@ -1,0 +1,849 @@
+package cache
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/revocheck/revocheck/core/cachedir"
+	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/index"
+	"github.com/revocheck/revocheck/core/outcome"
+)
+
+const (
+	fixtureDir   = "../../../shared/fixtures/"
+	fixtureName  = "mozilla-20260624-1-default.filter.delta"
+	fixtureShort = "20260624-1-default.filter.delta" // index.bin names are at most 32 bytes
+)
+
+type site struct {
+	label  string
+	in     certinput.Input
+	answer outcome.Outcome
+}
+
+func b64(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+type jsonInput struct {
+	IssuerSPKI string `json:"issuer_spki_sha256"`
+	Serial     string `json:"serial"`
+	SCTs       []struct {
+		LogID     string `json:"log_id"`
+		Timestamp uint64 `json:"timestamp"`
+	} `json:"scts"`
+}
+
+func (j *jsonInput) input(t testing.TB) certinput.Input {
+	var in certinput.Input
+	copy(in.IssuerSPKIHash[:], b64(t, j.IssuerSPKI))
+	in.Serial = b64(t, j.Serial)
+	for _, s := range j.SCTs {
+		in.SCTs = append(in.SCTs, certinput.SCT{LogID: [32]byte(b64(t, s.LogID)), Timestamp: s.Timestamp})
+	}
+	return in
+}
+
+func answerOutcome(t testing.TB, a string) outcome.Outcome {
+	switch a {
+	case "Good":
+		return outcome.NotRevoked
+	case "NotCovered":
+		return outcome.NotCovered
+	case "Revoked":
+		return outcome.Revoked
+	}
+	t.Fatalf("unknown answer %q", a)
+	return 0
+}
+
+// loadSites pairs test-sites.json inputs with the fixture filter's answers
+// (by ca_label, in file order), plus the explicit vectors.
+func loadSites(t testing.TB) []site {
+	t.Helper()
+	var ts struct {
+		Sites []struct {
+			Label  string     `json:"ca_label"`
+			Detail *jsonInput `json:"detail"`
+		} `json:"sites"`
+	}
+	var ans struct {
+		TestSites []struct {
+			Label  string `json:"ca_label"`
+			Answer string `json:"answer"`
+		} `json:"test_sites"`
+		Vectors []struct {
+			Name   string `json:"name"`
+			Answer string `json:"answer"`
+			jsonInput
+		} `json:"vectors"`
+	}
+	for name, v := range map[string]any{"test-sites.json": &ts, fixtureName + ".answers.json": &ans} {
+		data, err := os.ReadFile(fixtureDir + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out []site
+	i := 0
+	for _, s := range ts.Sites {
+		if s.Detail == nil {
+			continue
+		}
+		if i >= len(ans.TestSites) || ans.TestSites[i].Label != s.Label {
+			t.Fatalf("answers out of step with test sites at %q", s.Label)
+		}
+		out = append(out, site{s.Label, s.Detail.input(t), answerOutcome(t, ans.TestSites[i].Answer)})
+		i++
+	}
+	if i != len(ans.TestSites) || len(ans.Vectors) == 0 {
+		t.Fatalf("%d sites for %d answers, %d vectors", i, len(ans.TestSites), len(ans.Vectors))
+	}
+	for _, v := range ans.Vectors {
+		out = append(out, site{v.Name, v.input(t), answerOutcome(t, v.Answer)})
+	}
+	return out
+}
+
+func fixtureBytes(t testing.TB) []byte {
+	t.Helper()
+	data, err := os.ReadFile(fixtureDir + fixtureName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// fixtureCache writes a cache directory holding the real Mozilla delta
+// under the given names (same bytes each) and returns it.
+func fixtureCache(t testing.TB, names ...string) string {
+	t.Helper()
+	if len(names) == 0 {
+		names = []string{fixtureShort}
+	}
+	dir := t.TempDir()
+	data := fixtureBytes(t)
+	var files []cachedir.File
+	for _, n := range names {
+		files = append(files, cachedir.File{Name: n, Data: data})
+	}
+	if err := cachedir.Write(dir, files, cachedir.Options{GeneratedAt: time.Unix(1782000000, 0), Comment: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func mustOpen(t testing.TB, dir string, opts Options) *Cache {
+	t.Helper()
+	c, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func checkSites(t *testing.T, c *Cache, sites []site) {
+	t.Helper()
+	var d Detail
+	for _, s := range sites {
+		got, err := c.Check(&s.in, nil)
+		if err != nil || got != s.answer {
+			t.Errorf("%s: got %v (%v), want %v", s.label, got, err, s.answer)
+		}
+		got2, err := c.Check(&s.in, &d)
+		if err != nil || got2 != got {
+			t.Errorf("%s: with detail %v (%v), without %v", s.label, got2, err, got)
+		}
+	}
+}
+
+func TestFixtureAnswers(t *testing.T) {
+	sites := loadSites(t)
+	c := mustOpen(t, fixtureCache(t), Options{})
+	checkSites(t, c, sites)
+
+	counts := map[outcome.Outcome]int{}
+	for _, s := range sites {
+		counts[s.answer]++
+	}
+	if counts[outcome.NotRevoked] < 70 || counts[outcome.NotCovered] < 40 || counts[outcome.Revoked] < 1 {
+		t.Fatalf("fixture answer mix %v", counts)
+	}
+
+	// Detail: a covered site consults the one filter.
+	var d Detail
+	for _, s := range sites {
+		o, err := c.Check(&s.in, &d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Generation == 0 {
+			t.Fatalf("%s: no generation in detail", s.label)
+		}
+		switch o {
+		case outcome.NotCovered:
+			if len(d.Filters) != 0 {
+				t.Fatalf("%s: not covered but filters %+v", s.label, d.Filters)
+			}
+		default:
+			if len(d.Filters) != 1 || d.Filters[0].Name != fixtureShort || d.Filters[0].Outcome != o || d.Filters[0].Result != o.String() {
+				t.Fatalf("%s: detail %+v for %v", s.label, d.Filters, o)
+			}
+		}
+	}
+}
+
+func TestNoSCTs(t *testing.T) {
+	c := mustOpen(t, fixtureCache(t), Options{})
+	sites := loadSites(t)
+	in := sites[len(sites)-1].in // revoked with its SCTs
+	in.SCTs = nil
+	var d Detail
+	if o, err := c.Check(&in, &d); o != outcome.NotCovered || err != nil || !d.NoSCTs || d.Generation != 0 {
+		t.Fatalf("no SCTs: %v %v %+v", o, err, d)
+	}
+	if o, err := c.Check(nil, nil); o != outcome.Error || err == nil {
+		t.Fatalf("nil input: %v %v", o, err)
+	}
+}
+
+func TestMultipleCoveringFilters(t *testing.T) {
+	// The same filter under three names: every covering entry is queried
+	// (three filters in the detail), answers unchanged.
+	names := []string{"20260624-0-default.filter", "20260624-1-default.filter.delta", "20260625-0-default.filter.delta"}
+	c := mustOpen(t, fixtureCache(t, names...), Options{})
+	sites := loadSites(t)
+	checkSites(t, c, sites)
+	var d Detail
+	for _, s := range sites {
+		if s.answer == outcome.NotCovered {
+			continue
+		}
+		if _, err := c.Check(&s.in, &d); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Filters) != 3 {
+			t.Fatalf("%s: %d covering filters, want 3", s.label, len(d.Filters))
+		}
+		for i, f := range d.Filters {
+			if f.Name != names[i] {
+				t.Fatalf("%s: filter %d is %s", s.label, i, f.Name)
+			}
+		}
+	}
+}
+
+func TestCheckAllocs(t *testing.T) {
+	c := mustOpen(t, fixtureCache(t), Options{})
+	sites := loadSites(t)
+	picked := map[outcome.Outcome]bool{}
+	for _, s := range sites {
+		if picked[s.answer] {
+			continue
+		}
+		picked[s.answer] = true
+		in := s.in
+		n := testing.AllocsPerRun(200, func() {
+			if o, _ := c.Check(&in, nil); o != s.answer {
+				t.Fatalf("%s: %v", s.label, o)
+			}
+		})
+		if n != 0 {
+			t.Errorf("%s (%v): %v allocs per check", s.label, s.answer, n)
+		}
+	}
+	if len(picked) != 3 {
+		t.Fatalf("covered only %v", picked)
+	}
+}
+
+func TestGenerationInfo(t *testing.T) {
+	dir := fixtureCache(t)
+	c := mustOpen(t, dir, Options{})
+	g := c.Generation()
+	if g == nil || g.ID != 1 || g.Source != "index.bin" || g.IndexVersion != 1 {
+		t.Fatalf("generation %+v", g)
+	}
+	if len(g.Files) != 1 || g.Files[0].Name != fixtureShort || g.Files[0].Size != int64(len(fixtureBytes(t))) {
+		t.Fatalf("files %+v", g.Files)
+	}
+	if g.Files[0].Issuers == 0 || g.EnrolledIssuers != g.Files[0].Issuers || len(g.Files[0].Coverage) == 0 {
+		t.Fatalf("issuers %d / %d, coverage %d", g.Files[0].Issuers, g.EnrolledIssuers, len(g.Files[0].Coverage))
+	}
+	if len(g.Logs) != len(g.Files[0].Coverage) {
+		t.Fatalf("%d logs in the index, %d in the filter", len(g.Logs), len(g.Files[0].Coverage))
+	}
+	for _, l := range g.Logs {
+		if l.Min > l.Max || l.Entries != 1 {
+			t.Fatalf("log summary %+v", l)
+		}
+	}
+	if g.Manifest == nil || g.Manifest.GeneratedAt.Unix() != 1782000000 || g.Manifest.Comment != "test" {
+		t.Fatalf("manifest %+v %s", g.Manifest, g.ManifestError)
+	}
+	if !c.DataTime().Equal(time.Unix(1782000000, 0)) {
+		t.Fatalf("data time %v", c.DataTime())
+	}
+	// Without manifest.json the data time is index.bin's mtime.
+	if err := os.Remove(filepath.Join(dir, "manifest.json")); err != nil {
+		t.Fatal(err)
+	}
+	c2 := mustOpen(t, dir, Options{})
+	fi, _ := os.Stat(filepath.Join(dir, "index.bin"))
+	if !c2.DataTime().Equal(fi.ModTime()) || c2.Generation().Manifest != nil {
+		t.Fatalf("data time %v, index mtime %v", c2.DataTime(), fi.ModTime())
+	}
+}
+
+func TestNoDataAndLazy(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrNoData) {
+		t.Fatalf("empty dir: %v", err)
+	}
+	if _, err := Open(filepath.Join(dir, "nope"), Options{}); !errors.Is(err, ErrNoData) {
+		t.Fatalf("missing dir: %v", err)
+	}
+	c := mustOpen(t, dir, Options{Lazy: true, StatInterval: time.Nanosecond})
+	sites := loadSites(t)
+	in := sites[len(sites)-1].in
+	if o, err := c.Check(&in, nil); o != outcome.NoData || !errors.Is(err, ErrNoData) {
+		t.Fatalf("lazy empty: %v %v", o, err)
+	}
+	if c.Generation() != nil || !c.DataTime().IsZero() {
+		t.Fatal("generation without data")
+	}
+	// Data appears: picked up by the periodic stat, no reopen.
+	if err := cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Millisecond)
+	if o, err := c.Check(&in, nil); o != outcome.Revoked || err != nil {
+		t.Fatalf("after data appeared: %v %v", o, err)
+	}
+	c.Close()
+	if o, err := c.Check(&in, nil); o != outcome.NoData || !errors.Is(err, ErrClosed) {
+		t.Fatalf("after close: %v %v", o, err)
+	}
+	if err := c.Refresh(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("refresh after close: %v", err)
+	}
+}
+
+// writeRaw replaces name in dir atomically (test helper).
+func writeRaw(t testing.TB, dir, name string, data []byte) {
+	t.Helper()
+	tmp := filepath.Join(dir, ".tmp-test-"+name)
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMissingFilter(t *testing.T) {
+	dir := fixtureCache(t)
+	c0 := mustOpen(t, dir, Options{})
+	cov := c0.Generation().Files[0].Coverage
+	var ic []index.Coverage
+	for _, l := range cov {
+		ic = append(ic, index.Coverage{LogID: l.LogID, Low: l.Min, High: l.Max})
+	}
+	// index.bin names the real filter and one that does not exist, both
+	// covering the same logs.
+	raw, err := index.Build([]index.FileCoverage{{Name: fixtureShort, Coverage: ic}, {Name: "gone.delta", Coverage: ic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRaw(t, dir, "index.bin", raw)
+	c := mustOpen(t, dir, Options{Retries: 2})
+	g := c.Generation()
+	if g.BrokenFiles != 1 || !strings.Contains(g.Files[1].Error, "does not exist") {
+		t.Fatalf("generation %+v", g.Files)
+	}
+	sites := loadSites(t)
+	var d Detail
+	for _, s := range sites {
+		o, err := c.Check(&s.in, &d)
+		switch s.answer {
+		case outcome.NotCovered:
+			if o != outcome.NotCovered || err != nil {
+				t.Fatalf("%s: %v %v", s.label, o, err)
+			}
+		case outcome.Revoked:
+			// Revoked by a readable filter stays revoked.
+			if o != outcome.Revoked || err != nil {
+				t.Fatalf("%s: %v %v", s.label, o, err)
+			}
+		default:
+			// The missing filter might have said revoked: error.
+			if o != outcome.Error || err == nil || !strings.Contains(err.Error(), "gone.delta") {
+				t.Fatalf("%s: %v %v", s.label, o, err)
+			}
+			if len(d.Filters) != 2 || d.Filters[1].Outcome != outcome.Error || d.Filters[1].Error == "" {
+				t.Fatalf("%s: detail %+v", s.label, d.Filters)
+			}
+		}
+	}
+}
+
+func TestInconsistentIndex(t *testing.T) {
+	// index.bin claims coverage the filter does not have: every covering
+	// filter says "not covered", which the spec calls an index problem.
+	dir := fixtureCache(t)
+	sites := loadSites(t)
+	var nc *site
+	for i := range sites {
+		if sites[i].answer == outcome.NotCovered {
+			nc = &sites[i]
+			break
+		}
+	}
+	sct := nc.in.SCTs[0]
+	raw, err := index.Build([]index.FileCoverage{{Name: fixtureShort, Coverage: []index.Coverage{{LogID: sct.LogID, Low: sct.Timestamp, High: sct.Timestamp}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRaw(t, dir, "index.bin", raw)
+	c := mustOpen(t, dir, Options{})
+	if o, err := c.Check(&nc.in, nil); o != outcome.Error || !errors.Is(err, ErrInconsistent) {
+		t.Fatalf("%v %v", o, err)
+	}
+}
+
+func TestCorruptIndex(t *testing.T) {
+	dir := fixtureCache(t)
+	good, _ := os.ReadFile(filepath.Join(dir, "index.bin"))
+	for name, bad := range map[string][]byte{
+		"garbage":   []byte("this is not an index"),
+		"empty":     {},
+		"truncated": good[:len(good)-5],
+		"bad idx":   append(append([]byte{}, good[:len(good)-18]...), append([]byte{0, 9}, good[len(good)-16:]...)...),
+	} {
+		writeRaw(t, dir, "index.bin", bad)
+		c, err := Open(dir, Options{})
+		if c != nil || !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%s: %v %v", name, c, err)
+		}
+	}
+
+	// A good generation stays in service when a corrupt index.bin replaces it.
+	writeRaw(t, dir, "index.bin", good)
+	c := mustOpen(t, dir, Options{StatInterval: -1})
+	writeRaw(t, dir, "index.bin", []byte("upkiidx1\xff\xff"))
+	if err := c.Refresh(); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("refresh: %v", err)
+	}
+	sites := loadSites(t)
+	checkSites(t, c, sites)
+	if g := c.Generation(); g.ID != 1 || !strings.Contains(g.LastError, "malformed") {
+		t.Fatalf("generation %d last error %q", g.ID, g.LastError)
+	}
+	// And is replaced once a good index.bin returns.
+	writeRaw(t, dir, "index.bin", good)
+	if err := c.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	if g := c.Generation(); g.ID != 2 || g.LastError != "" {
+		t.Fatalf("generation %d last error %q", g.ID, g.LastError)
+	}
+}
+
+func TestCorruptFilter(t *testing.T) {
+	dir := fixtureCache(t)
+	data := fixtureBytes(t)
+	sites := loadSites(t)
+	// Truncations and byte flips: never a panic, a covered check fails
+	// with an error or (when the damage is where the query does not look,
+	// or the filter still parses) answers.
+	var variants [][]byte
+	for _, n := range []int{0, 1, 2, 50, 1000, len(data) / 2, len(data) - 1} {
+		variants = append(variants, data[:n])
+	}
+	for i := 0; i < 40; i++ {
+		v := append([]byte{}, data...)
+		pos := (i*7919 + 13) % len(v)
+		if i < 10 {
+			pos = 2 + i*11 // the header, coverage and first issuer
+		}
+		v[pos] ^= 0xff
+		variants = append(variants, v)
+	}
+	for vi, v := range variants {
+		writeRaw(t, dir, fixtureShort, v)
+		c, err := Open(dir, Options{})
+		if err != nil {
+			t.Fatalf("variant %d: open: %v", vi, err)
+		}
+		broken := c.Generation().BrokenFiles == 1
+		for _, s := range sites {
+			o, err := c.Check(&s.in, nil)
+			if broken && o != outcome.NotCovered && (o != outcome.Error || err == nil || !strings.Contains(err.Error(), fixtureShort)) {
+				t.Fatalf("variant %d %s: %v %v", vi, s.label, o, err)
+			}
+		}
+		c.Close()
+		if vi < 7 && !broken {
+			t.Fatalf("truncation %d parsed", vi)
+		}
+	}
+}
+
+// writeV0 re-encodes index.bin as the legacy upkiidx0.
+func writeV0(t *testing.T, dir string) {
+	data, err := os.ReadFile(filepath.Join(dir, "index.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]byte(index.Magic0), byte(len(ix.Filenames())))
+	out = binary.BigEndian.AppendUint32(out, uint32(ix.NumLogs()))
+	for _, n := range ix.Filenames() {
+		var slot [32]byte
+		copy(slot[:], n)
+		out = append(out, slot[:]...)
+	}
+	off := uint64(len(out) + 42*ix.NumLogs())
+	var sec []byte
+	for i := range ix.NumLogs() {
+		id, es := ix.Log(i, nil)
+		out = append(out, id[:]...)
+		out = binary.BigEndian.AppendUint64(out, off)
+		out = binary.BigEndian.AppendUint16(out, uint16(len(es)))
+		for _, e := range es {
+			sec = append(sec, byte(e.FilterIdx))
+			sec = binary.BigEndian.AppendUint64(sec, e.Min)
+			sec = binary.BigEndian.AppendUint64(sec, e.Max)
+		}
+		off += uint64(17 * len(es))
+	}
+	writeRaw(t, dir, "index.bin", append(out, sec...))
+}
+
+func TestLegacyIndexV0(t *testing.T) {
+	dir := fixtureCache(t)
+	writeV0(t, dir)
+	c := mustOpen(t, dir, Options{})
+	if v := c.Generation().IndexVersion; v != 0 {
+		t.Fatalf("index version %d", v)
+	}
+	checkSites(t, c, loadSites(t))
+}
+
+func TestManifestOnlyDirectory(t *testing.T) {
+	// As Mozilla publishes: filters + manifest.json, no index.bin.
+	dir := fixtureCache(t)
+	if err := os.Remove(filepath.Join(dir, "index.bin")); err != nil {
+		t.Fatal(err)
+	}
+	c := mustOpen(t, dir, Options{StatInterval: -1})
+	if g := c.Generation(); g.Source != "manifest.json" || len(g.Files) != 1 {
+		t.Fatalf("generation %+v", g)
+	}
+	checkSites(t, c, loadSites(t))
+	// A broken listed filter makes the directory unusable in this mode.
+	writeRaw(t, dir, fixtureShort, []byte{4, 0, 1})
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("broken filter in manifest mode: %v", err)
+	}
+	// An index.bin appearing later takes over.
+	if err := cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	if g := c.Generation(); g.Source != "index.bin" || g.ID != 2 {
+		t.Fatalf("after index.bin appeared: %+v", g)
+	}
+}
+
+// TestConcurrentReplace checks from many goroutines while another rewrites
+// the cache over and over (new filter names each time, so old filters are
+// deleted and old generations retired): every check must give the fixture's
+// answer, no error, and generations must actually change under the readers.
+func TestConcurrentReplace(t *testing.T) {
+	data := fixtureBytes(t)
+	dir := fixtureCache(t, "gen-0.delta")
+	c := mustOpen(t, dir, Options{StatInterval: time.Microsecond})
+	sites := loadSites(t)
+
+	var stop atomic.Bool
+	var checks atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var d Detail
+			for i := w; !stop.Load(); i++ {
+				s := &sites[i%len(sites)]
+				var o outcome.Outcome
+				var err error
+				if i%5 == 0 {
+					o, err = c.Check(&s.in, &d)
+				} else {
+					o, err = c.Check(&s.in, nil)
+				}
+				if err != nil || o != s.answer {
+					select {
+					case errs <- errors.New(s.label + ": got " + o.String() + ", want " + s.answer.String() + errString(err)):
+					default:
+					}
+					return
+				}
+				checks.Add(1)
+			}
+		}()
+	}
+	const rounds = 40
+	for r := 1; r <= rounds; r++ {
+		names := []string{"gen-" + itoa(r) + ".delta"}
+		if r%3 == 0 {
+			names = append(names, "extra-"+itoa(r)+".delta")
+		}
+		var files []cachedir.File
+		for _, n := range names {
+			files = append(files, cachedir.File{Name: n, Data: data})
+		}
+		if err := cachedir.WriteFilters(dir, files); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	time.Sleep(5 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	g := c.Generation()
+	if g.ID < rounds/4 {
+		t.Errorf("only %d generations loaded in %d rounds", g.ID, rounds)
+	}
+	if g.Files[0].Name != "gen-40.delta" {
+		t.Errorf("final generation serves %s", g.Files[0].Name)
+	}
+	t.Logf("%d checks over %d generations", checks.Load(), g.ID)
+	// The removed filters are really gone: old generations were served
+	// from mappings alone.
+	if _, err := os.Stat(filepath.Join(dir, "gen-1.delta")); err == nil {
+		t.Error("old filter not removed")
+	}
+}
+
+func TestCloseDuringChecks(t *testing.T) {
+	c, err := Open(fixtureCache(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := loadSites(t)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 2000; i++ {
+				s := &sites[(i+w)%len(sites)]
+				o, err := c.Check(&s.in, nil)
+				if o != s.answer && !(o == outcome.NoData && errors.Is(err, ErrClosed)) {
+					t.Errorf("%s: %v %v", s.label, o, err)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(time.Millisecond)
+	c.Close()
+	c.Close() // idempotent
+	wg.Wait()
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
+
+func BenchmarkCheck(b *testing.B) {
+	c := mustOpen(b, fixtureCache(b), Options{})
+	sites := loadSites(b)
+	for _, want := range []outcome.Outcome{outcome.NotRevoked, outcome.Revoked, outcome.NotCovered} {
+		var in *certinput.Input
+		for i := range sites {
+			if sites[i].answer == want {
+				in = &sites[i].in
+				break
+			}
+		}
+		b.Run(want.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if o, _ := c.Check(in, nil); o != want {
+					b.Fatal(o)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkCheckParallel(b *testing.B) {
+	c := mustOpen(b, fixtureCache(b), Options{})
+	sites := loadSites(b)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			s := &sites[i%len(sites)]
+			if o, _ := c.Check(&s.in, nil); o != s.answer {
+				b.Error(o)
+				return
+			}
+			i++
+		}
+	})
+}
+
+// TestSyntheticAggregation runs the C2SP aggregation over several filters
+// that disagree: certificates revoked only in one delta (every other
+// covering filter says not revoked), never revoked (all say not revoked),
+// unknown issuers (all say not enrolled) and SCTs newer than any filter.
+func TestSyntheticAggregation(t *testing.T) {
+	dir := t.TempDir()
+	spec := cachedir.SyntheticSpec{Issuers: 20, FullSerials: 4000, Deltas: 4, DeltaSerials: 400, RevokedFraction: 0.1, Logs: 4, Seed: 7}
+	s, err := cachedir.Synthetic(dir, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustOpen(t, dir, Options{})
+	if g := c.Generation(); len(g.Files) != 5 || g.BrokenFiles != 0 {
+		t.Fatalf("generation files %d broken %d", len(g.Files), g.BrokenFiles)
+	}
+	var d Detail
+	for name, set := range map[outcome.Outcome][]certinput.Input{
+		outcome.Revoked:     s.Revoked,
+		outcome.NotRevoked:  s.NotRevoked,
+		outcome.NotEnrolled: s.NotEnrolled,
+		outcome.NotCovered:  s.NotCovered,
+	} {
+		if len(set) == 0 {
+			t.Fatalf("no %v samples", name)
+		}
+		for i := range set {
+			o, err := c.Check(&set[i], nil)
+			if o != name || err != nil {
+				t.Fatalf("%v sample %d: got %v %v", name, i, o, err)
+			}
+			if o2, _ := c.Check(&set[i], &d); o2 != o {
+				t.Fatalf("%v sample %d: with detail %v", name, i, o2)
+			}
+			if name == outcome.NotRevoked || name == outcome.NotEnrolled {
+				// Every filter covers old certificates: all five consulted.
+				if len(d.Filters) != 5 {
+					t.Fatalf("%v sample %d: %d filters consulted", name, i, len(d.Filters))
+				}
+			}
+		}
+	}
+	// Some revocations are known to one delta only: the other covering
+	// filters said not revoked, and revoked still wins.
+	deltaOnly := 0
+	for i := range s.Revoked {
+		c.Check(&s.Revoked[i], &d)
+		n := 0
+		for _, f := range d.Filters {
+			if f.Outcome == outcome.Revoked {
+				n++
+			}
+		}
+		if n == 1 && len(d.Filters) > 1 && d.Filters[0].Outcome == outcome.NotRevoked {
+			deltaOnly++
+		}
+	}
+	if deltaOnly == 0 {
+		t.Fatal("no sample revoked by a delta alone")
+	}
+}
+
+// BenchmarkCheckMozillaShaped opens a synthetic cache shaped like Mozilla's
+// (one ~6 MB full filter, 35 deltas, ~1000 issuers) and checks inputs of
+// each kind. The cache is generated once and kept under os.TempDir().
+func BenchmarkCheckMozillaShaped(b *testing.B) {
+	dir, s, err := cachedir.SyntheticCached(cachedir.MozillaShaped)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("open", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := Open(dir, Options{StatInterval: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	c := mustOpen(b, dir, Options{})
+	g := c.Generation()
+	var total int64
+	for _, f := range g.Files {
+		total += f.Size
+	}
+	b.Logf("%d files, full filter %d bytes, all %d bytes, %d issuers", len(g.Files), g.Files[0].Size, total, g.EnrolledIssuers)
+	for _, k := range []struct {
+		want outcome.Outcome
+		set  []certinput.Input
+	}{
+		{outcome.NotRevoked, s.NotRevoked},
+		{outcome.Revoked, s.Revoked},
+		{outcome.NotEnrolled, s.NotEnrolled},
+		{outcome.NotCovered, s.NotCovered},
+	} {
+		b.Run(k.want.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if o, err := c.Check(&k.set[i%len(k.set)], nil); o != k.want {
+					b.Fatalf("sample %d: %v %v", i%len(k.set), o, err)
+				}
+				i++
+			}
+		})
+	}
+}

@@ -1,0 +1,335 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/revocheck/revocheck/core/clubcard"
+	"github.com/revocheck/revocheck/core/index"
+	"github.com/revocheck/revocheck/core/manifest"
+)
+
+// maxFileSize bounds any file the cache maps (Mozilla's full filter is
+// ~6 MB).
+const maxFileSize = 1 << 30
+
+const (
+	indexName    = "index.bin"
+	manifestName = "manifest.json"
+)
+
+// source says what a generation was built from.
+type source uint8
+
+const (
+	fromIndex    source = 1 // index.bin
+	fromManifest source = 2 // no index.bin: manifest.json + the filters it lists
+)
+
+// generation is one immutable, fully loaded view of the cache directory.
+// Readers pin it with tryAcquire/release; the Cache holds one reference
+// while it is current. When the last reference goes, the mappings are
+// unmapped: nobody can still be reading them.
+type generation struct {
+	refs atomic.Int64
+
+	id       uint64
+	src      source
+	srcID    fileID // identity of index.bin (or manifest.json) as loaded
+	ix       *index.Index
+	filters  []loadedFilter // by filename index
+	unmaps   []func()
+	dataTime int64 // unix ns; see Cache.DataTime
+	info     GenerationInfo
+}
+
+type loadedFilter struct {
+	f   *clubcard.Filter // nil when the file could not be used
+	err error            // why f is nil
+	// exact: every index entry naming this filter lies inside the
+	// filter's own coverage, so an SCT that selected it through the index
+	// is covered by it and the per-filter coverage scan (C2SP step 2.1)
+	// can be skipped. Checked once per generation.
+	exact bool
+}
+
+func (g *generation) tryAcquire() bool {
+	for {
+		n := g.refs.Load()
+		if n <= 0 {
+			return false // already retired and unmapped
+		}
+		if g.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (g *generation) release() {
+	if g.refs.Add(-1) == 0 {
+		for _, u := range g.unmaps {
+			u()
+		}
+	}
+}
+
+// errVanished marks a file named by index.bin (or the manifest) that does
+// not exist: evidence that a newer index.bin replaced ours while we loaded.
+var errVanished = errors.New("file named by the index is missing")
+
+// statSource returns which source the directory offers now and its
+// identity: index.bin if present, else manifest.json, else ErrNoData.
+func statSource(dir string) (source, fileID, error) {
+	id, err := statID(filepath.Join(dir, indexName))
+	if err == nil {
+		return fromIndex, id, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return 0, fileID{}, fmt.Errorf("%w: %v", ErrNoData, err)
+	}
+	id, err = statID(filepath.Join(dir, manifestName))
+	if err == nil {
+		return fromManifest, id, nil
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, fileID{}, fmt.Errorf("%w: no %s in %s", ErrNoData, indexName, dir)
+	}
+	return 0, fileID{}, fmt.Errorf("%w: %v", ErrNoData, err)
+}
+
+// loadGeneration builds a generation from dir, retrying (bounded) when a
+// named filter vanished under it. On the last attempt a vanished filter is
+// recorded as that filter's error instead.
+func loadGeneration(dir string, retries int) (*generation, error) {
+	for attempt := 0; ; attempt++ {
+		g, err := loadOnce(dir, attempt >= retries)
+		if errors.Is(err, errVanished) && attempt < retries {
+			// The writer renames index.bin before removing old filters,
+			// so the newer index is already visible; back off a moment
+			// in case it is mid-rename.
+			time.Sleep(time.Duration(attempt) * time.Millisecond)
+			continue
+		}
+		return g, err
+	}
+}
+
+func loadOnce(dir string, final bool) (_ *generation, err error) {
+	g := &generation{info: GenerationInfo{Dir: dir, LoadedAt: time.Now()}}
+	defer func() {
+		if err != nil {
+			for _, u := range g.unmaps {
+				u()
+			}
+			g = nil
+		}
+	}()
+
+	ixPath := filepath.Join(dir, indexName)
+	data, id, unmap, err := mapFile(ixPath)
+	switch {
+	case err == nil:
+		g.unmaps = append(g.unmaps, unmap)
+		g.src, g.srcID = fromIndex, id
+		g.ix, err = index.Parse(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, ixPath, err)
+		}
+		g.info.Source = indexName
+		g.info.IndexVersion = g.ix.Version()
+		g.info.IndexSize = id.size
+		g.info.IndexModTime = time.Unix(0, id.mtime)
+		m, merr := readManifest(dir)
+		if merr == nil {
+			g.info.Manifest = m
+		} else if !errors.Is(merr, fs.ErrNotExist) {
+			g.info.ManifestError = merr.Error()
+		}
+		if err := g.mapFilters(dir, g.ix.Filenames(), final); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if err := g.loadFromManifest(dir, final); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: %v", ErrNoData, err)
+	}
+	g.verifyCoverage()
+	g.summarize()
+	return g, nil
+}
+
+// verifyCoverage sets loadedFilter.exact: true unless some index entry
+// naming the filter claims coverage the filter does not state.
+func (g *generation) verifyCoverage() {
+	for i := range g.filters {
+		g.filters[i].exact = g.filters[i].f != nil
+	}
+	var es []index.Entry
+	for i := range g.ix.NumLogs() {
+		var id [32]byte
+		id, es = g.ix.Log(i, es[:0])
+		for _, e := range es {
+			lf := &g.filters[e.FilterIdx]
+			if !lf.exact {
+				continue
+			}
+			inside := false
+			for _, c := range lf.f.Coverage() {
+				if c.LogID == id && c.Low <= e.Min && e.Max <= c.High {
+					inside = true
+					break
+				}
+			}
+			lf.exact = inside
+		}
+	}
+}
+
+// mapFilters maps and parses every file in the filename table. A filter
+// that is unusable does not fail the generation: checks it covers fail
+// instead (outcome.Error), the others still work.
+func (g *generation) mapFilters(dir string, names []string, final bool) error {
+	g.filters = make([]loadedFilter, len(names))
+	g.info.Files = make([]FileInfo, len(names))
+	for i, name := range names {
+		fi := &g.info.Files[i]
+		fi.Name = name
+		p := filepath.Join(dir, name)
+		data, id, unmap, err := mapFile(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				if !final {
+					return fmt.Errorf("%s: %w", name, errVanished)
+				}
+				err = fmt.Errorf("%s named by %s does not exist", name, indexName)
+			}
+			g.filters[i].err = fmt.Errorf("cache: filter %v", err)
+			fi.Error = g.filters[i].err.Error()
+			continue
+		}
+		g.unmaps = append(g.unmaps, unmap)
+		fi.Size = id.size
+		fi.ModTime = time.Unix(0, id.mtime)
+		f, err := clubcard.Parse(data)
+		if err != nil {
+			g.filters[i].err = fmt.Errorf("cache: filter %s: %w", name, err)
+			fi.Error = g.filters[i].err.Error()
+			continue
+		}
+		g.filters[i].f = f
+		fi.Issuers = f.NumIssuers()
+		for _, c := range f.Coverage() {
+			fi.Coverage = append(fi.Coverage, LogCoverage{LogID: c.LogID, Min: c.Low, Max: c.High})
+		}
+	}
+	return nil
+}
+
+// loadFromManifest is the legacy path: a directory with manifest.json and
+// filters but no index.bin (what Mozilla publishes, and what upki wrote
+// before index.bin). The index is built in memory from each filter's own
+// coverage, exactly as a writer would build index.bin. Every listed filter
+// must be usable here: without it its coverage is unknown, and leaving it
+// out could hide a revocation.
+func (g *generation) loadFromManifest(dir string, final bool) error {
+	mp := filepath.Join(dir, manifestName)
+	data, id, unmap, err := mapFile(mp)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%w: no %s or %s in %s", ErrNoData, indexName, manifestName, dir)
+		}
+		return fmt.Errorf("%w: %v", ErrNoData, err)
+	}
+	m, err := manifest.Parse(data)
+	unmap()
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, mp, err)
+	}
+	g.src, g.srcID = fromManifest, id
+	g.info.Source = manifestName
+	g.info.Manifest = manifestInfo(m)
+	names := make([]string, len(m.Files))
+	for i, f := range m.Files {
+		names[i] = f.Filename
+	}
+	if err := g.mapFilters(dir, names, final); err != nil {
+		return err
+	}
+	files := make([]index.FileCoverage, len(names))
+	for i, lf := range g.filters {
+		if lf.f == nil {
+			return fmt.Errorf("%w: %v", ErrCorrupt, lf.err)
+		}
+		files[i].Name = names[i]
+		for _, c := range lf.f.Coverage() {
+			files[i].Coverage = append(files[i].Coverage, index.Coverage(c))
+		}
+	}
+	raw, err := index.Build(files)
+	if err != nil {
+		return fmt.Errorf("%w: building an index from %s: %v", ErrCorrupt, mp, err)
+	}
+	if g.ix, err = index.Parse(raw); err != nil {
+		return fmt.Errorf("%w: in-memory index: %v", ErrCorrupt, err)
+	}
+	g.info.IndexVersion = g.ix.Version()
+	g.info.IndexSize = int64(len(raw))
+	g.info.IndexModTime = time.Unix(0, id.mtime)
+	return nil
+}
+
+func readManifest(dir string) (*ManifestInfo, error) {
+	data, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil {
+		return nil, err
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	return manifestInfo(m), nil
+}
+
+func manifestInfo(m *manifest.Manifest) *ManifestInfo {
+	return &ManifestInfo{GeneratedAt: m.Time(), Comment: m.Comment, Files: len(m.Files)}
+}
+
+// summarize fills the coverage summary and the data time.
+func (g *generation) summarize() {
+	var es []index.Entry
+	for i := range g.ix.NumLogs() {
+		var id [32]byte
+		id, es = g.ix.Log(i, es[:0])
+		lc := LogCoverage{LogID: id, Entries: len(es)}
+		for j, e := range es {
+			if j == 0 || e.Min < lc.Min {
+				lc.Min = e.Min
+			}
+			if e.Max > lc.Max {
+				lc.Max = e.Max
+			}
+		}
+		g.info.Logs = append(g.info.Logs, lc)
+	}
+	for _, f := range g.info.Files {
+		// The full filter enrolls every issuer; deltas are built over the
+		// same issuers, so the largest count is the enrolled population.
+		g.info.EnrolledIssuers = max(g.info.EnrolledIssuers, f.Issuers)
+		if f.Error != "" {
+			g.info.BrokenFiles++
+		}
+	}
+	switch {
+	case g.info.Manifest != nil:
+		g.dataTime = g.info.Manifest.GeneratedAt.UnixNano()
+	default:
+		g.dataTime = g.info.IndexModTime.UnixNano()
+	}
+}

@@ -1,0 +1,159 @@
+package cachedir
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/revocheck/revocheck/core/clubcard"
+	"github.com/revocheck/revocheck/core/index"
+	"github.com/revocheck/revocheck/core/manifest"
+)
+
+func fixture(t testing.TB) []byte {
+	t.Helper()
+	data, err := os.ReadFile("../../../shared/fixtures/mozilla-20260624-1-default.filter.delta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func readIndex(t *testing.T, dir string) *index.Index {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "index.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+func readManifest(t *testing.T, dir string) *manifest.Manifest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
+}
+
+func TestWrite(t *testing.T) {
+	data := fixture(t)
+	f, err := clubcard.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cov := f.Coverage()
+	dir := filepath.Join(t.TempDir(), "cache")
+	at := time.Unix(1782000000, 0)
+	files := []File{{"full.filter", data}, {"d1.delta", data}}
+	if err := Write(dir, files, Options{GeneratedAt: at, Comment: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	ix := readIndex(t, dir)
+	if !slices.Equal(ix.Filenames(), []string{"full.filter", "d1.delta"}) || ix.NumLogs() != len(cov) {
+		t.Fatalf("index names %q logs %d (filter has %d)", ix.Filenames(), ix.NumLogs(), len(cov))
+	}
+	for _, c := range cov {
+		got := ix.AppendCovering(nil, &c.LogID, c.Low)
+		if !slices.Equal(got, []uint16{0, 1}) {
+			t.Fatalf("log %x at %d covered by %v", c.LogID[:4], c.Low, got)
+		}
+		if c.High < ^uint64(0) {
+			if got := ix.AppendCovering(nil, &c.LogID, c.High+1); len(got) != 0 {
+				t.Fatalf("covered past high: %v", got)
+			}
+		}
+	}
+	m := readManifest(t, dir)
+	sum := sha256.Sum256(data)
+	if m.GeneratedAt != at.Unix() || m.Comment != "c" || len(m.Files) != 2 ||
+		m.Files[0] != (manifest.File{Filename: "full.filter", Size: int64(len(data)), Hash: hex.EncodeToString(sum[:])}) {
+		t.Fatalf("manifest %+v", m)
+	}
+	full := inode(t, filepath.Join(dir, "full.filter"))
+
+	// Second generation: d1 goes, d2 arrives, full is unchanged (not
+	// rewritten); files the cache never listed stay.
+	keep := filepath.Join(dir, "crlsets")
+	if err := os.Mkdir(keep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFilters(dir, []File{{"full.filter", data}, {"d2.delta", data}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "d1.delta")); !os.IsNotExist(err) {
+		t.Fatalf("d1.delta not removed: %v", err)
+	}
+	for _, n := range []string{"full.filter", "d2.delta", "crlsets", "notes.txt", "index.bin", "manifest.json"} {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if inode(t, filepath.Join(dir, "full.filter")) != full {
+		t.Fatal("unchanged filter was rewritten")
+	}
+	if got := readIndex(t, dir).Filenames(); !slices.Equal(got, []string{"full.filter", "d2.delta"}) {
+		t.Fatalf("index names %q", got)
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if len(e.Name()) > 5 && e.Name()[:5] == ".tmp-" {
+			t.Fatalf("temporary file left: %s", e.Name())
+		}
+	}
+}
+
+func TestWriteRejects(t *testing.T) {
+	data := fixture(t)
+	dir := t.TempDir()
+	cases := map[string][]File{
+		"bad name":    {{"../x", data}},
+		"long name":   {{"0123456789abcdef0123456789abcdef.delta", data}},
+		"reserved":    {{"index.bin", data}},
+		"manifest":    {{"manifest.json", data}},
+		"duplicate":   {{"a", data}, {"a", data}},
+		"not clubard": {{"a", []byte("junk")}},
+		"truncated":   {{"a", data[:100]}},
+	}
+	for name, files := range cases {
+		if err := WriteFilters(dir, files); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("rejected writes left %d files", len(ents))
+	}
+	// An empty set is a valid (empty) cache.
+	if err := WriteFilters(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ix := readIndex(t, dir); len(ix.Filenames()) != 0 || ix.NumLogs() != 0 {
+		t.Fatal("empty cache index not empty")
+	}
+}

@@ -48,6 +48,22 @@ func ExitCode(err error) int {
 	return ExitFail
 }
 
+// Typed returns err with a *TempError or *Error at the top of its chain
+// (wrapping it when the typed error sits deeper), so that a caller asserting
+// ExitCode() on the error itself, as cmd/revocheck does, gets the right code.
+func Typed(err error) error {
+	switch err.(type) {
+	case nil:
+		return nil
+	case *TempError, *Error:
+		return err
+	}
+	if ExitCode(err) == ExitTemp {
+		return &TempError{err}
+	}
+	return &Error{err}
+}
+
 // integrityError marks a download whose bytes do not match the manifest.
 // Downloads retry on it (a mirror being updated can serve a new file under
 // an old manifest), then report it as a permanent Error.

@@ -652,6 +652,13 @@ func TestMainFlagsAndExitCodes(t *testing.T) {
 	if ec, ok := err.(interface{ ExitCode() int }); !ok || ec.ExitCode() != 1 {
 		t.Fatalf("bad url: %v", err)
 	}
+	// The error itself (not only its chain) carries the exit code, as the
+	// CLI asserts it: a refused connection is 75.
+	m.srv.Close()
+	err = Main([]string{"--cache-dir", cache, "--attempts", "2", "--backoff", "1ms"}, &out, &errb)
+	if ec, ok := err.(interface{ ExitCode() int }); !ok || ec.ExitCode() != ExitTemp || !strings.HasPrefix(err.Error(), "fetch: ") {
+		t.Fatalf("unreachable mirror: %T %v", err, err)
+	}
 	if err := Main([]string{"--help"}, &out, &errb); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}

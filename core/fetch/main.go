@@ -102,7 +102,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	})
 	bar.done()
 	if err != nil {
-		return err
+		return Typed(err)
 	}
 	if !*dryRun {
 		summarize(out, res)

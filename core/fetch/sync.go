@@ -202,7 +202,7 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 	}
 	resp, err := o.Client.GetSmall(ctx, murl, hdr, MaxManifestSize, t.optional)
 	if err != nil {
-		return nil, err
+		return nil, Typed(fmt.Errorf("fetch: %w", err))
 	}
 	if resp.Status == http.StatusNotFound {
 		res.Absent = true
@@ -473,7 +473,7 @@ func download(ctx context.Context, o *Options, dir, url string, f File) (string,
 		return err
 	}
 	if err := o.Client.Download(ctx, url+f.Filename, f.Size, f.sum, tmp, reset); err != nil {
-		return "", fmt.Errorf("fetch: %s: %w", f.Filename, err)
+		return "", Typed(fmt.Errorf("fetch: %s: %w", f.Filename, err))
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		return "", &Error{fmt.Errorf("fetch: %w", err)}

@@ -78,7 +78,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		Intermediates: !*noInter, Comment: *comment, Client: c, Log: log,
 	})
 	if err != nil {
-		return err
+		return fetch.Typed(err)
 	}
 	fmt.Fprintf(log, "mirror: %d filters (%d downloaded)", len(res.Filters), res.Downloaded)
 	if !*noInter {

@@ -84,8 +84,10 @@ type Filter struct {
 	version  int
 	le       bool // v3: words and exception lengths are little-endian bincode
 	coverage []CoverageEntry
-	issuers  [][32]byte // sorted, distinct
-	blocks   []block    // blocks[i] belongs to issuers[i]
+	covPfx   []uint64    // first 8 bytes of each coverage log id, to skip mismatches fast
+	issuers  [][32]byte  // sorted, distinct
+	issKey   [][4]uint64 // issuers as big-endian words: binary search compares integers
+	blocks   []block     // blocks[i] belongs to issuers[i]
 	approx   []column
 	exact    column
 }
@@ -161,9 +163,12 @@ func (f *Filter) Stats() (approxWords, exactWords uint64, exceptions int) {
 func (f *Filter) Covers(scts []certinput.SCT) bool {
 	for i := range scts {
 		s := &scts[i]
-		for j := range f.coverage {
-			c := &f.coverage[j]
-			if c.LogID == s.LogID && c.Low <= s.Timestamp && s.Timestamp <= c.High {
+		p := binary.LittleEndian.Uint64(s.LogID[:8])
+		for j, q := range f.covPfx {
+			if q != p {
+				continue
+			}
+			if c := &f.coverage[j]; c.LogID == s.LogID && c.Low <= s.Timestamp && s.Timestamp <= c.High {
 				return true
 			}
 		}
@@ -202,10 +207,11 @@ func (f *Filter) Contains(issuer *[32]byte, serial []byte) (enrolled, revoked bo
 
 // find binary-searches the sorted issuer list.
 func (f *Filter) find(issuer *[32]byte) int {
-	lo, hi := 0, len(f.issuers)
+	k := issuerKey(issuer)
+	lo, hi := 0, len(f.issKey)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		switch c := bytes.Compare(f.issuers[m][:], issuer[:]); {
+		switch c := cmpKey(&f.issKey[m], &k); {
 		case c == 0:
 			return m
 		case c < 0:
@@ -217,12 +223,39 @@ func (f *Filter) find(issuer *[32]byte) int {
 	return -1
 }
 
+func issuerKey(h *[32]byte) [4]uint64 {
+	return [4]uint64{
+		binary.BigEndian.Uint64(h[0:]), binary.BigEndian.Uint64(h[8:]),
+		binary.BigEndian.Uint64(h[16:]), binary.BigEndian.Uint64(h[24:]),
+	}
+}
+
+// cmpKey orders keys as bytes.Compare orders the hashes they came from.
+func cmpKey(a, b *[4]uint64) int {
+	for i := range a {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
 // maxStackSerial bounds the serials hashed from a stack buffer; longer
 // ones (which no sane CA issues) take a slower path that allocates.
 const maxStackSerial = 255
 
 // Key returns the clubcard lookup key SHA-256(issuer || serial).
 func Key(issuer *[32]byte, serial []byte) [32]byte {
+	if len(serial) <= 32 {
+		// The common case; a small buffer is cheaper to zero.
+		var buf [64]byte
+		copy(buf[:32], issuer[:])
+		n := copy(buf[32:], serial)
+		return sha256.Sum256(buf[:32+n])
+	}
 	if len(serial) > maxStackSerial {
 		return sha256.Sum256(append(issuer[:len(issuer):len(issuer)], serial...))
 	}
@@ -337,6 +370,14 @@ func (f *Filter) isException(b *block, serial []byte) bool {
 // checkIndex validates what both versions require of the decoded index:
 // strictly increasing issuers, ranks within the approximate filter.
 func (f *Filter) checkIndex() error {
+	f.issKey = make([][4]uint64, len(f.issuers))
+	for i := range f.issuers {
+		f.issKey[i] = issuerKey(&f.issuers[i])
+	}
+	f.covPfx = make([]uint64, len(f.coverage))
+	for i := range f.coverage {
+		f.covPfx[i] = binary.LittleEndian.Uint64(f.coverage[i].LogID[:8])
+	}
 	for i := 1; i < len(f.issuers); i++ {
 		if bytes.Compare(f.issuers[i-1][:], f.issuers[i][:]) >= 0 {
 			return malformed("issuer index not sorted or has duplicates")

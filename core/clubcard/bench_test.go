@@ -1,0 +1,136 @@
+package clubcard
+
+import (
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/revocheck/revocheck/core/certinput"
+)
+
+// realistic is a built filter shaped like a CRLite full filter in
+// miniature: 1000 issuers, ~1M universe keys, ~2% revoked, skewed sizes.
+var realistic = sync.OnceValues(func() (*BuildInput, []byte) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	in := &BuildInput{Coverage: testCoverage(), Seed: 13}
+	total := 0
+	for i := range 1000 {
+		n := 1 + int(rng.ExpFloat64()*1000)
+		r := int(float64(n) * 0.02 * rng.ExpFloat64())
+		r = min(r, n)
+		in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), r, n-r))
+		total += n
+	}
+	data, err := Build(in)
+	if err != nil {
+		panic(err)
+	}
+	return in, data
+})
+
+func TestQueryAllocs(t *testing.T) {
+	f, err := Parse(readFixture(t, fixtureFilter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := loadFixtureCases(t)
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, c := range cases {
+			f.Query(c.in)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Query allocates %v times per run", allocs)
+	}
+}
+
+func benchQuery(b *testing.B, f *Filter, ins []certinput.Input) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		f.Query(&ins[i%len(ins)])
+	}
+}
+
+func BenchmarkQueryFixture(b *testing.B) {
+	f, err := Parse(readFixture(b, fixtureFilter))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ins []certinput.Input
+	for _, c := range loadFixtureCases(b) {
+		ins = append(ins, *c.in)
+	}
+	benchQuery(b, f, ins)
+}
+
+// BenchmarkQueryRealistic queries keys of the universe, revoked and not,
+// in random order over 1000 issuers.
+func BenchmarkQueryRealistic(b *testing.B) {
+	in, data := realistic()
+	f, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	ins := make([]certinput.Input, 4096)
+	scts := []certinput.SCT{{LogID: [32]byte{5}, Timestamp: 1}, {LogID: testLog, Timestamp: 1500}}
+	for i := range ins {
+		is := &in.Issuers[rng.IntN(len(in.Issuers))]
+		all := append(is.Revoked[:len(is.Revoked):len(is.Revoked)], is.NotRevoked...)
+		ins[i] = certinput.Input{IssuerSPKIHash: is.SPKIHash, Serial: all[rng.IntN(len(all))], SCTs: scts}
+	}
+	benchQuery(b, f, ins)
+}
+
+func BenchmarkParseRealistic(b *testing.B) {
+	_, data := realistic()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuild reports keys/s and the file's bytes per revoked serial.
+func BenchmarkBuild(b *testing.B) {
+	in, _ := realistic()
+	keys, revoked := 0, 0
+	for _, is := range in.Issuers {
+		keys += len(is.Revoked) + len(is.NotRevoked)
+		revoked += len(is.Revoked)
+	}
+	b.ReportAllocs()
+	var size int
+	start := time.Now()
+	for b.Loop() {
+		data, err := Build(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(data)
+	}
+	b.ReportMetric(float64(keys)*float64(b.N)/time.Since(start).Seconds(), "keys/s")
+	b.ReportMetric(float64(size)/float64(revoked), "bytes/revoked")
+	b.ReportMetric(float64(keys), "keys")
+	b.ReportMetric(float64(revoked), "revoked")
+}
+
+// TestBuildRealistic checks every key of the 1M-key filter.
+func TestBuildRealistic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large")
+	}
+	in, data := realistic()
+	f, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aw, ew, ex := f.Stats()
+	t.Logf("%d bytes: approx %d words, exact %d words, %d exceptions", len(data), aw, ew, ex)
+	checkAll(t, f, in.Issuers)
+	checkV3Equivalent(t, f, in.Issuers)
+}

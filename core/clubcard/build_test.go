@@ -1,0 +1,191 @@
+package clubcard
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/revocheck/revocheck/core/certinput"
+)
+
+// genIssuer makes an issuer with distinct serials of varied lengths: a
+// random prefix (0-12 bytes, first byte non-zero) and an 8-byte counter.
+func genIssuer(rng *rand.Rand, id uint32, nRevoked, nGood int) IssuerInput {
+	var is IssuerInput
+	for i := range is.SPKIHash {
+		is.SPKIHash[i] = byte(rng.Uint32())
+	}
+	for j := range nRevoked + nGood {
+		p := make([]byte, rng.IntN(13), 20)
+		for i := range p {
+			p[i] = byte(rng.Uint32()) | 1
+		}
+		s := binary.BigEndian.AppendUint64(p, uint64(id)<<32|uint64(j))
+		if j < nRevoked {
+			is.Revoked = append(is.Revoked, s)
+		} else {
+			is.NotRevoked = append(is.NotRevoked, s)
+		}
+	}
+	return is
+}
+
+var testLog = [32]byte{1, 2, 3}
+
+func testCoverage() []CoverageEntry {
+	return []CoverageEntry{{LogID: testLog, Low: 1000, High: 2000}, {LogID: [32]byte{9}, Low: 0, High: 10}}
+}
+
+// checkAll asserts every key of the universe answers right, through both
+// Contains and Query.
+func checkAll(t *testing.T, f *Filter, issuers []IssuerInput) {
+	t.Helper()
+	in := certinput.Input{SCTs: []certinput.SCT{{LogID: [32]byte{7}, Timestamp: 1500}, {LogID: testLog, Timestamp: 1500}}}
+	bad := 0
+	for _, is := range issuers {
+		in.IssuerSPKIHash = is.SPKIHash
+		for k, set := range [][][]byte{is.NotRevoked, is.Revoked} {
+			want := []Result{NotRevoked, Revoked}[k]
+			for _, s := range set {
+				in.Serial = s
+				if got := f.Query(&in); got != want {
+					if bad++; bad < 10 {
+						t.Errorf("issuer %x serial %x: got %v, want %v", is.SPKIHash[:4], s, got, want)
+					}
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%d wrong answers", bad)
+	}
+}
+
+func buildParse(t *testing.T, in *BuildInput) *Filter {
+	t.Helper()
+	data, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Parse(data)
+	if err != nil {
+		t.Fatalf("parse of built filter: %v", err)
+	}
+	if f.NumIssuers() != len(in.Issuers) {
+		t.Fatalf("issuers: %d, want %d", f.NumIssuers(), len(in.Issuers))
+	}
+	aw, ew, ex := f.Stats()
+	t.Logf("%d bytes: approx %d words, exact %d words, %d exceptions", len(data), aw, ew, ex)
+	return f
+}
+
+func TestBuildRoundTrip(t *testing.T) {
+	type shape struct{ revoked, good int }
+	cases := []struct {
+		name   string
+		shapes []shape
+	}{
+		{"one issuer one revoked", []shape{{1, 0}}},
+		{"one revoked among many", []shape{{1, 5000}}},
+		{"all revoked", []shape{{300, 0}}},
+		{"none revoked", []shape{{0, 300}}},
+		{"empty issuer", []shape{{0, 0}}},
+		{"rank zero (half revoked)", []shape{{500, 400}}},
+		{"mixed", []shape{{1, 0}, {0, 10}, {10, 0}, {0, 0}, {37, 20000}, {1000, 1000}, {200, 3000}, {5, 7}}},
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := &BuildInput{Coverage: testCoverage(), Seed: rng.Uint64()}
+			for i, s := range c.shapes {
+				in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), s.revoked, s.good))
+			}
+			f := buildParse(t, in)
+			checkAll(t, f, in.Issuers)
+			checkV3Equivalent(t, f, in.Issuers)
+		})
+	}
+	t.Run("50 random issuers", func(t *testing.T) {
+		for round := range 3 {
+			in := &BuildInput{Coverage: testCoverage(), Seed: uint64(round + 1)}
+			for i := range 50 {
+				nr := rng.IntN(200)
+				if rng.IntN(5) == 0 {
+					nr = 0
+				}
+				in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), nr, rng.IntN(4000)))
+			}
+			f := buildParse(t, in)
+			checkAll(t, f, in.Issuers)
+		}
+	})
+}
+
+func TestBuildNotEnrolledNotCovered(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	in := &BuildInput{Coverage: testCoverage(), Seed: 5}
+	for i := range 5 {
+		in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), 10, 100))
+	}
+	f := buildParse(t, in)
+	stranger := genIssuer(rng, 99, 10, 10)
+	q := certinput.Input{IssuerSPKIHash: stranger.SPKIHash, SCTs: []certinput.SCT{{LogID: testLog, Timestamp: 2000}}}
+	for _, s := range append(stranger.Revoked, stranger.NotRevoked...) {
+		q.Serial = s
+		if got := f.Query(&q); got != NotEnrolled {
+			t.Fatalf("unknown issuer: got %v", got)
+		}
+		if enrolled, _ := f.Contains(&q.IssuerSPKIHash, s); enrolled {
+			t.Fatal("unknown issuer enrolled")
+		}
+	}
+	// A revoked serial is not covered outside the coverage window, in an
+	// unknown log, or without SCTs.
+	q = certinput.Input{IssuerSPKIHash: in.Issuers[0].SPKIHash, Serial: in.Issuers[0].Revoked[0]}
+	for _, scts := range [][]certinput.SCT{nil, {{LogID: testLog, Timestamp: 999}}, {{LogID: testLog, Timestamp: 2001}}, {{LogID: [32]byte{8}, Timestamp: 1500}}} {
+		q.SCTs = scts
+		if got := f.Query(&q); got != NotCovered {
+			t.Fatalf("scts %v: got %v", scts, got)
+		}
+	}
+	q.SCTs = []certinput.SCT{{LogID: [32]byte{9}, Timestamp: 10}}
+	if got := f.Query(&q); got != Revoked {
+		t.Fatalf("covered revoked: got %v", got)
+	}
+}
+
+func TestBuildRejects(t *testing.T) {
+	is := IssuerInput{SPKIHash: [32]byte{1}, Revoked: [][]byte{{1}}, NotRevoked: [][]byte{{2}}}
+	for name, in := range map[string]*BuildInput{
+		"duplicate issuer": {Issuers: []IssuerInput{is, is}},
+		"duplicate log":    {Coverage: []CoverageEntry{{LogID: testLog}, {LogID: testLog}}},
+		"inverted window":  {Coverage: []CoverageEntry{{LogID: testLog, Low: 2, High: 1}}},
+		"empty serial":     {Issuers: []IssuerInput{{Revoked: [][]byte{{}}}}},
+		"revoked and not":  {Issuers: []IssuerInput{{Revoked: [][]byte{{5}}, NotRevoked: [][]byte{{5}, {6}, {7}}}}},
+	} {
+		if _, err := Build(in); err == nil {
+			t.Errorf("%s: no error", name)
+		}
+	}
+}
+
+// TestBuildDeterministic: the same seed gives the same bytes; the file
+// round-trips through the reader's view of it.
+func TestBuildDeterministic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	in := &BuildInput{Coverage: testCoverage(), Seed: 42}
+	for i := range 20 {
+		in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), rng.IntN(50), rng.IntN(2000)))
+	}
+	a, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a) != string(b) {
+		t.Fatal("same seed, different output")
+	}
+}

@@ -158,9 +158,14 @@ func (p *progress) plan(bytes int64) {
 	p.mu.Unlock()
 }
 
+// add counts received bytes; until a plan announced what is coming (the
+// manifest requests) there is nothing to draw.
 func (p *progress) add(n int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.total == 0 {
+		return
+	}
 	p.n += n
 	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
 		p.last = now

@@ -14,6 +14,7 @@ import (
 
 	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/serve"
@@ -30,6 +31,17 @@ func TestEndToEnd(t *testing.T) {
 	rs := newFakeRS(t)
 	rs.addFilter("full", "", "default", "20260624-0-default.filter", 100, fx)
 	rs.addFilter("d1", "full", "default", "20260624-1-default.filter.delta", 200, fx)
+	// A small delta made with the project's builder: issuer 0xaa.., log
+	// 0xbb.., timestamps 1000..2000; serial 01 02 revoked, 03 not.
+	small, err := clubcard.Build(&clubcard.BuildInput{
+		Coverage: []clubcard.CoverageEntry{{LogID: [32]byte{0xbb}, Low: 1000, High: 2000}},
+		Issuers:  []clubcard.IssuerInput{{SPKIHash: [32]byte{0xaa}, Revoked: [][]byte{{1, 2}}, NotRevoked: [][]byte{{3}, {4}, {5}}}},
+		Seed:     7,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.addFilter("d2", "d1", "default", "20260624-2-default.filter.delta", 300, small)
 	rs.addIntermediate(t, "i1")
 
 	tree := t.TempDir()
@@ -56,8 +68,8 @@ func TestEndToEnd(t *testing.T) {
 	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb); err != nil {
 		t.Fatalf("fetch: %v\n%s", err, errb.String())
 	}
-	if filterBytes.Load() != int64(2*len(fx)) {
-		t.Fatalf("first fetch moved %d bytes, want %d", filterBytes.Load(), 2*len(fx))
+	if filterBytes.Load() != int64(2*len(fx)+len(small)) {
+		t.Fatalf("first fetch moved %d bytes, want %d", filterBytes.Load(), 2*len(fx)+len(small))
 	}
 
 	c, err := cache.Open(cacheDir, cache.Options{})
@@ -69,6 +81,22 @@ func TestEndToEnd(t *testing.T) {
 		got, err := c.Check(&v.in, nil)
 		if err != nil || got != v.want {
 			t.Fatalf("%s: %v %v, want %v", v.name, got, err, v.want)
+		}
+	}
+
+	built := func(serial []byte, ts uint64) *certinput.Input {
+		return &certinput.Input{IssuerSPKIHash: [32]byte{0xaa}, Serial: serial, SCTs: []certinput.SCT{{LogID: [32]byte{0xbb}, Timestamp: ts}}}
+	}
+	for _, tc := range []struct {
+		in   *certinput.Input
+		want outcome.Outcome
+	}{
+		{built([]byte{1, 2}, 1500), outcome.Revoked},
+		{built([]byte{3}, 1500), outcome.NotRevoked},
+		{built([]byte{3}, 5000), outcome.NotCovered},
+	} {
+		if got, err := c.Check(tc.in, nil); err != nil || got != tc.want {
+			t.Fatalf("built filter: serial %x at %d: %v %v, want %v", tc.in.Serial, tc.in.SCTs[0].Timestamp, got, err, tc.want)
 		}
 	}
 

@@ -146,32 +146,34 @@ func solve(rows []row, pad int, rng *rand.Rand) []uint64 {
 	return z
 }
 
-// keyed is one serial hashed to its equation lanes.
+// keyed is one serial hashed to its equation lanes; idx is the serial's
+// index in its input list (no pointer, so the GC need not scan millions).
 type keyed struct {
-	a      [4]uint64
-	serial []byte
+	a   [4]uint64
+	idx uint32
 }
 
-func hashAll(issuer *[32]byte, serials [][]byte, dst []keyed) ([]keyed, error) {
-	for _, s := range serials {
+func hashAll(issuer *[32]byte, serials [][]byte) ([]keyed, error) {
+	dst := make([]keyed, 0, len(serials))
+	for i, s := range serials {
 		if len(s) == 0 {
 			return nil, fmt.Errorf("clubcard: empty serial for issuer %x", issuer[:8])
 		}
-		k := Key(issuer, s)
-		dst = append(dst, keyed{a: [4]uint64{
-			binary.LittleEndian.Uint64(k[0:]) | 1,
-			binary.LittleEndian.Uint64(k[8:]),
-			binary.LittleEndian.Uint64(k[16:]),
-			binary.LittleEndian.Uint64(k[24:]),
-		}, serial: s})
+		dst = append(dst, keyOf(issuer, s, i))
 	}
 	return dst, nil
+}
+
+// keyOf hashes one serial to its lanes (as keyEquation does for queries).
+func keyOf(issuer *[32]byte, serial []byte, idx int) keyed {
+	key := Key(issuer, serial)
+	return keyed{a: keyEquation(&key, 0, 0).a, idx: uint32(idx)}
 }
 
 // issuerBuild is the builder's state for one issuer.
 type issuerBuild struct {
 	in            *IssuerInput
-	revoked, rest []keyed // rest: the not-revoked keys, then only those passing the approximate filter
+	revoked       []keyed
 	approx, exact ribbon
 	rank          int
 	inverted      bool
@@ -224,18 +226,15 @@ func Build(in *BuildInput) ([]byte, error) {
 	// revoked keys with about log2(|U\R|/|R|) solution columns.
 	for i := range bs {
 		b := &bs[i]
-		var err error
-		if b.revoked, err = hashAll(&b.in.SPKIHash, b.in.Revoked, nil); err != nil {
-			return nil, err
-		}
-		if b.rest, err = hashAll(&b.in.SPKIHash, b.in.NotRevoked, nil); err != nil {
-			return nil, err
-		}
-		nr, nu := len(b.revoked), len(b.revoked)+len(b.rest)
-		if nu > math.MaxUint32/2 {
+		if len(b.in.Revoked)+len(b.in.NotRevoked) > math.MaxUint32/2 {
 			// m = 1.02·n must fit the v4 uint32 fields.
 			return nil, fmt.Errorf("clubcard: issuer %x has too many serials", b.in.SPKIHash[:8])
 		}
+		var err error
+		if b.revoked, err = hashAll(&b.in.SPKIHash, b.in.Revoked); err != nil {
+			return nil, err
+		}
+		nr, nu := len(b.revoked), len(b.revoked)+len(b.in.NotRevoked)
 		if nr == nu && nu > 0 {
 			// Everything is revoked: an empty, inverted block (as the
 			// crate). An issuer with no serials at all stays not inverted.
@@ -294,14 +293,23 @@ func Build(in *BuildInput) ([]byte, error) {
 	all = nil
 
 	// Exact filter: per issuer, the keys that pass the approximate filter,
-	// revoked ones (b = 0) first so only non-revoked keys can fail.
+	// revoked ones (b = 0) first so only non-revoked keys can fail. The
+	// non-revoked keys are hashed only now, and only those passing (about
+	// as many as the revoked ones) are kept: memory stays O(|R|).
+	var pass []keyed
 	for i := range bs {
 		b := &bs[i]
+		for _, s := range b.in.NotRevoked {
+			if len(s) == 0 {
+				return nil, fmt.Errorf("clubcard: empty serial for issuer %x", b.in.SPKIHash[:8])
+			}
+		}
 		if b.approx.m == 0 {
 			continue // empty block: definitive without the exact filter
 		}
-		pass := b.rest[:0]
-		for _, k := range b.rest {
+		pass = pass[:0]
+		for idx, serial := range b.in.NotRevoked {
+			k := keyOf(&b.in.SPKIHash, serial, idx)
 			s := k.a[3]%b.approx.m + b.approxOffset
 			ok := true
 			for c := range b.rank {
@@ -314,7 +322,6 @@ func Build(in *BuildInput) ([]byte, error) {
 				pass = append(pass, k)
 			}
 		}
-		b.rest = pass
 		b.exact = newRibbon(len(b.revoked) + len(pass))
 		m := max(b.exact.m, 1)
 		for _, k := range b.revoked {
@@ -324,7 +331,7 @@ func Build(in *BuildInput) ([]byte, error) {
 		}
 		for _, k := range pass {
 			if !b.exact.insert(k.a[3]%m, k.a, 1) {
-				b.exceptions = append(b.exceptions, k.serial)
+				b.exceptions = append(b.exceptions, b.in.NotRevoked[k.idx])
 			}
 		}
 		if err := b.checkExceptions(); err != nil {
@@ -363,9 +370,9 @@ func (b *issuerBuild) checkExceptions() error {
 		}
 		exc[string(s)] = true
 	}
-	for _, k := range b.revoked {
-		if exc[string(k.serial)] {
-			return fmt.Errorf("clubcard: serial %x of issuer %x is both revoked and not revoked", k.serial, b.in.SPKIHash[:8])
+	for _, s := range b.in.Revoked {
+		if exc[string(s)] {
+			return fmt.Errorf("clubcard: serial %x of issuer %x is both revoked and not revoked", s, b.in.SPKIHash[:8])
 		}
 	}
 	return nil

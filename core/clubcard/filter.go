@@ -252,7 +252,7 @@ func Key(issuer *[32]byte, serial []byte) [32]byte {
 	if len(serial) <= 32 {
 		// The common case; a small buffer is cheaper to zero.
 		var buf [64]byte
-		copy(buf[:32], issuer[:])
+		*(*[32]byte)(buf[:32]) = *issuer
 		n := copy(buf[32:], serial)
 		return sha256.Sum256(buf[:32+n])
 	}

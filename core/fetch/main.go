@@ -50,6 +50,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		backoff   = fs.Duration("backoff", time.Second, "wait before the first retry (doubles, at most 30s)")
 		lockWait  = fs.Duration("lock-wait", time.Minute, "wait this long for another fetch to finish")
 		noCRLSets = fs.Bool("no-crlsets", false, "do not sync the crlsets/ tree")
+		inter     = fs.Bool("intermediates", false, "also sync the CA intermediates (<url>/intermediates/)")
 		quiet     = fs.Bool("quiet", false, "no progress bar and no summary")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -98,7 +99,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	res, err := Sync(ctx, Options{
 		URL: *url, CacheDir: cfg.CacheDir, DryRun: *dryRun, Client: c, Out: out,
-		LockWait: *lockWait, SkipCRLSets: *noCRLSets, OnPlan: bar.planFunc(),
+		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter, OnPlan: bar.planFunc(),
 	})
 	bar.done()
 	if err != nil {

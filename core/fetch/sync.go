@@ -2,7 +2,8 @@
 // that speaks the upki protocol: GET <url>/manifest.json, then every file it
 // lists under <url>/<filename>. It also syncs the optional CRL-set tree
 // (<url>/crlsets/manifest.json into <cache>/crlsets/), which lives apart so
-// that upki clients never see non-clubcard files in the main manifest.
+// that upki clients never see non-clubcard files in the main manifest, and
+// on request the CA intermediates (<url>/intermediates/).
 //
 // # Guarantees
 //
@@ -64,6 +65,8 @@ type Options struct {
 	LockWait time.Duration // how long to wait for another fetch's lock
 	// SkipCRLSets disables the crlsets/ tree.
 	SkipCRLSets bool
+	// Intermediates also syncs <url>/intermediates/ into <cache>/intermediates/.
+	Intermediates bool
 	// OnPlan, when set, learns how many bytes each tree will download.
 	OnPlan func(bytes int64)
 	// hook, when set, is called at named points of the update (tests use
@@ -96,6 +99,7 @@ type tree struct {
 	rule      nameRule // file-name rule of its manifest
 	index     bool     // maintain index.bin
 	optional  bool     // 404 means "none"
+	optIn     bool     // synced only with Options.Intermediates
 	strayExts []string // unlisted files with these suffixes are removed
 }
 
@@ -107,6 +111,10 @@ var trees = []tree{
 		}
 		return crlset.ValidFilename(n)
 	}, optional: true, strayExts: []string{".crlset"}},
+	// CA intermediates (upki's XX.pem buckets), opt-in like upki's
+	// [intermediates] enabled: the NSS module's name → key map reads them.
+	{key: "intermediates", sub: "intermediates", rule: func(n string) error { return checkName(n, 64) },
+		optional: true, optIn: true, strayExts: []string{".pem"}},
 }
 
 // Sync brings opts.CacheDir in step with the mirror at opts.URL.
@@ -134,7 +142,7 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	st := loadState(opts.CacheDir)
 	res := &Result{}
 	for _, t := range trees {
-		if t.optional && opts.SkipCRLSets {
+		if t.key == "crlsets" && opts.SkipCRLSets || t.optIn && !opts.Intermediates {
 			continue
 		}
 		tr, err := syncTree(ctx, &opts, base, t, st)

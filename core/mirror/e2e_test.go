@@ -108,6 +108,19 @@ func TestEndToEnd(t *testing.T) {
 	if filterBytes.Load() != 0 || !strings.Contains(out.String(), "up to date") {
 		t.Fatalf("second fetch moved %d filter bytes; said %q", filterBytes.Load(), out.String())
 	}
+
+	// Opt-in: the intermediates tree, byte for byte as mirrored.
+	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t), "--intermediates"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	im := readManifest(t, filepath.Join(tree, IntermediatesDir, "manifest.json"))
+	for _, f := range im.Files {
+		a, _ := os.ReadFile(filepath.Join(tree, IntermediatesDir, f.Filename))
+		b, err := os.ReadFile(filepath.Join(cacheDir, "intermediates", f.Filename))
+		if err != nil || !bytes.Equal(a, b) {
+			t.Fatalf("intermediates/%s not synced: %v", f.Filename, err)
+		}
+	}
 }
 
 type countingWriter struct {

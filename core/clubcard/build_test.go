@@ -189,3 +189,43 @@ func TestBuildDeterministic(t *testing.T) {
 		t.Fatal("same seed, different output")
 	}
 }
+
+// TestRibbonSolve overloads a system so some insertions fail, and checks
+// the solution satisfies every equation that was accepted, including ones
+// whose elimination ran past row m.
+func TestRibbonSolve(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, n := range []int{1, 64, 1000, 5000} {
+		r := ribbon{m: uint64(n) * 80 / 100}
+		r.m = max(r.m, 1)
+		r.rows = make([]row, r.m)
+		type eq struct {
+			s    uint64
+			a    [4]uint64
+			b    uint64
+			ok   bool
+			fail bool
+		}
+		eqs := make([]eq, n)
+		failed := 0
+		for i := range eqs {
+			e := &eqs[i]
+			e.a = [4]uint64{rng.Uint64() | 1, rng.Uint64(), rng.Uint64(), rng.Uint64()}
+			e.s, e.b = rng.Uint64N(r.m), rng.Uint64()&1
+			e.ok = r.insert(e.s, e.a, e.b)
+			if !e.ok {
+				failed++
+			}
+		}
+		z := solve(r.rows, 0, rng)
+		for _, e := range eqs {
+			if e.ok && evalWords(z, e.s, &e.a) != e.b {
+				t.Fatalf("n=%d: accepted equation not satisfied", n)
+			}
+		}
+		if n >= 5000 && failed == 0 {
+			t.Errorf("n=%d: an overloaded system accepted everything", n)
+		}
+		t.Logf("n=%d m=%d rows=%d failed=%d", n, r.m, len(r.rows), failed)
+	}
+}

@@ -1,8 +1,10 @@
 package clubcard
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -134,4 +136,105 @@ func TestParseErrors(t *testing.T) {
 	if err != nil || f.NumIssuers() != 0 {
 		t.Fatalf("empty v4: %v", err)
 	}
+}
+
+// reencodeV4 writes f back in v4, with extra exceptions per issuer index.
+func reencodeV4(f *Filter, extra map[int][][]byte) []byte {
+	be := binary.BigEndian
+	out := []byte{4, 0}
+	out = be.AppendUint16(out, uint16(len(f.coverage)))
+	for _, c := range f.coverage {
+		out = append(out, c.LogID[:]...)
+		out = be.AppendUint64(out, c.Low)
+		out = be.AppendUint64(out, c.High)
+	}
+	out = be.AppendUint32(out, uint32(len(f.issuers)))
+	for i := range f.issuers {
+		b := &f.blocks[i]
+		out = append(out, f.issuers[i][:]...)
+		out = be.AppendUint32(out, uint32(b.approxM))
+		out = append(out, b.rank)
+		out = be.AppendUint32(out, uint32(b.approxOffset))
+		out = be.AppendUint32(out, uint32(b.exactM))
+		out = be.AppendUint32(out, uint32(b.exactOffset))
+		inv := byte(0)
+		if b.inverted {
+			inv = 1
+		}
+		out = append(out, inv)
+		out = be.AppendUint16(out, uint16(int(b.nexc)+len(extra[i])))
+		add := func(s []byte) {
+			out = append(out, byte(len(s)))
+			out = append(out, s...)
+		}
+		f.forExceptions(b, add)
+		for _, s := range extra[i] {
+			add(s)
+		}
+	}
+	col := func(c *column) {
+		out = be.AppendUint32(out, uint32(c.n))
+		for i := range c.n {
+			out = be.AppendUint64(out, f.word(c, i))
+		}
+	}
+	out = append(out, byte(len(f.approx)))
+	for i := range f.approx {
+		col(&f.approx[i])
+	}
+	col(&f.exact)
+	return out
+}
+
+// TestExceptions: a serial listed as an exception is not in the encoded
+// set, in both formats; other serials keep their answers.
+func TestExceptions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	in := &BuildInput{Coverage: testCoverage(), Seed: 33}
+	for i := range 4 {
+		in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), 30, 500))
+	}
+	data, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := Parse(data)
+	if !bytes.Equal(reencodeV4(f, nil), data) {
+		t.Fatal("re-encoding the built filter changed it")
+	}
+	// Except the first revoked serial of every issuer.
+	extra := map[int][][]byte{}
+	gone := map[string]bool{}
+	for _, is := range in.Issuers {
+		i := f.find(&is.SPKIHash)
+		extra[i] = append(extra[i], is.Revoked[0], []byte{0xee})
+		gone[string(is.Revoked[0])] = true
+	}
+	g, err := Parse(reencodeV4(f, extra))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*Filter{g, mustParse(t, encodeV3(g))} {
+		for _, is := range in.Issuers {
+			for _, s := range is.Revoked {
+				if _, r := h.Contains(&is.SPKIHash, s); r == gone[string(s)] {
+					t.Fatalf("v%d: serial %x revoked=%v", h.Version(), s, r)
+				}
+			}
+			for _, s := range is.NotRevoked {
+				if _, r := h.Contains(&is.SPKIHash, s); r {
+					t.Fatalf("v%d: serial %x revoked", h.Version(), s)
+				}
+			}
+		}
+	}
+}
+
+func mustParse(t *testing.T, data []byte) *Filter {
+	t.Helper()
+	f, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -28,8 +28,7 @@ type Client struct {
 	UserAgent    string
 	// Progress, when set, is told about every chunk of body bytes received.
 	Progress func(n int64)
-	// Received counts body bytes read over the network (all requests).
-	Received int64
+	received int64 // body bytes read over the network (all requests)
 	mu       sync.Mutex
 }
 
@@ -59,7 +58,7 @@ func NewClient() *Client {
 
 func (c *Client) addReceived(n int64) {
 	c.mu.Lock()
-	c.Received += n
+	c.received += n
 	p := c.Progress
 	c.mu.Unlock()
 	if p != nil {
@@ -71,7 +70,7 @@ func (c *Client) addReceived(n int64) {
 func (c *Client) BytesReceived() int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.Received
+	return c.received
 }
 
 // limitError is a body larger than allowed: never retried.

@@ -96,6 +96,10 @@ func retryable(err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false
 	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		return false // local trouble, or already judged permanent
+	}
 	var ie *integrityError
 	if errors.As(err, &ie) {
 		return true

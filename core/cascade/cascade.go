@@ -62,7 +62,7 @@ func (h HashAlg) String() string {
 // MaxHashFuncs bounds a layer's hash function count. Real cascades use at
 // most a few dozen; the bound keeps a hostile file from turning one lookup
 // into billions of hash computations.
-const MaxHashFuncs = 1024
+const MaxHashFuncs = 256
 
 // Error is the type of every parse error of this package.
 type Error struct{ msg string }

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/revocheck/revocheck/core/certinput"
 )
 
 // fixtures is shared/ beside the project checkout (see shared/fixtures/README.md).
@@ -383,4 +386,32 @@ func FuzzParse(f *testing.F) {
 		c.Has([]byte("this"))
 		c.Has(data)
 	})
+}
+
+// TestV1KeyIsCertinputKey ties the legacy key format to certinput: the
+// issuer half of rust-cascade's second revoked key is the full-SPKI SHA-256
+// of GoDaddy's G2 intermediate (Firefox's CRLite test issuer), exactly what
+// certinput.Extract computes, so Key(in.IssuerSPKIHash, in.Serial) is the
+// cascade key for a real certificate.
+func TestV1KeyIsCertinputKey(t *testing.T) {
+	b, err := os.ReadFile("../../../shared/fixtures/firefox-crlite-certs/issuer.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		t.Fatal("issuer.pem: no PEM block")
+	}
+	h, err := certinput.SPKIHash(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked2 := unhex(t, "f11c3dd048f74edb7c45192b83e5980d2f67ec84b4ddb9396e33ff5173ed698f00d2e8f6aa80481cd4")
+	if !bytes.Equal(h[:], revoked2[:32]) {
+		t.Fatalf("GoDaddy G2 SPKI hash %x is not the key's issuer half", h)
+	}
+	c := mustParse(t, "rust-cascade/test_v1_murmur_mlbf")
+	if !c.HasCert(&h, revoked2[32:]) {
+		t.Error("HasCert with certinput's issuer hash = false")
+	}
 }

@@ -323,7 +323,7 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 				ferr = lf.err
 			}
 			if d != nil {
-				d.Filters = append(d.Filters, FilterResult{Name: g.ix.Filenames()[idx], Outcome: outcome.Error, Result: outcome.Error.String(), Error: lf.err.Error()})
+				d.Filters = append(d.Filters, FilterResult{Name: g.ix.Filenames()[idx], Result: outcome.Error, Error: lf.err.Error()})
 			}
 			continue
 		}
@@ -341,8 +341,7 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 			r = lf.f.Query(in)
 		}
 		if d != nil {
-			ro := resultOutcome(r)
-			d.Filters = append(d.Filters, FilterResult{Name: g.ix.Filenames()[idx], Outcome: ro, Result: ro.String()})
+			d.Filters = append(d.Filters, FilterResult{Name: g.ix.Filenames()[idx], Result: resultOutcome(r)})
 		}
 		switch r {
 		case clubcard.Revoked:

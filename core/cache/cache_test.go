@@ -205,7 +205,7 @@ func TestFixtureAnswers(t *testing.T) {
 				t.Fatalf("%s: not covered but filters %+v", s.label, d.Filters)
 			}
 		default:
-			if len(d.Filters) != 1 || d.Filters[0].Name != fixtureShort || d.Filters[0].Outcome != o || d.Filters[0].Result != o.String() {
+			if len(d.Filters) != 1 || d.Filters[0].Name != fixtureShort || d.Filters[0].Result != o {
 				t.Fatalf("%s: detail %+v for %v", s.label, d.Filters, o)
 			}
 		}
@@ -366,7 +366,7 @@ func TestMissingFilter(t *testing.T) {
 	cov := c0.Generation().Files[0].Coverage
 	var ic []index.Coverage
 	for _, l := range cov {
-		ic = append(ic, index.Coverage{LogID: l.LogID, Low: l.Min, High: l.Max})
+		ic = append(ic, index.Coverage(l))
 	}
 	// index.bin names the real filter and one that does not exist, both
 	// covering the same logs.
@@ -399,7 +399,7 @@ func TestMissingFilter(t *testing.T) {
 			if o != outcome.Error || err == nil || !strings.Contains(err.Error(), "gone.delta") {
 				t.Fatalf("%s: %v %v", s.label, o, err)
 			}
-			if len(d.Filters) != 2 || d.Filters[1].Outcome != outcome.Error || d.Filters[1].Error == "" {
+			if len(d.Filters) != 2 || d.Filters[1].Result != outcome.Error || d.Filters[1].Error == "" {
 				t.Fatalf("%s: detail %+v", s.label, d.Filters)
 			}
 		}
@@ -788,11 +788,11 @@ func TestSyntheticAggregation(t *testing.T) {
 		c.Check(&s.Revoked[i], &d)
 		n := 0
 		for _, f := range d.Filters {
-			if f.Outcome == outcome.Revoked {
+			if f.Result == outcome.Revoked {
 				n++
 			}
 		}
-		if n == 1 && len(d.Filters) > 1 && d.Filters[0].Outcome == outcome.NotRevoked {
+		if n == 1 && len(d.Filters) > 1 && d.Filters[0].Result == outcome.NotRevoked {
 			deltaOnly++
 		}
 	}
@@ -841,6 +841,48 @@ func BenchmarkCheckMozillaShaped(b *testing.B) {
 			for b.Loop() {
 				if o, err := c.Check(&k.set[i%len(k.set)], nil); o != k.want {
 					b.Fatalf("sample %d: %v %v", i%len(k.set), o, err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkCheckRealDelta36 checks the real test-site inputs against 36
+// copies of the real Mozilla delta (969 issuers, 50 coverage entries): the
+// per-check work of a cache of one full filter and 35 deltas where every
+// filter covers the certificate.
+func BenchmarkCheckRealDelta36(b *testing.B) {
+	var names []string
+	for i := range 36 {
+		names = append(names, "20260624-1-default-"+itoa(10+i)+".delta")
+	}
+	dir := fixtureCache(b, names...)
+	b.Run("open", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := Open(dir, Options{StatInterval: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	c := mustOpen(b, dir, Options{})
+	sites := loadSites(b)
+	for _, want := range []outcome.Outcome{outcome.NotRevoked, outcome.Revoked, outcome.NotCovered} {
+		var set []*certinput.Input
+		for i := range sites {
+			if sites[i].answer == want {
+				set = append(set, &sites[i].in)
+			}
+		}
+		b.Run(want.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if o, _ := c.Check(set[i%len(set)], nil); o != want {
+					b.Fatal(o)
 				}
 				i++
 			}

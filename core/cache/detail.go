@@ -3,6 +3,7 @@ package cache
 import (
 	"time"
 
+	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/outcome"
 )
 
@@ -13,12 +14,12 @@ type Detail struct {
 	Filters    []FilterResult `json:"filters"`           // every covering filter, in query order
 }
 
-// FilterResult is one covering filter's own answer.
+// FilterResult is one covering filter's own answer: Revoked, NotRevoked,
+// NotEnrolled or NotCovered, or Error when the file could not be used.
 type FilterResult struct {
-	Name    string          `json:"name"`
-	Outcome outcome.Outcome `json:"-"`
-	Result  string          `json:"result"`          // Outcome's name
-	Error   string          `json:"error,omitempty"` // why the filter could not answer
+	Name   string          `json:"name"`
+	Result outcome.Outcome `json:"result"`
+	Error  string          `json:"error,omitempty"` // why the filter could not answer
 }
 
 func (d *Detail) reset() {
@@ -56,12 +57,13 @@ type ManifestInfo struct {
 
 // FileInfo describes one filter file of a generation.
 type FileInfo struct {
-	Name     string        `json:"name"`
-	Size     int64         `json:"size"`
-	ModTime  time.Time     `json:"mtime"`
-	Issuers  int           `json:"issuers"`
-	Coverage []LogCoverage `json:"coverage"` // the filter's own coverage
-	Error    string        `json:"error,omitempty"`
+	Name     string                   `json:"name"`
+	Size     int64                    `json:"size"`
+	ModTime  time.Time                `json:"mtime"`
+	Version  int                      `json:"version"` // clubcard version (3 or 4)
+	Issuers  int                      `json:"issuers"`
+	Coverage []clubcard.CoverageEntry `json:"coverage"` // the filter's own coverage; shared, read-only
+	Error    string                   `json:"error,omitempty"`
 }
 
 // LogCoverage is a covered timestamp range of one CT log (inclusive ms).

@@ -224,10 +224,9 @@ func (g *generation) mapFilters(dir string, names []string, final bool) error {
 			continue
 		}
 		g.filters[i].f = f
+		fi.Version = f.Version()
 		fi.Issuers = f.NumIssuers()
-		for _, c := range f.Coverage() {
-			fi.Coverage = append(fi.Coverage, LogCoverage{LogID: c.LogID, Min: c.Low, Max: c.High})
-		}
+		fi.Coverage = f.Coverage()
 	}
 	return nil
 }

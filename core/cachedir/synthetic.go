@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/revocheck/revocheck/core/certinput"
@@ -33,16 +34,21 @@ type SyntheticSpec struct {
 	DeltaSerials    int     // certificates newly issued between two runs
 	RevokedFraction float64 // share of the full filter's certificates that are revoked; each delta newly revokes this share of DeltaSerials
 	Logs            int     // CT logs; every certificate has two SCTs from distinct logs
-	Seed            uint64
+	Seed            int64
 }
 
-// MozillaShaped is a spec whose full filter is in the size class of
-// Mozilla's (~6 MB) with 35 deltas.
+// MozillaShaped has Mozilla's structure: ~1000 issuers, one full filter
+// and 35 deltas, every filter covering every older certificate, so a check
+// consults all 36. It is smaller than Mozilla's in certificates (1M, not
+// hundreds of millions), hence in bytes (the full filter is some hundred KB,
+// not ~6 MB): every delta is built over the whole universe, which here
+// costs seconds per million certificates, and 36 such builds have to stay
+// affordable.
 var MozillaShaped = SyntheticSpec{
 	Issuers:         1000,
-	FullSerials:     3_000_000,
+	FullSerials:     1_000_000,
 	Deltas:          35,
-	DeltaSerials:    20_000,
+	DeltaSerials:    10_000,
 	RevokedFraction: 0.1,
 	Logs:            12,
 	Seed:            1,
@@ -88,7 +94,7 @@ func Synthetic(dir string, spec SyntheticSpec) (*Sample, error) {
 		spec.DeltaSerials < 0 || spec.RevokedFraction < 0 || spec.RevokedFraction > 1 {
 		return nil, fmt.Errorf("cachedir: unusable synthetic spec %+v", spec)
 	}
-	rng := rand.New(rand.NewPCG(spec.Seed, 0x5eed))
+	rng := rand.New(rand.NewPCG(uint64(spec.Seed), 0x5eed))
 	rand32 := func() (b [32]byte) {
 		for i := 0; i < 32; i += 8 {
 			binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
@@ -129,7 +135,7 @@ func Synthetic(dir string, spec SyntheticSpec) (*Sample, error) {
 	}
 	start := time.UnixMilli(synthT0 + synthFullDur)
 	var files []File
-	full, err := buildSynthetic(issuers, logs, certs, nil, fullEnd, spec.Seed<<8|1)
+	full, err := buildSynthetic(issuers, logs, certs, nil, fullEnd, uint64(spec.Seed)<<8|1)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +158,7 @@ func Synthetic(dir string, spec SyntheticSpec) (*Sample, error) {
 			}
 		}
 		slices.Sort(newly)
-		data, err := buildSynthetic(issuers, logs, certs, newly, runEnd, spec.Seed<<8|uint64(d+2))
+		data, err := buildSynthetic(issuers, logs, certs, newly, runEnd, uint64(spec.Seed)<<8|uint64(d+2))
 		if err != nil {
 			return nil, err
 		}
@@ -254,6 +260,15 @@ func SyntheticCached(spec SyntheticSpec) (dir string, s *Sample, err error) {
 	key := sha256.Sum256(fmt.Appendf(nil, "v1 %+v", spec))
 	dir = filepath.Join(os.TempDir(), "revocheck-synthetic-"+hex.EncodeToString(key[:8]))
 	samplePath := dir + ".sample.json"
+	// Serialize generators (parallel benchmark runs, several packages).
+	lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", nil, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", nil, err
+	}
 	if data, err := os.ReadFile(samplePath); err == nil {
 		s = &Sample{}
 		if json.Unmarshal(data, s) == nil && len(s.Revoked) > 0 {

@@ -123,3 +123,39 @@ func TestParseAllocBound(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBuild: any set of serials and statuses builds a filter that answers
+// right for every one of them.
+func FuzzBuild(f *testing.F) {
+	f.Add([]byte{1, 0x81, 2, 3, 4, 5}, uint64(1))
+	f.Add(bytes.Repeat([]byte{3, 1, 2, 3}, 100), uint64(2))
+	f.Add([]byte{0x90, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, uint64(3))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
+		// data is a sequence of records: a header byte (bit 7: revoked,
+		// bit 6: second issuer, low bits: serial length-1), then the serial.
+		issuers := []IssuerInput{{SPKIHash: [32]byte{1}}, {SPKIHash: [32]byte{2}}}
+		seen := map[string]bool{}
+		for len(data) > 0 {
+			h := data[0]
+			n := int(h&0x3f) + 1
+			if len(data) < 1+n {
+				break
+			}
+			s := data[1 : 1+n]
+			data = data[1+n:]
+			is := &issuers[h>>6&1]
+			if seen[string(is.SPKIHash[:1])+string(s)] {
+				continue
+			}
+			seen[string(is.SPKIHash[:1])+string(s)] = true
+			if h&0x80 != 0 {
+				is.Revoked = append(is.Revoked, s)
+			} else {
+				is.NotRevoked = append(is.NotRevoked, s)
+			}
+		}
+		in := &BuildInput{Coverage: testCoverage(), Issuers: issuers, Seed: seed}
+		flt := buildParse(t, in)
+		checkAll(t, flt, issuers)
+	})
+}

@@ -26,6 +26,13 @@
 extern "C" {
 #endif
 
+/* Marks the exported API; everything else in the library is hidden. */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define REVOCHECK_API __attribute__((visibility("default")))
+#else
+#define REVOCHECK_API
+#endif
+
 /* Bumped on any incompatible change of this header. */
 #define REVOCHECK_ABI_VERSION 1
 
@@ -68,18 +75,18 @@ typedef struct {
  * runtime started). Plain C, no Go: safe to call in a forked child, where it
  * differs from getpid() — and then no other function here may be called.
  */
-long revocheck_runtime_pid(void);
+REVOCHECK_API long revocheck_runtime_pid(void);
 
 /* Library version string, e.g. "0.1.0". Static storage; never free it. */
-const char *revocheck_version(void);
+REVOCHECK_API const char *revocheck_version(void);
 
 /* REVOCHECK_ABI_VERSION the library was built with. */
-int revocheck_abi_version(void);
+REVOCHECK_API int revocheck_abi_version(void);
 
 /* Stable lowercase name of an outcome: "revoked", "not_revoked",
  * "not_enrolled", "not_covered", "no_data", "stale", "error"; "unknown" for
  * any other value. Static storage; never free it. */
-const char *revocheck_outcome_string(int32_t outcome);
+REVOCHECK_API const char *revocheck_outcome_string(int32_t outcome);
 
 /*
  * Opens a checker.
@@ -99,11 +106,11 @@ const char *revocheck_outcome_string(int32_t outcome);
  * Returns REVOCHECK_OK or a negative REVOCHECK_ERR_*; on error,
  * revocheck_errmsg(0, ...) describes it.
  */
-int revocheck_open(const char *config_path, const char *overrides,
+REVOCHECK_API int revocheck_open(const char *config_path, const char *overrides,
                    revocheck_handle *out);
 
 /* Closes a handle. Returns REVOCHECK_OK or REVOCHECK_ERR_BADHANDLE. */
-int revocheck_close(revocheck_handle h);
+REVOCHECK_API int revocheck_close(revocheck_handle h);
 
 /*
  * Checks one certificate against its issuer, both DER (borrowed).
@@ -114,7 +121,7 @@ int revocheck_close(revocheck_handle h);
  * no_data/stale), or a negative code (then res->outcome is
  * REVOCHECK_OUTCOME_ERROR and res->allowed follows the error policy).
  */
-int revocheck_check_der(revocheck_handle h,
+REVOCHECK_API int revocheck_check_der(revocheck_handle h,
                         const uint8_t *cert, size_t cert_len,
                         const uint8_t *issuer, size_t issuer_len,
                         revocheck_result *res);
@@ -123,7 +130,7 @@ int revocheck_check_der(revocheck_handle h,
  * Checks already-extracted inputs (all borrowed): the issuer's SPKI SHA-256,
  * the serial as DER INTEGER content bytes (leading 0x00 kept), and the SCTs.
  */
-int revocheck_check_input(revocheck_handle h,
+REVOCHECK_API int revocheck_check_input(revocheck_handle h,
                           const uint8_t issuer_spki_sha256[32],
                           const uint8_t *serial, size_t serial_len,
                           const revocheck_sct *scts, size_t n_scts,
@@ -139,7 +146,7 @@ int revocheck_check_input(revocheck_handle h,
  * serial: DER INTEGER content bytes, or a full DER INTEGER (tag 0x02 + length
  * + content) — both accepted.
  */
-int revocheck_check_issuer_serial(revocheck_handle h,
+REVOCHECK_API int revocheck_check_issuer_serial(revocheck_handle h,
                                   const uint8_t *issuer_name, size_t name_len,
                                   const uint8_t *serial, size_t serial_len,
                                   revocheck_result *res);
@@ -151,7 +158,7 @@ int revocheck_check_issuer_serial(revocheck_handle h,
  * REVOCHECK_ERR_RANGE if the message was truncated. An empty string means
  * no error.
  */
-int revocheck_errmsg(revocheck_handle h, char *buf, size_t size);
+REVOCHECK_API int revocheck_errmsg(revocheck_handle h, char *buf, size_t size);
 
 #ifdef __cplusplus
 }

@@ -53,7 +53,7 @@ int revocheck_open(const char *config_path, const char *overrides, revocheck_han
 {
 	if (out == NULL)
 		return REVOCHECK_ERR_INVALID;
-	return rcGoOpen((char *)config_path, (char *)overrides, (GoInt64 *)out);
+	return rcGoOpen((char *)config_path, (char *)overrides, (int64_t *)out);
 }
 
 int revocheck_close(revocheck_handle h)

@@ -83,7 +83,7 @@ func cmdFilter(args []string, stdout, stderr io.Writer) error {
 	if *name == "" {
 		*name = fmt.Sprintf("revocheck-%d.filter", now.Unix())
 	}
-	if err := cachedir.WriteFilters(*out, map[string][]byte{*name: filter}); err != nil {
+	if err := cachedir.WriteFilters(*out, []cachedir.File{{Name: *name, Data: filter}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s/%s (%d bytes, %d revoked, %d not revoked), index.bin and manifest.json\n",

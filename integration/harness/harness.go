@@ -125,7 +125,7 @@ func (e *Env) buildCache() error {
 	if err != nil {
 		return err
 	}
-	if err := cachedir.WriteFilters(e.CacheDir, map[string][]byte{"revocheck-test.filter": filter}); err != nil {
+	if err := cachedir.WriteFilters(e.CacheDir, []cachedir.File{{Name: "revocheck-test.filter", Data: filter}}); err != nil {
 		return err
 	}
 	var crls, cas [][]byte

@@ -54,7 +54,7 @@ type PKI struct {
 	Root       *Cert // trust anchor; RootPEM == Root.CertPEM
 	Int        *Cert // enrolled intermediate
 	IntRevoked *Cert // intermediate revoked by the root
-	IntOther   *Cert // intermediate not enrolled in the filter
+	IntOther   *Cert // intermediate not enrolled in the filter, without a CRL
 	Sites      map[string]*Site
 	// CRLs (DER files): Int's CRL lists the revoked and crl-revoked leaves,
 	// the root's lists IntRevoked.
@@ -92,7 +92,8 @@ func Generate(dir string) (*PKI, error) {
 	}{
 		{"good", p.Int, true, false},
 		{"revoked", p.Int, true, true},
-		{"uncovered", p.Int, false, false},
+		// Issued by the CA that publishes no CRL, so nothing covers it.
+		{"uncovered", p.IntOther, false, false},
 		{"unenrolled", p.IntOther, true, false},
 		{"revoked-int", p.IntRevoked, true, false},
 		{"crl-revoked", p.Int, false, false},

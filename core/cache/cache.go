@@ -307,9 +307,10 @@ func (c *Cache) Check(in *certinput.Input, d *Detail) (o outcome.Outcome, err er
 
 func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, error) {
 	var buf [maxStackCovering]uint16
+	var seen [16]uint64 // dedupes filter indices < 1024 in constant time
 	cov := buf[:0]
 	for i := range in.SCTs {
-		cov = g.ix.AppendCovering(cov, &in.SCTs[i].LogID, in.SCTs[i].Timestamp)
+		cov = g.ix.AppendCoveringSet(cov, seen[:], &in.SCTs[i].LogID, in.SCTs[i].Timestamp)
 	}
 	if len(cov) == 0 {
 		return outcome.NotCovered, nil

@@ -714,11 +714,11 @@ func BenchmarkCheck(b *testing.B) {
 		}
 		b.Run(want.String(), func(b *testing.B) {
 			b.ReportAllocs()
-			for b.Loop() {
+			cpuLoop(b, func(int) {
 				if o, _ := c.Check(in, nil); o != want {
 					b.Fatal(o)
 				}
-			}
+			})
 		})
 	}
 }
@@ -811,13 +811,13 @@ func BenchmarkCheckMozillaShaped(b *testing.B) {
 	}
 	b.Run("open", func(b *testing.B) {
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func(int) {
 			c, err := Open(dir, Options{StatInterval: -1})
 			if err != nil {
 				b.Fatal(err)
 			}
 			c.Close()
-		}
+		})
 	})
 	c := mustOpen(b, dir, Options{})
 	g := c.Generation()
@@ -837,13 +837,11 @@ func BenchmarkCheckMozillaShaped(b *testing.B) {
 	} {
 		b.Run(k.want.String(), func(b *testing.B) {
 			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
+			cpuLoop(b, func(i int) {
 				if o, err := c.Check(&k.set[i%len(k.set)], nil); o != k.want {
 					b.Fatalf("sample %d: %v %v", i%len(k.set), o, err)
 				}
-				i++
-			}
+			})
 		})
 	}
 }
@@ -860,13 +858,13 @@ func BenchmarkCheckRealDelta36(b *testing.B) {
 	dir := fixtureCache(b, names...)
 	b.Run("open", func(b *testing.B) {
 		b.ReportAllocs()
-		for b.Loop() {
+		cpuLoop(b, func(int) {
 			c, err := Open(dir, Options{StatInterval: -1})
 			if err != nil {
 				b.Fatal(err)
 			}
 			c.Close()
-		}
+		})
 	})
 	c := mustOpen(b, dir, Options{})
 	sites := loadSites(b)
@@ -879,13 +877,11 @@ func BenchmarkCheckRealDelta36(b *testing.B) {
 		}
 		b.Run(want.String(), func(b *testing.B) {
 			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
+			cpuLoop(b, func(i int) {
 				if o, _ := c.Check(set[i%len(set)], nil); o != want {
 					b.Fatal(o)
 				}
-				i++
-			}
+			})
 		})
 	}
 }

@@ -27,6 +27,10 @@ func FuzzParse(f *testing.F) {
 		var id [32]byte
 		copy(id[:], logID)
 		got := ix.AppendCovering(nil, &id, ts)
+		var bits [1]uint64
+		if set := ix.AppendCoveringSet(nil, bits[:], &id, ts); !slices.Equal(set, got) {
+			t.Fatalf("AppendCoveringSet %v, AppendCovering %v", set, got)
+		}
 		for _, i := range got {
 			if int(i) >= len(ix.Filenames()) {
 				t.Fatalf("filter index %d out of range", i)

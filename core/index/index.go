@@ -65,6 +65,19 @@ type Index struct {
 	numLogs   int
 	dirOff    int // offset of the log directory
 	entrySize int
+
+	// Decoded at Parse (bounded by the file size) so that the lookup
+	// scans native structs: every log's entries, contiguous, and per log
+	// where they are and the union of their intervals, which rejects a
+	// timestamp outside all of them (a certificate newer than the data)
+	// without a scan.
+	entries []Entry
+	logs    []logSpan
+}
+
+type logSpan struct {
+	first, n int
+	lo, hi   uint64
 }
 
 // Entry is one coverage assertion: filenames[FilterIdx] covers the log for
@@ -133,6 +146,7 @@ func Parse(data []byte) (*Index, error) {
 
 	type span struct{ start, end uint64 }
 	spans := make([]span, 0, ix.numLogs)
+	ix.logs = make([]logSpan, 0, ix.numLogs)
 	var prev []byte
 	for i := range ix.numLogs {
 		d := data[ix.dirOff+i*dirEntrySize:]
@@ -149,16 +163,20 @@ func Parse(data []byte) (*Index, error) {
 		if off > size || n*uint64(ix.entrySize) > size-off {
 			return nil, malformed("log %d: entry section [%d, +%d entries) exceeds file size %d", i, off, n, size)
 		}
-		if n == 0 {
-			continue
-		}
-		end := off + n*uint64(ix.entrySize)
-		spans = append(spans, span{off, end})
-		for e := off; e < end; e += uint64(ix.entrySize) {
-			if idx := ix.filterIdx(int(e)); idx >= numNames {
-				return nil, malformed("log %d: filter_idx %d out of range (%d filenames)", i, idx, numNames)
+		ls := logSpan{first: len(ix.entries), n: int(n), lo: ^uint64(0)}
+		if n > 0 {
+			end := off + n*uint64(ix.entrySize)
+			spans = append(spans, span{off, end})
+			for e := off; e < end; e += uint64(ix.entrySize) {
+				ent := ix.entry(int(e))
+				if int(ent.FilterIdx) >= numNames {
+					return nil, malformed("log %d: filter_idx %d out of range (%d filenames)", i, ent.FilterIdx, numNames)
+				}
+				ix.entries = append(ix.entries, ent)
+				ls.lo, ls.hi = min(ls.lo, ent.Min), max(ls.hi, ent.Max)
 			}
 		}
+		ix.logs = append(ix.logs, ls)
 	}
 	slices.SortFunc(spans, func(a, b span) int {
 		switch {
@@ -219,14 +237,9 @@ func (ix *Index) Log(i int, dst []Entry) ([32]byte, []Entry) {
 	if i < 0 || i >= ix.numLogs {
 		panic("index: log index out of range")
 	}
-	d := ix.data[ix.dirOff+i*dirEntrySize:]
-	id := [32]byte(d[:32])
-	off := int(binary.BigEndian.Uint64(d[32:]))
-	n := int(binary.BigEndian.Uint16(d[40:]))
-	for e := off; e < off+n*ix.entrySize; e += ix.entrySize {
-		dst = append(dst, ix.entry(e))
-	}
-	return id, dst
+	id := [32]byte(ix.data[ix.dirOff+i*dirEntrySize:])
+	ls := ix.logs[i]
+	return id, append(dst, ix.entries[ls.first:ls.first+ls.n]...)
 }
 
 func (ix *Index) entry(off int) Entry {
@@ -239,23 +252,22 @@ func (ix *Index) entry(off int) Entry {
 	}
 }
 
-// findLog binary-searches the sorted log directory; it returns the entry
-// section's offset and count, or ok == false.
-func (ix *Index) findLog(logID *[32]byte) (off, n int, ok bool) {
+// findLog binary-searches the sorted log directory for logID's position.
+func (ix *Index) findLog(logID *[32]byte) (int, bool) {
 	lo, hi := 0, ix.numLogs
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		d := ix.data[ix.dirOff+mid*dirEntrySize : ix.dirOff+(mid+1)*dirEntrySize]
-		switch c := bytes.Compare(d[:32], logID[:]); {
+		d := ix.data[ix.dirOff+mid*dirEntrySize : ix.dirOff+mid*dirEntrySize+32]
+		switch c := bytes.Compare(d, logID[:]); {
 		case c < 0:
 			lo = mid + 1
 		case c > 0:
 			hi = mid
 		default:
-			return int(binary.BigEndian.Uint64(d[32:])), int(binary.BigEndian.Uint16(d[40:])), true
+			return mid, true
 		}
 	}
-	return 0, 0, false
+	return 0, false
 }
 
 // AppendCovering appends to dst the filter index of every entry of logID
@@ -265,28 +277,38 @@ func (ix *Index) findLog(logID *[32]byte) (off, n int, ok bool) {
 // scans every entry of the log: overlapping entries each name a covering
 // filter. It does not allocate unless dst must grow.
 func (ix *Index) AppendCovering(dst []uint16, logID *[32]byte, ts uint64) []uint16 {
-	off, n, ok := ix.findLog(logID)
+	return ix.AppendCoveringSet(dst, nil, logID, ts)
+}
+
+// AppendCoveringSet is AppendCovering with the deduplication done through
+// seen, a bit set of filter indices (bit i%64 of seen[i/64]) that it reads
+// and updates: constant time per match instead of a scan of dst. Indices
+// beyond the set's capacity fall back to the scan. Callers checking one
+// certificate pass the same zeroed set for all its SCTs.
+func (ix *Index) AppendCoveringSet(dst []uint16, seen []uint64, logID *[32]byte, ts uint64) []uint16 {
+	i, ok := ix.findLog(logID)
 	if !ok {
 		return dst
 	}
-	es := ix.entrySize
-	w := es - 16
-	sec := ix.data[off : off+n*es]
-	for e := 0; e+es <= len(sec); e += es {
-		lo := binary.BigEndian.Uint64(sec[e+w:])
-		hi := binary.BigEndian.Uint64(sec[e+w+8:])
-		if ts < lo || ts > hi {
+	ls := &ix.logs[i]
+	if ts < ls.lo || ts > ls.hi {
+		return dst
+	}
+	for _, e := range ix.entries[ls.first : ls.first+ls.n] {
+		if ts < e.Min || ts > e.Max {
 			continue
 		}
-		var idx uint16
-		if w == 1 {
-			idx = uint16(sec[e])
-		} else {
-			idx = binary.BigEndian.Uint16(sec[e:])
+		idx := e.FilterIdx
+		if w := int(idx >> 6); w < len(seen) {
+			bit := uint64(1) << (idx & 63)
+			if seen[w]&bit != 0 {
+				continue
+			}
+			seen[w] |= bit
+		} else if slices.Contains(dst, idx) {
+			continue
 		}
-		if !slices.Contains(dst, idx) {
-			dst = append(dst, idx)
-		}
+		dst = append(dst, idx)
 	}
 	return dst
 }

@@ -314,3 +314,41 @@ func BenchmarkAppendCovering(b *testing.B) {
 		buf = ix.AppendCovering(buf[:0], &id, 17500)
 	}
 }
+
+func TestAppendCoveringSet(t *testing.T) {
+	// 100 files over one log, so indices cross a 64-bit word; every file
+	// covers [i, i+50], and a second log repeats some of them.
+	var files []FileCoverage
+	for i := range 100 {
+		files = append(files, FileCoverage{Name: "f" + string(rune('A'+i/26)) + string(rune('a'+i%26)), Coverage: []Coverage{
+			{LogID: logA, Low: uint64(i), High: uint64(i + 50)},
+			{LogID: logB, Low: uint64(i), High: uint64(i)},
+		}})
+	}
+	ix, err := Parse(mustBuild(t, files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ts := range []uint64{0, 30, 60, 70, 99, 149, 150} {
+		want := ix.AppendCovering(nil, &logA, ts)
+		want = ix.AppendCovering(want, &logB, ts)
+		for _, words := range []int{0, 1, 2} {
+			seen := make([]uint64, words)
+			got := ix.AppendCoveringSet(nil, seen, &logA, ts)
+			got = ix.AppendCoveringSet(got, seen, &logB, ts)
+			if !slices.Equal(got, want) {
+				t.Fatalf("ts %d, %d words: %v, want %v", ts, words, got, want)
+			}
+		}
+		// Reference: every file whose interval contains ts, once.
+		var ref []uint16
+		for i := range 100 {
+			if uint64(i) <= ts && ts <= uint64(i+50) {
+				ref = append(ref, uint16(i))
+			}
+		}
+		if !slices.Equal(want, ref) {
+			t.Fatalf("ts %d: %v, want %v", ts, want, ref)
+		}
+	}
+}

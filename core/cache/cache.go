@@ -110,6 +110,7 @@ type Cache struct {
 	nextID  uint64
 	failed  fileID // identity of a source that failed to load
 	failSrc source
+	onRetry func() // test hook, see loadGeneration
 }
 
 // Open opens dir and loads its current generation.
@@ -180,7 +181,7 @@ func (c *Cache) refreshLocked(force bool) error {
 	if !force && src == c.failSrc && id == c.failed {
 		return nil // known bad; wait for the writer to replace it
 	}
-	ng, err := loadGeneration(c.dir, c.retries)
+	ng, err := loadGeneration(c.dir, c.retries, c.onRetry)
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
 			c.failSrc, c.failed = src, id

@@ -885,3 +885,44 @@ func BenchmarkCheckRealDelta36(b *testing.B) {
 		})
 	}
 }
+
+// TestVanishedFilterRetry plays the C2SP atomicity race: the index.bin a
+// load opened names a filter that is gone, because a writer has meanwhile
+// published a new index.bin. The load starts over from index.bin and ends
+// with the new, complete generation.
+func TestVanishedFilterRetry(t *testing.T) {
+	dir := fixtureCache(t)
+	good, err := os.ReadFile(filepath.Join(dir, "index.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustOpen(t, dir, Options{StatInterval: -1})
+	raw, err := index.Build([]index.FileCoverage{{Name: "removed.delta", Coverage: []index.Coverage{{LogID: [32]byte{1}, Low: 1, High: 2}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRaw(t, dir, "index.bin", raw)
+	retries := 0
+	c.onRetry = func() {
+		retries++
+		writeRaw(t, dir, "index.bin", good)
+	}
+	if err := c.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	g := c.Generation()
+	if retries != 1 || g.ID != 2 || g.BrokenFiles != 0 || len(g.Files) != 1 || g.Files[0].Name != fixtureShort {
+		t.Fatalf("retries %d, generation %d files %+v", retries, g.ID, g.Files)
+	}
+	// A writer that never catches up: bounded retries, then the filter is
+	// reported missing.
+	writeRaw(t, dir, "index.bin", raw)
+	retries = 0
+	c.onRetry = func() { retries++ }
+	if err := c.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	if g := c.Generation(); retries != 3 || g.BrokenFiles != 1 {
+		t.Fatalf("retries %d, broken %d", retries, g.BrokenFiles)
+	}
+}

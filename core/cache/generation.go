@@ -105,10 +105,15 @@ func statSource(dir string) (source, fileID, error) {
 // loadGeneration builds a generation from dir, retrying (bounded) when a
 // named filter vanished under it. On the last attempt a vanished filter is
 // recorded as that filter's error instead.
-func loadGeneration(dir string, retries int) (*generation, error) {
+// onRetry, when not nil, runs before each retry (tests use it to play the
+// writer).
+func loadGeneration(dir string, retries int, onRetry func()) (*generation, error) {
 	for attempt := 0; ; attempt++ {
 		g, err := loadOnce(dir, attempt >= retries)
 		if errors.Is(err, errVanished) && attempt < retries {
+			if onRetry != nil {
+				onRetry()
+			}
 			// The writer renames index.bin before removing old filters,
 			// so the newer index is already visible; back off a moment
 			// in case it is mid-rename.

@@ -232,6 +232,19 @@ func TestSyncFromEmptyThenNoop(t *testing.T) {
 		t.Fatal("a no-op sync replaced index.bin")
 	}
 
+	// A new manifest listing the same files (only generated_at differs):
+	// written, but index.bin stays, so readers keep their generation.
+	time.Sleep(1100 * time.Millisecond)
+	m.publish(t, "", tfile{"20260624-0-default.filter", fx}, tfile{"20260624-1-default.filter.delta", fx})
+	res, err = syncOnce(t, m, cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st3, _ := os.Stat(filepath.Join(cache, "index.bin"))
+	if res.Trees[0].Unchanged || res.Trees[0].Downloaded != 0 || !os.SameFile(st, st3) || m.fileBytes.Load() != 0 {
+		t.Fatalf("manifest-only change: %+v, index replaced: %v", res.Trees[0], !os.SameFile(st, st3))
+	}
+
 	// Without validators (state lost) the manifest comes back whole, but
 	// still no filter byte moves.
 	os.Remove(filepath.Join(cache, StateName))

@@ -237,15 +237,12 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 	if err != nil {
 		return nil, &Error{err}
 	}
-	var dl, rm, replaced int
+	var dl, rm int
 	for _, s := range steps {
 		switch s.op {
 		case "download", "replace":
 			dl++
 			res.Bytes += s.file.Size
-			if s.op == "replace" {
-				replaced++
-			}
 		case "keep":
 			res.Kept++
 		case "remove":
@@ -269,7 +266,10 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, &Error{fmt.Errorf("fetch: %w", err)}
 		}
-		if err := apply(ctx, o, dir, url, t, m, old, steps, replaced); err != nil {
+		// A manifest that changed only in generated_at or comment leaves
+		// index.bin alone: readers keep their generation.
+		rebuild := t.index && (dl > 0 || rm > 0 || needIndex)
+		if err := apply(ctx, o, dir, url, t, m, old, steps, rebuild); err != nil {
 			return nil, err
 		}
 		if manifestChanged {
@@ -385,7 +385,7 @@ func plan(dir string, m, old *Manifest, t tree) ([]step, error) {
 
 // apply downloads and installs the files, then (clubcard tree) replaces
 // index.bin. The manifest and removals are the caller's, afterwards.
-func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Manifest, steps []step, replaced int) error {
+func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Manifest, steps []step, rebuild bool) error {
 	type pending struct {
 		tmp  string
 		name string
@@ -450,7 +450,7 @@ func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Man
 	if err := syncDir(dir); err != nil {
 		return &Error{fmt.Errorf("fetch: %w", err)}
 	}
-	if t.index {
+	if rebuild {
 		if err := writeIndex(dir, m.Files); err != nil {
 			return err
 		}

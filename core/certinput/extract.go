@@ -30,6 +30,14 @@ func Extract(cert, issuer []byte, in *Input) error {
 	if c.SCTList == nil {
 		return nil
 	}
-	in.SCTs, err = ParseSCTList(c.SCTList, in.SCTs)
-	return err
+	n, err := fillSCTList(c.SCTList, in.SCTs[:cap(in.SCTs)])
+	if err != nil {
+		return err
+	}
+	if n > cap(in.SCTs) {
+		in.SCTs = make([]SCT, n)
+		fillSCTList(c.SCTList, in.SCTs)
+	}
+	in.SCTs = in.SCTs[:n] // a self-assignment: the caller's buffer stays on its stack
+	return nil
 }

@@ -26,21 +26,40 @@ const sctV1 = 0
 //
 // On error the returned slice is dst unchanged.
 func ParseSCTList(ext []byte, dst []SCT) ([]SCT, error) {
+	start := len(dst)
+	n, err := fillSCTList(ext, dst[start:cap(dst)])
+	if err != nil {
+		return dst[:start], err
+	}
+	if start+n > cap(dst) {
+		grown := make([]SCT, start+n)
+		copy(grown, dst[:start])
+		fillSCTList(ext, grown[start:])
+		return grown, nil
+	}
+	return dst[:start+n], nil
+}
+
+// fillSCTList decodes the v1 SCTs of ext into dst, as many as fit, and
+// returns how many there are. Writing by index instead of appending lets
+// Extract keep its caller's stack buffer: a slice that append may have
+// reallocated, stored back through a pointer, would force it to the heap.
+func fillSCTList(ext []byte, dst []SCT) (int, error) {
 	in := cursor(ext)
 	var octets []byte
 	if !in.readTag(tagOctetString, &octets) || !in.empty() {
-		return dst, errSCTExt
+		return 0, errSCTExt
 	}
 	outer := cursor(octets)
 	var list cursor
 	if !outer.readU16Prefixed(&list) || !outer.empty() {
-		return dst, errSCTList
+		return 0, errSCTList
 	}
-	start := len(dst)
+	n := 0
 	for !list.empty() {
 		var raw cursor
 		if !list.readU16Prefixed(&raw) || raw.empty() {
-			return dst[:start], errSCTList
+			return 0, errSCTList
 		}
 		var version uint8
 		raw.readU8(&version) // cannot fail: raw is non-empty
@@ -58,10 +77,13 @@ func ParseSCTList(ext []byte, dst []SCT) ([]SCT, error) {
 			raw.readU16Prefixed(&sig) &&
 			raw.empty()
 		if !ok {
-			return dst[:start], errSCT
+			return 0, errSCT
 		}
 		copy(sct.LogID[:], logID)
-		dst = append(dst, sct)
+		if n < len(dst) {
+			dst[n] = sct
+		}
+		n++
 	}
-	return dst, nil
+	return n, nil
 }

@@ -31,9 +31,9 @@ const DefaultCacheDir = "/var/cache/revocheck"
 
 // Config is the effective configuration.
 type Config struct {
-	CacheDir    string
-	FetchURL    string // upki's [revocation] fetch-url
-	Policy      policy.Policy
+	CacheDir string
+	FetchURL string // upki's [revocation] fetch-url
+	Policy   policy.Policy
 
 	Files   []string          // config files read, in order
 	sources map[string]string // key → where its value came from

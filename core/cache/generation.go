@@ -1,11 +1,13 @@
 package cache
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -173,8 +175,13 @@ func loadOnce(dir string, final bool) (_ *generation, err error) {
 // verifyCoverage sets loadedFilter.exact: true unless some index entry
 // naming the filter claims coverage the filter does not state.
 func (g *generation) verifyCoverage() {
+	sorted := make([]bool, len(g.filters))
 	for i := range g.filters {
-		g.filters[i].exact = g.filters[i].f != nil
+		lf := &g.filters[i]
+		lf.exact = lf.f != nil
+		if lf.exact {
+			sorted[i] = slices.IsSortedFunc(lf.f.Coverage(), cmpCoverage)
+		}
 	}
 	var es []index.Entry
 	for i := range g.ix.NumLogs() {
@@ -185,17 +192,23 @@ func (g *generation) verifyCoverage() {
 			if !lf.exact {
 				continue
 			}
-			inside := false
-			for _, c := range lf.f.Coverage() {
-				if c.LogID == id && c.Low <= e.Min && e.Max <= c.High {
-					inside = true
-					break
+			cov := lf.f.Coverage()
+			j := -1
+			if sorted[e.FilterIdx] {
+				if k, ok := slices.BinarySearchFunc(cov, id, func(c clubcard.CoverageEntry, id [32]byte) int {
+					return bytes.Compare(c.LogID[:], id[:])
+				}); ok {
+					j = k
 				}
+			} else {
+				j = slices.IndexFunc(cov, func(c clubcard.CoverageEntry) bool { return c.LogID == id })
 			}
-			lf.exact = inside
+			lf.exact = j >= 0 && cov[j].Low <= e.Min && e.Max <= cov[j].High
 		}
 	}
 }
+
+func cmpCoverage(a, b clubcard.CoverageEntry) int { return bytes.Compare(a.LogID[:], b.LogID[:]) }
 
 // mapFilters maps and parses every file in the filename table. A filter
 // that is unusable does not fail the generation: checks it covers fail

@@ -1,5 +1,3 @@
-//go:build integration_pending
-
 package integration
 
 import (

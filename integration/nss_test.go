@@ -7,11 +7,16 @@ package integration
 // in the compiled CRLs are refused with NSS's own errors.
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -46,7 +51,18 @@ func nssRun(t *testing.T, extraEnv []string, stdin string, name string, args ...
 	cmd.Env = append(os.Environ(), extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.Stdin = strings.NewReader(stdin)
+	// A regular file, not a pipe: tstclnt does not exit after the server
+	// closes while a pipe on its stdin is still open.
+	in := filepath.Join(t.TempDir(), "stdin")
+	if err := os.WriteFile(in, []byte(stdin), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd.Stdin = f
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("timed out after 60s: %w", err)
@@ -79,7 +95,7 @@ func nssDB(t *testing.T, env *harness.Env, withModule bool) string {
 			t.Fatalf("modutil -add: %v\n%s", err, out)
 		}
 		out, err = nssRun(t, nil, "", modutil, "-list", "-dbdir", db)
-		if err != nil || !strings.Contains(out, "revocheck revocation trust") || !strings.Contains(out, "status: loaded") {
+		if err != nil || !strings.Contains(out, "library-description=revocheck%20revocation%20trust") || !strings.Contains(out, "token: revocheck revocation") {
 			t.Fatalf("modutil -list does not show the loaded module: %v\n%s", err, out)
 		}
 	}
@@ -183,6 +199,183 @@ func TestNSSCurl(t *testing.T) {
 			case want != "" && (err == nil || hello || !strings.Contains(out, "curl error 60") || !strings.Contains(out, "not trusted")):
 				t.Errorf("module=%v %s: want a CURLE_PEER_FAILED_VERIFICATION 'not trusted' refusal, got %v", withModule, name, err)
 			}
+		}
+	}
+}
+
+// TestNSSFirefox loads the module into a fresh Firefox profile (modutil on
+// the profile's database, as a user or an enterprise policy would) and
+// drives headless Firefox through Marionette: revoked sites end on the
+// certificate error page with NSS's error, the others load.
+func TestNSSFirefox(t *testing.T) {
+	firefox := ""
+	for _, name := range []string{"firefox-esr", "firefox"} {
+		if p, err := exec.LookPath(name); err == nil {
+			firefox = p
+			break
+		}
+	}
+	if firefox == "" {
+		t.Skip("SKIP: firefox-esr not installed (Debian: apt-get install firefox-esr)")
+	}
+	env := harness.New(t)
+	for _, withModule := range []bool{false, true} {
+		db := nssDB(t, env, withModule)
+		got := firefoxVisit(t, firefox, strings.TrimPrefix(db, "sql:"), env)
+		for name, want := range nssVerdicts {
+			if !withModule {
+				want = ""
+			}
+			if got[name] != want {
+				t.Errorf("module=%v %s: Firefox got %q, want %q", withModule, name, got[name], want)
+			}
+		}
+	}
+}
+
+// firefoxVisit starts headless Firefox on profile and visits every site;
+// the result maps a site to "" (loaded, with the expected body) or the
+// certificate error code of the error page.
+func firefoxVisit(t *testing.T, firefox, profile string, env *harness.Env) map[string]string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	prefs := []string{
+		`user_pref("marionette.port", ` + strconv.Itoa(port) + `);`,
+		`user_pref("app.update.enabled", false);`,
+		`user_pref("browser.shell.checkDefaultBrowser", false);`,
+		`user_pref("datareporting.policy.dataSubmissionEnabled", false);`,
+		`user_pref("toolkit.telemetry.enabled", false);`,
+		`user_pref("network.captive-portal-service.enabled", false);`,
+		`user_pref("security.OCSP.enabled", 0);`,
+		`user_pref("services.settings.server", "http://127.0.0.1:9/");`,
+	}
+	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(strings.Join(prefs, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("$ %s --headless --marionette --no-remote -profile %s", firefox, profile)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, firefox, "--headless", "--marionette", "--no-remote", "-profile", profile)
+	cmd.Env = append(os.Environ(), "MOZ_HEADLESS=1", "HOME="+t.TempDir())
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("firefox output:\n%s", log.String())
+		}
+	}()
+	var conn net.Conn
+	for i := 0; i < 120; i++ {
+		if conn, err = net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("marionette did not come up: %v", err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(100 * time.Second))
+	m := &marionette{c: conn, r: bufio.NewReader(conn)}
+	if _, err := m.read(); err != nil {
+		t.Fatalf("marionette hello: %v", err)
+	}
+	caps := map[string]any{"capabilities": map[string]any{"alwaysMatch": map[string]any{"acceptInsecureCerts": false}}}
+	if e, _, err := m.cmd("WebDriver:NewSession", caps); err != nil || e != nil {
+		t.Fatalf("NewSession: %v %s", err, e)
+	}
+	got := map[string]string{}
+	for name, site := range env.Sites {
+		e, _, err := m.cmd("WebDriver:Navigate", map[string]any{"url": site.URL})
+		if err != nil {
+			t.Fatalf("navigate %s: %v", name, err)
+		}
+		if e != nil {
+			var we struct{ Error string }
+			json.Unmarshal(e, &we)
+			if we.Error != "insecure certificate" {
+				t.Fatalf("navigate %s: %s", name, e)
+			}
+			_, r, err := m.cmd("WebDriver:ExecuteScript", map[string]any{
+				"script": "return document.getFailedCertSecurityInfo().errorCodeString", "args": []any{}})
+			var v struct{ Value string }
+			if err != nil || json.Unmarshal(r, &v) != nil {
+				t.Fatalf("%s: reading the error code: %v %s", name, err, r)
+			}
+			got[name] = v.Value
+			t.Logf("firefox %s: certificate error page, %s", name, v.Value)
+			continue
+		}
+		_, r, err := m.cmd("WebDriver:ExecuteScript", map[string]any{"script": "return document.body.innerText", "args": []any{}})
+		var v struct{ Value string }
+		if err != nil || json.Unmarshal(r, &v) != nil || !strings.Contains(v.Value, "hello from "+name) {
+			t.Fatalf("%s: loaded, but the page is %q (%v)", name, v.Value, err)
+		}
+		got[name] = ""
+		t.Logf("firefox %s: loaded %q", name, strings.TrimSpace(v.Value))
+	}
+	m.cmd("Marionette:Quit", map[string]any{})
+	return got
+}
+
+// marionette speaks Firefox's Marionette protocol: "len:json" frames,
+// commands [0, id, name, params], replies [1, id, error, result].
+type marionette struct {
+	c  net.Conn
+	r  *bufio.Reader
+	id int
+}
+
+func (m *marionette) read() ([]byte, error) {
+	s, err := m.r.ReadString(':')
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n < 0 || n > 64<<20 {
+		return nil, fmt.Errorf("marionette: bad frame length %q", s)
+	}
+	b := make([]byte, n)
+	_, err = io.ReadFull(m.r, b)
+	return b, err
+}
+
+func (m *marionette) cmd(name string, params any) (errObj, result json.RawMessage, err error) {
+	m.id++
+	b, err := json.Marshal([]any{0, m.id, name, params})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := fmt.Fprintf(m.c, "%d:%s", len(b), b); err != nil {
+		return nil, nil, err
+	}
+	for {
+		raw, err := m.read()
+		if err != nil {
+			return nil, nil, err
+		}
+		var resp []json.RawMessage
+		if err := json.Unmarshal(raw, &resp); err != nil || len(resp) != 4 {
+			return nil, nil, fmt.Errorf("marionette: bad reply %s", raw)
+		}
+		var id int
+		if json.Unmarshal(resp[1], &id) == nil && id == m.id {
+			if string(resp[2]) == "null" {
+				resp[2] = nil
+			}
+			return resp[2], resp[3], nil
 		}
 	}
 }

@@ -676,3 +676,30 @@ func TestMainFlagsAndExitCodes(t *testing.T) {
 		t.Fatalf("--help: %v", err)
 	}
 }
+
+// upki's real public manifest (legacy "filters" form, Mozilla's names):
+// accepted, and a dry run plans every file with the listed byte count.
+func TestRealUpkiManifestDryRun(t *testing.T) {
+	raw, err := os.ReadFile("../../../shared/fixtures/upki-manifest-legacy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMirror(t)
+	writeRaw(t, filepath.Join(m.dir, "manifest.json"), raw)
+	var out bytes.Buffer
+	res, err := syncOnce(t, m, t.TempDir(), func(o *Options) { o.DryRun = true; o.Out = &out })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Filters []struct{ Size int64 } `json:"filters"`
+	}
+	json.Unmarshal(raw, &doc)
+	var total int64
+	for _, f := range doc.Filters {
+		total += f.Size
+	}
+	if len(doc.Filters) != 36 || res.Trees[0].Bytes != total || !strings.Contains(out.String(), fmt.Sprintf("36 to download (%d bytes)", total)) {
+		t.Fatalf("%d files, plan %+v:\n%s", len(doc.Filters), res.Trees[0], out.String())
+	}
+}

@@ -811,7 +811,7 @@ func BenchmarkCheckMozillaShaped(b *testing.B) {
 	}
 	b.Run("open", func(b *testing.B) {
 		b.ReportAllocs()
-		cpuLoop(b, func(int) {
+		processCPULoop(b, func(int) {
 			c, err := Open(dir, Options{StatInterval: -1})
 			if err != nil {
 				b.Fatal(err)
@@ -858,7 +858,7 @@ func BenchmarkCheckRealDelta36(b *testing.B) {
 	dir := fixtureCache(b, names...)
 	b.Run("open", func(b *testing.B) {
 		b.ReportAllocs()
-		cpuLoop(b, func(int) {
+		processCPULoop(b, func(int) {
 			c, err := Open(dir, Options{StatInterval: -1})
 			if err != nil {
 				b.Fatal(err)

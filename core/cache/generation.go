@@ -7,7 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -172,6 +175,18 @@ func loadOnce(dir string, final bool) (_ *generation, err error) {
 	return g, nil
 }
 
+// parseGuarded is clubcard.Parse with a memory fault (a mapped file
+// truncated in place) turned into an error instead of a crash.
+func parseGuarded(data []byte) (f *clubcard.Filter, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, fmt.Errorf("%w: %v", errFault, r)
+		}
+	}()
+	return clubcard.Parse(data)
+}
+
 // verifyCoverage sets loadedFilter.exact: true unless some index entry
 // naming the filter claims coverage the filter does not state.
 func (g *generation) verifyCoverage() {
@@ -216,11 +231,11 @@ func cmpCoverage(a, b clubcard.CoverageEntry) int { return bytes.Compare(a.LogID
 func (g *generation) mapFilters(dir string, names []string, final bool) error {
 	g.filters = make([]loadedFilter, len(names))
 	g.info.Files = make([]FileInfo, len(names))
+	datas := make([][]byte, len(names))
 	for i, name := range names {
 		fi := &g.info.Files[i]
 		fi.Name = name
-		p := filepath.Join(dir, name)
-		data, id, unmap, err := mapFile(p)
+		data, id, unmap, err := mapFile(filepath.Join(dir, name))
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				if !final {
@@ -235,17 +250,39 @@ func (g *generation) mapFilters(dir string, names []string, final bool) error {
 		g.unmaps = append(g.unmaps, unmap)
 		fi.Size = id.size
 		fi.ModTime = time.Unix(0, id.mtime)
-		f, err := clubcard.Parse(data)
-		if err != nil {
-			g.filters[i].err = fmt.Errorf("cache: filter %s: %w", name, err)
-			fi.Error = g.filters[i].err.Error()
-			continue
-		}
-		g.filters[i].f = f
-		fi.Version = f.Version()
-		fi.Issuers = f.NumIssuers()
-		fi.Coverage = f.Coverage()
+		datas[i] = data
 	}
+	// Parsing dominates a load (a first check in a fresh process waits
+	// for it): spread it over the available CPUs.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(names) {
+					return
+				}
+				if datas[i] == nil {
+					continue
+				}
+				fi := &g.info.Files[i]
+				f, err := parseGuarded(datas[i])
+				if err != nil {
+					g.filters[i].err = fmt.Errorf("cache: filter %s: %w", names[i], err)
+					fi.Error = g.filters[i].err.Error()
+					continue
+				}
+				g.filters[i].f = f
+				fi.Version = f.Version()
+				fi.Issuers = f.NumIssuers()
+				fi.Coverage = f.Coverage()
+			}
+		}()
+	}
+	wg.Wait()
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -155,5 +156,53 @@ func TestWriteRejects(t *testing.T) {
 	}
 	if ix := readIndex(t, dir); len(ix.Filenames()) != 0 || ix.NumLogs() != 0 {
 		t.Fatal("empty cache index not empty")
+	}
+}
+
+func TestSynthetic(t *testing.T) {
+	spec := SyntheticSpec{Issuers: 8, FullSerials: 2000, Deltas: 3, DeltaSerials: 200, RevokedFraction: 0.1, Logs: 3, Seed: 42}
+	a, b := t.TempDir(), t.TempDir()
+	sa, err := Synthetic(a, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Synthetic(b, spec); err != nil {
+		t.Fatal(err)
+	}
+	ma, mb := readManifest(t, a), readManifest(t, b)
+	if len(ma.Files) != 4 || !strings.HasSuffix(ma.Files[0].Filename, "-default.filter") {
+		t.Fatalf("files %+v", ma.Files)
+	}
+	for i := range ma.Files {
+		if ma.Files[i] != mb.Files[i] {
+			t.Fatalf("same seed, different file %d: %+v vs %+v", i, ma.Files[i], mb.Files[i])
+		}
+		if i > 0 && !strings.HasSuffix(ma.Files[i].Filename, ".filter.delta") {
+			t.Fatalf("delta named %s", ma.Files[i].Filename)
+		}
+	}
+	// Every filter covers the full filter's certificates: all four are
+	// covering filters for a not-revoked sample.
+	ix := readIndex(t, a)
+	in := sa.NotRevoked[0]
+	var cov []uint16
+	for _, s := range in.SCTs {
+		cov = ix.AppendCovering(cov, &s.LogID, s.Timestamp)
+	}
+	if len(cov) != 4 {
+		t.Fatalf("not-revoked sample covered by %v", cov)
+	}
+	for _, s := range sa.NotCovered[0].SCTs {
+		if c := ix.AppendCovering(nil, &s.LogID, s.Timestamp); len(c) != 0 {
+			t.Fatalf("not-covered sample covered by %v", c)
+		}
+	}
+	if len(sa.Revoked) == 0 || len(sa.NotEnrolled) == 0 {
+		t.Fatal("empty sample")
+	}
+	for _, bad := range []SyntheticSpec{{}, {Issuers: 1, FullSerials: 1, Logs: 1}, {Issuers: 1, FullSerials: 1, Logs: 2, RevokedFraction: 2}} {
+		if _, err := Synthetic(t.TempDir(), bad); err == nil {
+			t.Errorf("spec %+v accepted", bad)
+		}
 	}
 }

@@ -27,10 +27,12 @@ verdict() {
 	if [[ $rc -eq 0 ]]; then got=accept; else got=refuse; fi
 	local why
 	why=$(grep -oiE 'certificate revoked|has been revoked|revoked|SEC_ERROR_[A-Z_]+|hello from [a-z-]+' <<<"$out" | head -1)
+	local word=accepted
+	[[ $got == refuse ]] && word=REFUSED
 	if [[ $got == "$expect" ]]; then
-		printf '  %-10s %-8s %s\n' "$name" "${got}ed" "$why"
+		printf '  %-12s %-9s %s\n' "$name" "$word" "$why"
 	else
-		printf '  %-10s %-8s %s   <-- UNEXPECTED (wanted %s)\n' "$name" "${got}ed" "$why" "$expect"
+		printf '  %-12s %-9s %s   <-- UNEXPECTED (wanted %s)\n' "$name" "$word" "$why" "$expect"
 		fails=$((fails + 1))
 	fi
 }

@@ -81,7 +81,7 @@ done
 stats() {
 	sort -n "$1" | awk '{v[NR] = $1} END {
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%.2f %.2f %.2f", m / 1000, v[1] / 1000, v[NR] / 1000 }'
+		printf "%.2f %.2f %.2f\n", m / 1000, v[1] / 1000, v[NR] / 1000 }'
 }
 read -r w_med w_min w_max < <(stats "$D/with")
 read -r p_med p_min p_max < <(stats "$D/without")
@@ -90,4 +90,8 @@ printf 'wget %s against %s, %d alternating pairs (%s)\n' "$(wget --version | hea
 printf '%-16s %10s %10s %10s\n' "" "median ms" "min ms" "max ms"
 printf '%-16s %10s %10s %10s\n' "without hook" "$p_med" "$p_min" "$p_max"
 printf '%-16s %10s %10s %10s\n' "with hook" "$w_med" "$w_min" "$w_max"
-awk -v w="$w_med" -v p="$p_med" 'BEGIN { printf "median ratio with/without: %.3f (+%.2f ms)\n", w / p, w - p }'
+awk -v w="$w_med" -v p="$p_med" 'BEGIN { printf "median ratio with/without: %.3f (%+.2f ms)\n", w / p, w - p }'
+# The per-pair difference is less sensitive to load drift on a shared machine.
+paste "$D/with" "$D/without" | awk '{print $1 - $2}' >"$D/diff"
+read -r d_med _ < <(stats "$D/diff")
+printf 'median per-pair difference: %+.2f ms\n' "$d_med"

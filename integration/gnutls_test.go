@@ -340,6 +340,19 @@ func TestGnuTLSHook(t *testing.T) {
 		if err != nil || !strings.Contains(out, "tls: accepted") {
 			t.Errorf("good: want accepted, got %v:\n%s", err, out)
 		}
+
+		// No cache: allowed by default; a "no-data = deny" refusal carries
+		// GNUTLS_CERT_MISSING_OCSP_STATUS | GNUTLS_CERT_INVALID, not REVOKED.
+		noCache := "REVOCHECK_CACHE_DIR=" + filepath.Join(t.TempDir(), "absent")
+		out, err = env.Run(t, g.with(noCache), drv, "chain", env.RootPEM, rev.ChainPEM)
+		if err != nil || !strings.Contains(out, "parent: accepted") {
+			t.Errorf("no cache, default policy: want accepted, got %v:\n%s", err, out)
+		}
+		out, err = env.Run(t, g.with(noCache, "REVOCHECK_GNUTLS_OVERRIDES=policy.no-data=deny"), drv,
+			"chain", env.RootPEM, good.ChainPEM)
+		if err == nil || !strings.Contains(out, "parent: refused status=0x80002 ") {
+			t.Errorf("no cache, no-data=deny: want status 0x80002, got %v:\n%s", err, out)
+		}
 	})
 
 	t.Run("fork-after-use", func(t *testing.T) {

@@ -108,9 +108,8 @@ type Cache struct {
 
 	mu      sync.Mutex // serializes loads and Close
 	nextID  uint64
-	failed  fileID // identity of a source that failed to load
-	failSrc source
-	onRetry func() // test hook, see loadGeneration
+	failed  sourceID // identity of a source that failed to load
+	onRetry func()   // test hook, see loadGeneration
 }
 
 // Open opens dir and loads its current generation.
@@ -167,7 +166,7 @@ func (c *Cache) refreshLocked(force bool) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
-	src, id, err := statSource(c.dir)
+	id, err := statSource(c.dir)
 	g := c.cur.Load()
 	if err != nil {
 		// Nothing to load. Keep serving what is mapped: its files are
@@ -175,16 +174,16 @@ func (c *Cache) refreshLocked(force bool) error {
 		c.setErr(err)
 		return err
 	}
-	if g != nil && g.src == src && g.srcID == id {
+	if g != nil && g.srcID == id {
 		return nil
 	}
-	if !force && src == c.failSrc && id == c.failed {
+	if !force && id == c.failed {
 		return nil // known bad; wait for the writer to replace it
 	}
 	ng, err := loadGeneration(c.dir, c.retries, c.onRetry)
 	if err != nil {
 		if errors.Is(err, ErrCorrupt) {
-			c.failSrc, c.failed = src, id
+			c.failed = id
 		}
 		c.setErr(err)
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/revocheck/revocheck/core/cachedir"
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/index"
+	"github.com/revocheck/revocheck/core/manifest"
 	"github.com/revocheck/revocheck/core/outcome"
 )
 
@@ -924,5 +925,37 @@ func TestVanishedFilterRetry(t *testing.T) {
 	}
 	if g := c.Generation(); retries != 3 || g.BrokenFiles != 1 {
 		t.Fatalf("retries %d, broken %d", retries, g.BrokenFiles)
+	}
+}
+
+// TestManifestOnlyUpdate: a fetch that finds no new filters may rewrite
+// manifest.json alone; the data time must follow it.
+func TestManifestOnlyUpdate(t *testing.T) {
+	dir := fixtureCache(t)
+	c := mustOpen(t, dir, Options{StatInterval: -1})
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.GeneratedAt += 3600
+	out, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRaw(t, dir, "manifest.json", out)
+	if err := c.Refresh(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.DataTime().Unix(); got != m.GeneratedAt {
+		t.Fatalf("data time %d, want %d", got, m.GeneratedAt)
+	}
+	// Nothing changed: no new generation.
+	id := c.Generation().ID
+	if err := c.Refresh(); err != nil || c.Generation().ID != id {
+		t.Fatalf("idle refresh: %v, generation %d -> %d", err, id, c.Generation().ID)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -45,7 +44,7 @@ type generation struct {
 
 	id       uint64
 	src      source
-	srcID    fileID // identity of index.bin (or manifest.json) as loaded
+	srcID    sourceID // identities of index.bin and manifest.json as loaded
 	ix       *index.Index
 	filters  []loadedFilter // by filename index
 	unmaps   []func()
@@ -87,24 +86,37 @@ func (g *generation) release() {
 // not exist: evidence that a newer index.bin replaced ours while we loaded.
 var errVanished = errors.New("file named by the index is missing")
 
+// sourceID identifies what a generation was loaded from. manifest.json
+// counts even next to index.bin: a fetch that finds nothing new may
+// rewrite only the manifest (a newer generated_at), and the data time must
+// follow it.
+type sourceID struct {
+	src             source
+	index, manifest fileID // zero when absent
+}
+
 // statSource returns which source the directory offers now and its
 // identity: index.bin if present, else manifest.json, else ErrNoData.
-func statSource(dir string) (source, fileID, error) {
+func statSource(dir string) (sourceID, error) {
+	var sid sourceID
+	mid, merr := statID(filepath.Join(dir, manifestName))
+	if merr == nil {
+		sid.manifest = mid
+	}
 	id, err := statID(filepath.Join(dir, indexName))
-	if err == nil {
-		return fromIndex, id, nil
+	switch {
+	case err == nil:
+		sid.src, sid.index = fromIndex, id
+		return sid, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return sourceID{}, fmt.Errorf("%w: %v", ErrNoData, err)
+	case merr == nil:
+		sid.src = fromManifest
+		return sid, nil
+	case errors.Is(merr, fs.ErrNotExist):
+		return sourceID{}, fmt.Errorf("%w: no %s in %s", ErrNoData, indexName, dir)
 	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return 0, fileID{}, fmt.Errorf("%w: %v", ErrNoData, err)
-	}
-	id, err = statID(filepath.Join(dir, manifestName))
-	if err == nil {
-		return fromManifest, id, nil
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, fileID{}, fmt.Errorf("%w: no %s in %s", ErrNoData, indexName, dir)
-	}
-	return 0, fileID{}, fmt.Errorf("%w: %v", ErrNoData, err)
+	return sourceID{}, fmt.Errorf("%w: %v", ErrNoData, merr)
 }
 
 // loadGeneration builds a generation from dir, retrying (bounded) when a
@@ -145,7 +157,7 @@ func loadOnce(dir string, final bool) (_ *generation, err error) {
 	switch {
 	case err == nil:
 		g.unmaps = append(g.unmaps, unmap)
-		g.src, g.srcID = fromIndex, id
+		g.src, g.srcID.src, g.srcID.index = fromIndex, fromIndex, id
 		g.ix, err = index.Parse(data)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, ixPath, err)
@@ -154,12 +166,13 @@ func loadOnce(dir string, final bool) (_ *generation, err error) {
 		g.info.IndexVersion = g.ix.Version()
 		g.info.IndexSize = id.size
 		g.info.IndexModTime = time.Unix(0, id.mtime)
-		m, merr := readManifest(dir)
+		m, mid, merr := readManifest(dir)
 		if merr == nil {
 			g.info.Manifest = m
 		} else if !errors.Is(merr, fs.ErrNotExist) {
 			g.info.ManifestError = merr.Error()
 		}
+		g.srcID.manifest = mid
 		if err := g.mapFilters(dir, g.ix.Filenames(), final); err != nil {
 			return nil, err
 		}
@@ -306,7 +319,7 @@ func (g *generation) loadFromManifest(dir string, final bool) error {
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrCorrupt, mp, err)
 	}
-	g.src, g.srcID = fromManifest, id
+	g.src, g.srcID = fromManifest, sourceID{src: fromManifest, manifest: id}
 	g.info.Source = manifestName
 	g.info.Manifest = manifestInfo(m)
 	names := make([]string, len(m.Files))
@@ -339,16 +352,19 @@ func (g *generation) loadFromManifest(dir string, final bool) error {
 	return nil
 }
 
-func readManifest(dir string) (*ManifestInfo, error) {
-	data, err := os.ReadFile(filepath.Join(dir, manifestName))
+// readManifest reads manifest.json and returns it with the identity of
+// the file read (zero if it could not be opened).
+func readManifest(dir string) (*ManifestInfo, fileID, error) {
+	data, id, unmap, err := mapFile(filepath.Join(dir, manifestName))
 	if err != nil {
-		return nil, err
+		return nil, fileID{}, err
 	}
+	defer unmap()
 	m, err := manifest.Parse(data)
 	if err != nil {
-		return nil, err
+		return nil, id, err
 	}
-	return manifestInfo(m), nil
+	return manifestInfo(m), id, nil
 }
 
 func manifestInfo(m *manifest.Manifest) *ManifestInfo {

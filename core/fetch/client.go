@@ -87,7 +87,8 @@ type Response struct {
 
 // GetSmall fetches url (with extra request headers) and reads at most limit
 // bytes of body; a longer body is an error. 2xx and 304 are returned; other
-// statuses are errors (404 is returned as a *Response too when allow404).
+// statuses are errors (404, 410 and 403 are returned as a *Response too
+// when allow404: "there is no such file" on some static hosts is a 403).
 // Transient failures are retried.
 func (c *Client) GetSmall(ctx context.Context, url string, hdr http.Header, limit int64, allow404 bool) (*Response, error) {
 	var out *Response
@@ -99,7 +100,7 @@ func (c *Client) GetSmall(ctx context.Context, url string, hdr http.Header, limi
 		}
 		defer cancel()
 		defer resp.Body.Close()
-		if resp.StatusCode == http.StatusNotModified || (allow404 && resp.StatusCode == http.StatusNotFound) {
+		if resp.StatusCode == http.StatusNotModified || (allow404 && (resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone || resp.StatusCode == http.StatusForbidden)) {
 			out = &Response{Status: resp.StatusCode, Header: resp.Header}
 			return nil
 		}

@@ -370,6 +370,22 @@ func TestCRLSetsTree(t *testing.T) {
 	if names := checkConsistent(t, cache, nil); !slices.Equal(names, []string{"a.filter"}) {
 		t.Fatal(names)
 	}
+	// A 403 (some static hosts' "missing") skips the tree, keeping it.
+	m.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/crlsets/manifest.json" {
+			http.Error(w, "denied", http.StatusForbidden)
+			return true
+		}
+		return false
+	})
+	res, err = syncOnce(t, m, cache)
+	if err != nil || !res.Trees[1].Skipped {
+		t.Fatalf("403: %v %+v", err, res)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "crlsets", long)); err != nil {
+		t.Fatal("403 dropped the local crlsets")
+	}
+	m.setFault(nil)
 	// The mirror drops its crlsets: the local tree goes, manifest first.
 	os.RemoveAll(filepath.Join(m.dir, "crlsets"))
 	if _, err := syncOnce(t, m, cache); err != nil {

@@ -77,7 +77,8 @@ type Options struct {
 // TreeResult says what one tree's sync did.
 type TreeResult struct {
 	Tree        string // "" for the clubcard tree, "crlsets"
-	Absent      bool   // crlsets: the server has none (404)
+	Absent      bool   // optional tree: the server has none (404, 410)
+	Skipped     bool   // optional tree: 403; a local copy was kept
 	NotModified bool   // the manifest answered 304
 	Unchanged   bool   // nothing on disk had to change
 	Downloaded  int
@@ -212,9 +213,17 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 	if err != nil {
 		return nil, Typed(fmt.Errorf("fetch: %w", err))
 	}
-	if resp.Status == http.StatusNotFound {
+	switch resp.Status {
+	case http.StatusNotFound, http.StatusGone:
 		res.Absent = true
 		return res, removeTree(o, dir, t, st, res)
+	case http.StatusForbidden:
+		// Some static hosts (S3 behind a CDN) answer 403 for a missing
+		// file, but it may be a real permission problem: skip the tree
+		// and keep any local copy rather than drop revocation data.
+		res.Absent, res.Skipped = true, true
+		fmt.Fprintf(o.Out, "%s: %s answered 403: skipped, local copy kept\n", t.key, murl)
+		return res, nil
 	}
 	raw := resp.Body
 	if resp.Status == http.StatusNotModified {

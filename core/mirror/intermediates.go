@@ -126,7 +126,7 @@ func mirrorIntermediates(ctx context.Context, o *Options, base, att string) (int
 		}
 		m.Files = append(m.Files, manifest.File{Filename: name, Size: int64(buf.Len()), Hash: fmt.Sprintf("%x", sum)})
 	}
-	if err := publish(dir, m, []string{".pem"}); err != nil {
+	if err := publish(dir, m, []string{".pem"}, o.FiltersKey); err != nil {
 		return 0, 0, err
 	}
 	// Forget cached attachments no record names any more.

@@ -48,6 +48,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		stall    = fs.Duration("stall-timeout", 30*time.Second, "abort a response that sends no byte for this long")
 		attempts = fs.Int("attempts", 4, "tries per request")
 		quiet    = fs.Bool("quiet", false, "print nothing on success")
+		legacy   = fs.Bool("filters-key", false, `write manifests with "filters" instead of "files" (older upki clients)`)
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -75,7 +76,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	res, err := Mirror(ctx, Options{
 		BaseURL: *base, AttachmentsURL: *attURL, OutDir: *out, Channel: *channel,
-		Intermediates: !*noInter, Comment: *comment, Client: c, Log: log,
+		Intermediates: !*noInter, Comment: *comment, Client: c, Log: log, FiltersKey: *legacy,
 	})
 	if err != nil {
 		return fetch.Typed(err)

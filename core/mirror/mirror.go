@@ -52,6 +52,10 @@ type Options struct {
 	Log            io.Writer     // progress lines; nil: discard
 	Now            func() time.Time
 	Workers        int // parallel attachment downloads (intermediates)
+	// FiltersKey writes the manifests' list under "filters" instead of
+	// "files", for upki releases that read only that key (upki's public
+	// mirror serves its root manifest that way too).
+	FiltersKey bool
 }
 
 // Result summarizes a run.
@@ -126,7 +130,7 @@ func Mirror(ctx context.Context, o Options) (*Result, error) {
 		m.Files = append(m.Files, manifest.File{Filename: a.Filename, Size: a.Size, Hash: a.Hash})
 		res.Filters = append(res.Filters, a.Filename)
 	}
-	if err := publish(o.OutDir, m, []string{".filter", ".delta", ".stash"}); err != nil {
+	if err := publish(o.OutDir, m, []string{".filter", ".delta", ".stash"}, o.FiltersKey); err != nil {
 		return nil, err
 	}
 	if o.Intermediates {
@@ -253,10 +257,21 @@ func syncDir(dir string) error {
 // those a former run published (remembered in dir/.mirror-state.json) or
 // carrying one of exts. Keeping the previous generation's files one more run
 // lets a client that fetched the old manifest finish its sync.
-func publish(dir string, m *manifest.Manifest, exts []string) error {
+func publish(dir string, m *manifest.Manifest, exts []string, filtersKey bool) error {
 	data, err := m.Marshal()
 	if err != nil {
 		return &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+	}
+	if filtersKey {
+		data, err = json.MarshalIndent(struct {
+			GeneratedAt int64           `json:"generated_at"`
+			Comment     string          `json:"comment"`
+			Filters     []manifest.File `json:"filters"`
+		}{m.GeneratedAt, m.Comment, m.Files}, "", "  ")
+		if err != nil {
+			return &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		}
+		data = append(data, '\n')
 	}
 	keep := map[string]bool{}
 	for _, f := range m.Files {

@@ -249,6 +249,23 @@ func TestMirrorChainAndIntermediates(t *testing.T) {
 	}
 }
 
+func TestMirrorFiltersKey(t *testing.T) {
+	f := newFakeRS(t)
+	f.addFilter("full", "", "default", "a.filter", 1, []byte("full"))
+	out := t.TempDir()
+	if _, err := Mirror(context.Background(), Options{BaseURL: f.srv.URL + "/v1", OutDir: out, Client: fastClient(), FiltersKey: true}); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil || doc["filters"] == nil || doc["files"] != nil {
+		t.Fatalf("manifest %s", raw)
+	}
+	if m := readManifest(t, filepath.Join(out, "manifest.json")); len(m.Files) != 1 {
+		t.Fatalf("%+v", m)
+	}
+}
+
 func TestMirrorRejectsCorruptAttachment(t *testing.T) {
 	f := newFakeRS(t)
 	f.addFilter("full", "", "default", "a.filter", 1, []byte("full"))

@@ -88,6 +88,65 @@ func TestGnuTLSHookELF(t *testing.T) {
 	}
 }
 
+// TestGnuTLSAPILibrary: the opt-in library exports the header's functions
+// only, and the README's example compiles against the built header.
+func TestGnuTLSAPILibrary(t *testing.T) {
+	build := harness.BuildDir()
+	lib := filepath.Join(build, "lib", "librevocheck-gnutls-api.so")
+	f, err := elf.Open(lib)
+	if err != nil {
+		t.Fatalf("%v (run make all)", err)
+	}
+	defer f.Close()
+	syms, err := f.DynamicSymbols()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exported []string
+	for _, s := range syms {
+		if s.Section != elf.SHN_UNDEF && elf.ST_TYPE(s.Info) == elf.STT_FUNC {
+			exported = append(exported, s.Name)
+		}
+	}
+	slices.Sort(exported)
+	want := []string{"revocheck_gnutls_check_chain", "revocheck_gnutls_check_session",
+		"revocheck_gnutls_configure", "revocheck_gnutls_install"}
+	if !slices.Equal(exported, want) {
+		t.Errorf("exported %v, want %v", exported, want)
+	}
+
+	requireTool(t, "cc")
+	src := filepath.Join(t.TempDir(), "example.c")
+	prog := `#include <revocheck-gnutls.h>
+int main(void)
+{
+	gnutls_certificate_credentials_t cred;
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return 1;
+	gnutls_certificate_set_x509_system_trust(cred);
+	int ret = revocheck_gnutls_install(cred);
+	unsigned int status = 1;
+	ret |= revocheck_gnutls_check_chain(NULL, NULL, 0, &status) != GNUTLS_E_INVALID_REQUEST;
+	gnutls_certificate_free_credentials(cred);
+	return ret != 0;
+}
+`
+	if err := os.WriteFile(src, []byte(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "example")
+	out, err := exec.Command("cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic",
+		"-I"+filepath.Join(build, "include"), "-o", bin, src,
+		"-L"+filepath.Join(build, "lib"), "-lrevocheck-gnutls-api", "-lgnutls",
+		"-Wl,-rpath,"+filepath.Join(build, "lib")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("compile: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin).CombinedOutput(); err != nil {
+		t.Fatalf("example: %v\n%s", err, out)
+	}
+}
+
 // TestGnuTLSHookIdleProcess: a preloaded process that never verifies a
 // GnuTLS certificate maps neither GnuTLS nor librevocheck.so (no Go runtime).
 func TestGnuTLSHookIdleProcess(t *testing.T) {

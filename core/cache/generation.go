@@ -121,9 +121,8 @@ func statSource(dir string) (sourceID, error) {
 
 // loadGeneration builds a generation from dir, retrying (bounded) when a
 // named filter vanished under it. On the last attempt a vanished filter is
-// recorded as that filter's error instead.
-// onRetry, when not nil, runs before each retry (tests use it to play the
-// writer).
+// recorded as that filter's error instead. onRetry, when not nil, runs
+// before each retry (tests use it to play the writer).
 func loadGeneration(dir string, retries int, onRetry func()) (*generation, error) {
 	for attempt := 0; ; attempt++ {
 		g, err := loadOnce(dir, attempt >= retries)

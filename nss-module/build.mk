@@ -1,9 +1,9 @@
 # NSS PKCS#11 trust module: build/lib/libnssrevocheck.so (included by the top
 # Makefile), and the curl-nss test driver build/test/curl-nss-driver.
 #
-# The module installs into $(libdir)/pkcs11 (Debian's p11-kit module path),
-# so the p11-kit module file can name it relatively; register it in an NSS
-# database with modutil (docs/NSS.md).
+# The module installs into $(libdir)/pkcs11 (Debian's p11-kit module path);
+# the p11-kit module file is installed with that absolute path filled in.
+# Register the module in an NSS database with modutil (docs/NSS.md).
 
 NSS_CFLAGS      ?= $(shell pkg-config --cflags nss 2>/dev/null || echo -I/usr/include/nss -I/usr/include/nspr)
 PKCS11_MODDIR   ?= $(libdir)/pkcs11
@@ -40,7 +40,9 @@ $(BUILD)/test/curl-nss-driver: integration/cdrivers/curl_nss.c
 install-nss-module: $(BUILD)/lib/libnssrevocheck.so
 	install -d $(DESTDIR)$(PKCS11_MODDIR) $(DESTDIR)$(P11KIT_MODCONFDIR)
 	install -m 0644 $(BUILD)/lib/libnssrevocheck.so $(DESTDIR)$(PKCS11_MODDIR)/libnssrevocheck.so
-	install -m 0644 nss-module/revocheck.module $(DESTDIR)$(P11KIT_MODCONFDIR)/revocheck.module
+	sed -e 's|^module: .*|module: $(PKCS11_MODDIR)/libnssrevocheck.so|' \
+		nss-module/revocheck.module > $(DESTDIR)$(P11KIT_MODCONFDIR)/revocheck.module
+	chmod 0644 $(DESTDIR)$(P11KIT_MODCONFDIR)/revocheck.module
 
 uninstall-nss-module:
 	rm -f $(DESTDIR)$(PKCS11_MODDIR)/libnssrevocheck.so $(DESTDIR)$(P11KIT_MODCONFDIR)/revocheck.module

@@ -39,10 +39,6 @@ static int apply(rc_loader *l, const char *key, const char *value)
 			else
 				rc_log(l, "module parameter log=%s: unknown value %s", value, tok);
 		}
-	} else if (strcmp(key, "unavailable") == 0) {
-		/* Recorded for status; the trust module only ever distrusts on
-		 * "revoked", so an unavailable library never distrusts. */
-		l->unavailable_allow = strcasecmp(value, "deny") != 0;
 	} else {
 		rc_log(l, "ignoring unknown module parameter %s", key);
 	}

@@ -379,3 +379,89 @@ func (m *marionette) cmd(name string, params any) (errObj, result json.RawMessag
 		}
 	}
 }
+
+// TestNSSP11KitProxy registers the module the p11-kit way: the shipped
+// nss-module/revocheck.module (module path and x-init-reserved filled in)
+// in the user's p11-kit config, and p11-kit-proxy.so in the NSS database.
+// p11-kit ignores user config in programs running as root, so as root the
+// clients run as nobody.
+func TestNSSP11KitProxy(t *testing.T) {
+	const proxy = "/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so"
+	if _, err := os.Stat(proxy); err != nil {
+		t.Skipf("SKIP: %s not installed (Debian: p11-kit-modules)", proxy)
+	}
+	tstclnt, modutil := nssTool(t, "tstclnt"), nssTool(t, "modutil")
+	var asUser []string
+	if os.Geteuid() == 0 {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			t.Skip("SKIP: running as root and setpriv (util-linux) is missing")
+		}
+		asUser = []string{setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"}
+	}
+	env := harness.New(t)
+	tmpl, err := os.ReadFile(filepath.Join(env.Build, "..", "nss-module", "revocheck.module"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conf []string
+	for _, line := range strings.Split(string(tmpl), "\n") {
+		switch {
+		case strings.HasPrefix(line, "module:"):
+			line = "module: " + filepath.Join(env.Build, "lib", nssModuleLibraryName)
+		case strings.HasPrefix(line, "x-init-reserved:"):
+			line = "x-init-reserved: cache-dir=" + env.CacheDir + " log=stderr"
+		}
+		conf = append(conf, line)
+	}
+	home := t.TempDir()
+	mods := filepath.Join(home, ".config", "pkcs11", "modules")
+	if err := os.MkdirAll(mods, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mods, "revocheck.module"), []byte(strings.Join(conf, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := nssDB(t, env, false)
+	if out, err := nssRun(t, nil, "", modutil, "-add", "p11-kit-proxy", "-libfile", proxy, "-dbdir", db, "-force"); err != nil {
+		t.Fatalf("modutil -add p11-kit-proxy: %v\n%s", err, out)
+	}
+	if len(asUser) > 0 {
+		// nobody must reach the cache, the database and the p11-kit config.
+		for _, p := range []string{env.CacheDir, strings.TrimPrefix(db, "sql:"), mods} {
+			openUp(t, p)
+		}
+	}
+	for name, want := range nssVerdicts {
+		args := append(append([]string{}, asUser...), tstclnt, "-h", "127.0.0.1", "-p", fmt.Sprint(env.Sites[name].Port), "-d", db)
+		out, err := nssRun(t, []string{"HOME=" + home}, "GET / HTTP/1.0\r\n\r\n", args[0], args[1:]...)
+		hello := strings.Contains(out, "hello from "+name)
+		switch {
+		case want == "" && (err != nil || !hello):
+			t.Errorf("p11-kit %s: tstclnt refused a site it must accept: %v", name, err)
+		case want != "" && (err == nil || hello || !strings.Contains(out, want)):
+			t.Errorf("p11-kit %s: want %s, got exit %v", name, want, err)
+		}
+	}
+}
+
+// openUp makes path and everything under it readable (the database also
+// writable) by everyone, and its parents traversable.
+func openUp(t *testing.T, path string) {
+	t.Helper()
+	filepath.Walk(path, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			mode := fi.Mode().Perm() | 0o666
+			if fi.IsDir() {
+				mode |= 0o111
+			}
+			os.Chmod(p, mode)
+		}
+		return nil
+	})
+	for d := filepath.Dir(path); d != "/" && d != "."; d = filepath.Dir(d) {
+		if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o001 == 0 {
+			os.Chmod(d, fi.Mode().Perm()|0o011)
+		}
+	}
+}

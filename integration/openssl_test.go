@@ -1,5 +1,3 @@
-//go:build integration_pending
-
 package integration
 
 // Tests of the OpenSSL 3 provider with real OpenSSL programs: curl,

@@ -466,6 +466,12 @@ func TestNSSModuleReinitialize(t *testing.T) {
 	if err := nssInit(p, `cache-dir="unterminated`); ckrOf(err) != pkcs11.CKR_ARGUMENTS_BAD {
 		t.Fatalf("unterminated quote: %v", err)
 	}
+	if err := p.Initialize(pkcs11.InitializeWithFlags(pkcs11.CKF_LIBRARY_CANT_CREATE_OS_THREADS)); ckrOf(err) != pkcs11.CKR_NEED_TO_CREATE_THREADS {
+		t.Fatalf("CKF_LIBRARY_CANT_CREATE_OS_THREADS: %v", err)
+	}
+	if err := nssInit(p, "cache-dir="+env.CacheDir); err != nil {
+		t.Fatalf("C_Initialize after failed ones: %v", err)
+	}
 }
 
 // TestNSSFalseDistrust is the safety proof of docs/NSS.md: against a
@@ -659,7 +665,7 @@ type engineChecker struct{ c *engine.Checker }
 
 func openEngine(t *testing.T, cache string) *engineChecker {
 	t.Helper()
-	c, err := engine.Open("", "cache-dir="+cache)
+	c, err := engine.Open("", "cache-dir="+cache, false)
 	if err != nil {
 		t.Fatal(err)
 	}

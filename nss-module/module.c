@@ -94,6 +94,9 @@ CK_RV nssrc_C_Initialize(CK_VOID_PTR pInitArgs)
 		 * (without CKF_OS_LOCKING_OK) cannot be honoured. */
 		if (have == 4 && !(args->flags & CKF_OS_LOCKING_OK))
 			return CKR_CANT_LOCK;
+		/* librevocheck starts the Go runtime, which creates threads. */
+		if (args->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS)
+			return CKR_NEED_TO_CREATE_THREADS;
 		params = init_params(args);
 	}
 	pthread_once(&atfork_once, register_atfork);

@@ -10,6 +10,8 @@ package main
 #include <stdint.h>
 #include <stddef.h>
 #include "revocheck.h"
+
+int rc_secure(void); // shim.c
 */
 import "C"
 
@@ -88,7 +90,11 @@ func rcGoOpen(configPath, overrides *C.char, out *C.int64_t) (rc C.int) {
 	if overrides != nil {
 		ov = C.GoString(overrides)
 	}
-	c, err := engine.Open(path, ov)
+	open := engine.Open
+	if C.rc_secure() != 0 {
+		open = engine.OpenSecure // setuid/setgid: the environment is the caller's
+	}
+	c, err := open(path, ov)
 	if err != nil {
 		s := err.Error()
 		openErr.Store(&s)

@@ -3,6 +3,7 @@
  * revocheck.h, each a thin const-correct wrapper around a Go export
  * (exports.go). Only revocheck_* symbols are exported (librevocheck.map).
  */
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "_cgo_export.h"
@@ -15,6 +16,13 @@ static long rc_loaded_pid;
 __attribute__((constructor)) static void rc_record_pid(void)
 {
 	rc_loaded_pid = (long)getpid();
+}
+
+/* In a setuid/setgid process the environment belongs to the caller. */
+int rc_secure(void);
+int rc_secure(void)
+{
+	return getauxval(AT_SECURE) != 0;
 }
 
 long revocheck_runtime_pid(void)

@@ -44,7 +44,17 @@ type Checker struct {
 // Open loads the configuration (see config.Load) and applies overrides
 // ("key=value;..."), then returns a Checker.
 func Open(configPath, overrides string) (*Checker, error) {
-	cfg, err := config.Load(configPath)
+	return open(config.Load, configPath, overrides)
+}
+
+// OpenSecure is Open for a setuid or setgid process: the environment is
+// ignored (config.LoadSecure).
+func OpenSecure(configPath, overrides string) (*Checker, error) {
+	return open(config.LoadSecure, configPath, overrides)
+}
+
+func open(load func(string) (*config.Config, error), configPath, overrides string) (*Checker, error) {
+	cfg, err := load(configPath)
 	if err != nil {
 		return nil, err
 	}

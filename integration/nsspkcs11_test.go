@@ -665,7 +665,7 @@ type engineChecker struct{ c *engine.Checker }
 
 func openEngine(t *testing.T, cache string) *engineChecker {
 	t.Helper()
-	c, err := engine.Open("", "cache-dir="+cache, false)
+	c, err := engine.Open("", "cache-dir="+cache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -680,4 +680,25 @@ func (e *engineChecker) revoked(t *testing.T, name, serial []byte) bool {
 		t.Fatal(err)
 	}
 	return d.Outcome == outcome.Revoked
+}
+
+// TestNSSModuleC runs the C conformance driver (nss-module/test_module.c):
+// NSS-style C_Initialize arguments, mutex callbacks, short buffers and NULL
+// arguments, which a Go binding cannot express.
+func TestNSSModuleC(t *testing.T) {
+	env := harness.New(t)
+	driver := filepath.Join(env.Build, "test", "nss-module-test")
+	if _, err := os.Stat(driver); err != nil {
+		t.Fatalf("%s missing (run make): %v", driver, err)
+	}
+	issuer, revoked, _ := certIssuerSerial(t, env.Sites["crl-revoked"].Leaf)
+	issuerGood, good, _ := certIssuerSerial(t, env.Sites["good"].Leaf)
+	if !bytes.Equal(issuer, issuerGood) {
+		t.Fatal("harness: good and crl-revoked have different issuers")
+	}
+	out, err := env.Run(t, nil, driver, filepath.Join(env.Build, "lib", nssModuleLibraryName), env.CacheDir,
+		fmt.Sprintf("%x", issuer), fmt.Sprintf("%x", revoked), fmt.Sprintf("%x", good))
+	if err != nil || !strings.Contains(out, "ok: all checks passed") {
+		t.Fatalf("nss-module-test: %v", err)
+	}
 }

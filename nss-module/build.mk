@@ -1,9 +1,11 @@
 # NSS PKCS#11 trust module: build/lib/libnssrevocheck.so (included by the top
-# Makefile), and the curl-nss test driver build/test/curl-nss-driver.
+# Makefile).
 #
 # The module installs into $(libdir)/pkcs11 (Debian's p11-kit module path);
 # the p11-kit module file is installed with that absolute path filled in.
 # Register the module in an NSS database with modutil (docs/NSS.md).
+# Also builds the test drivers build/test/curl-nss-driver and
+# build/test/nss-module-test.
 
 NSS_CFLAGS      ?= $(shell pkg-config --cflags nss 2>/dev/null || echo -I/usr/include/nss -I/usr/include/nspr)
 PKCS11_MODDIR   ?= $(libdir)/pkcs11
@@ -14,7 +16,7 @@ NSSRC_SRCS := nss-module/module.c nss-module/objects.c nss-module/params.c nss-m
 NSSRC_HDRS := nss-module/nssrc.h adapters-common/rc_loader.h go-shim/revocheck.h
 NSSRC_MAP  := nss-module/nssrevocheck.map
 
-ADAPTERS += $(BUILD)/lib/libnssrevocheck.so $(BUILD)/test/curl-nss-driver
+ADAPTERS += $(BUILD)/lib/libnssrevocheck.so $(BUILD)/test/curl-nss-driver $(BUILD)/test/nss-module-test
 INSTALL_TARGETS += install-nss-module
 UNINSTALL_TARGETS += uninstall-nss-module
 
@@ -36,6 +38,11 @@ $(BUILD)/lib/libnssrevocheck.so: $(NSSRC_SRCS) $(NSSRC_HDRS) $(NSSRC_MAP) VERSIO
 $(BUILD)/test/curl-nss-driver: integration/cdrivers/curl_nss.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CWARN) -D_GNU_SOURCE -o $@ $< -ldl
+
+# C-level conformance driver (run by integration/nsspkcs11_test.go).
+$(BUILD)/test/nss-module-test: nss-module/test_module.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CWARN) -D_GNU_SOURCE $(NSS_CFLAGS) -o $@ $< -ldl
 
 install-nss-module: $(BUILD)/lib/libnssrevocheck.so
 	install -d $(DESTDIR)$(PKCS11_MODDIR) $(DESTDIR)$(P11KIT_MODCONFDIR)

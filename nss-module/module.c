@@ -94,9 +94,10 @@ CK_RV nssrc_C_Initialize(CK_VOID_PTR pInitArgs)
 		 * (without CKF_OS_LOCKING_OK) cannot be honoured. */
 		if (have == 4 && !(args->flags & CKF_OS_LOCKING_OK))
 			return CKR_CANT_LOCK;
-		/* librevocheck starts the Go runtime, which creates threads. */
-		if (args->flags & CKF_LIBRARY_CANT_CREATE_OS_THREADS)
-			return CKR_NEED_TO_CREATE_THREADS;
+		/* WORKAROUND: CKF_LIBRARY_CANT_CREATE_OS_THREADS is ignored:
+		 * NSS sets it (modutil -add fails otherwise), and the threads
+		 * the Go runtime starts in librevocheck never call back into
+		 * the application. */
 		params = init_params(args);
 	}
 	pthread_once(&atfork_once, register_atfork);

@@ -60,10 +60,19 @@ func Default() *Config {
 // Load builds the effective configuration. explicit is a file named by
 // --config; "" means $REVOCHECK_CONFIG, or else the default search. An
 // explicit file must exist; default files may be absent.
-func Load(explicit string) (*Config, error) {
+func Load(explicit string) (*Config, error) { return load(explicit, os.Getenv) }
+
+// LoadSecure is Load for a setuid or setgid process (AT_SECURE): the
+// environment belongs to the caller, who must not choose the configuration
+// or the cache, so only the system file and explicit are read.
+func LoadSecure(explicit string) (*Config, error) {
+	return load(explicit, func(string) string { return "" })
+}
+
+func load(explicit string, getenv func(string) string) (*Config, error) {
 	c := Default()
 	if explicit == "" {
-		explicit = os.Getenv("REVOCHECK_CONFIG")
+		explicit = getenv("REVOCHECK_CONFIG")
 	}
 	if explicit != "" {
 		if err := c.LoadFile(explicit); err != nil {
@@ -71,7 +80,7 @@ func Load(explicit string) (*Config, error) {
 		}
 	} else {
 		files := []string{SystemFile}
-		if x := xdgConfigHome(); x != "" {
+		if x := xdgConfigHome(getenv); x != "" {
 			files = append(files, filepath.Join(x, "revocheck", "config.toml"))
 		}
 		for _, f := range files {
@@ -84,7 +93,7 @@ func Load(explicit string) (*Config, error) {
 			}
 		}
 	}
-	if d := os.Getenv("REVOCHECK_CACHE_DIR"); d != "" {
+	if d := getenv("REVOCHECK_CACHE_DIR"); d != "" {
 		if err := c.Set("cache-dir", d, "$REVOCHECK_CACHE_DIR"); err != nil {
 			return nil, err
 		}
@@ -92,11 +101,11 @@ func Load(explicit string) (*Config, error) {
 	return c, nil
 }
 
-func xdgConfigHome() string {
-	if x := os.Getenv("XDG_CONFIG_HOME"); x != "" {
+func xdgConfigHome(getenv func(string) string) string {
+	if x := getenv("XDG_CONFIG_HOME"); x != "" {
 		return x
 	}
-	if h := os.Getenv("HOME"); h != "" {
+	if h := getenv("HOME"); h != "" {
 		return filepath.Join(h, ".config")
 	}
 	return ""

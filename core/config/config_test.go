@@ -88,3 +88,16 @@ func FuzzParseTOML(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadSecureIgnoresEnvironment(t *testing.T) {
+	p := write(t, "cache-dir = \"/from/file\"\n")
+	t.Setenv("REVOCHECK_CONFIG", p)
+	t.Setenv("REVOCHECK_CACHE_DIR", "/from/env")
+	c, err := LoadSecure("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CacheDir == "/from/env" || c.CacheDir == "/from/file" {
+		t.Fatalf("a setuid process took the caller's environment: %s", c.CacheDir)
+	}
+}

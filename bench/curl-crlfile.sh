@@ -78,17 +78,24 @@ variants = {
     "curl + provider": (cmd, dict(base, OPENSSL_CONF=conf)),
 }
 times = {k: [] for k in variants}
+rss = {k: 0 for k in variants}  # peak resident set of one curl process, KiB
 for i in range(runs + 2):
     names = list(variants)
     names = names[i % 3:] + names[:i % 3]  # rotate the order
     for name in names:
         argv, env = variants[name]
         t0 = time.perf_counter_ns()
-        subprocess.run(argv, env=env, check=True)
+        p = subprocess.Popen(argv, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        dt = time.perf_counter_ns() - t0
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            sys.exit("%s failed with %d" % (name, p.returncode))
         if i >= 2:
-            times[name].append((time.perf_counter_ns() - t0) / 1e6)
+            times[name].append(dt / 1e6)
+            rss[name] = max(rss[name], ru.ru_maxrss)
 for name, ts in times.items():
-    print("%-16s median %9.2f ms   min %9.2f   max %9.2f" % (name, statistics.median(ts), min(ts), max(ts)))
+    print("%-16s median %9.2f ms   min %9.2f   max %9.2f   peak RSS %7.1f MiB" % (name, statistics.median(ts), min(ts), max(ts), rss[name] / 1024))
 m = {k: statistics.median(v) for k, v in times.items()}
 print("crlfile / provider: %.1fx slower" % (m["curl --crlfile"] / m["curl + provider"]))
 print("provider / plain:   %.3f" % (m["curl + provider"] / m["plain curl"]))

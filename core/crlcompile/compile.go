@@ -314,6 +314,19 @@ func WriteSet(b *crlset.Builder, outDir, name string, now time.Time) (string, in
 	if err != nil {
 		return "", 0, fmt.Errorf("crlcompile: writing set: %w", err)
 	}
+	// Self-check what readers will map before publishing it.
+	written, err := os.ReadFile(tmp.Name())
+	if err != nil {
+		return "", 0, fmt.Errorf("crlcompile: %w", err)
+	}
+	set, err := crlset.Parse(written)
+	if err == nil {
+		err = set.Verify()
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("crlcompile: the written set does not verify: %w", err)
+	}
+	written = nil
 	sum := hex.EncodeToString(h.Sum(nil))
 	fname := fmt.Sprintf("%s-%s.crlset", name, sum[:16])
 	final := filepath.Join(dir, fname)

@@ -77,6 +77,9 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Verify(); err != nil {
+		t.Fatal(err)
+	}
 	if s.NumIssuers() != len(iss) {
 		t.Fatalf("NumIssuers = %d, want %d", s.NumIssuers(), len(iss))
 	}
@@ -234,6 +237,28 @@ func TestParseRejectsDamage(t *testing.T) {
 	}
 }
 
+// Swapping two fingerprints of one bucket passes Parse (memory-safe) but
+// not Verify.
+func TestVerifyUnsorted(t *testing.T) {
+	data, _ := buildTestSet(t, 5, 1, 40)
+	s, err := Parse(data)
+	must(t, err)
+	if s.NumEntries() < 2 {
+		t.Skip("seed gave fewer than two entries")
+	}
+	d := bytes.Clone(data)
+	fps := d[len(d)-int(s.NumEntries())*fpBytes:] // one issuer, one bucket: its fingerprints end the file
+	var tmp [fpBytes]byte
+	copy(tmp[:], fps[:fpBytes])
+	copy(fps[:fpBytes], fps[fpBytes:2*fpBytes])
+	copy(fps[fpBytes:2*fpBytes], tmp[:])
+	s2, err := Parse(d)
+	must(t, err)
+	if s2.Verify() == nil {
+		t.Fatal("unsorted fingerprints verified")
+	}
+}
+
 func TestLookupAllocs(t *testing.T) {
 	data, iss := buildTestSet(t, 4, 10, 500)
 	s, err := Parse(data)
@@ -270,6 +295,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		s.Verify() // reads every fingerprint: must not panic either
 		infos := s.Issuers()
 		for _, in := range infos {
 			c, _ := s.Lookup(&in.SPKIHash, serial)

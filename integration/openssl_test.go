@@ -144,6 +144,19 @@ func TestOpenSSLProviderListed(t *testing.T) {
 	}
 }
 
+// TestOpenSSLShippedSnippet uses the shipped snippet unmodified as the whole
+// configuration, the way an installed system does: module found relative to
+// MODULESDIR ($OPENSSL_MODULES here), cache from the environment.
+func TestOpenSSLShippedSnippet(t *testing.T) {
+	needClient(t, "curl")
+	env := harness.New(t)
+	providerPaths(t, env)
+	vars := []string{"OPENSSL_CONF=" + shippedSnippet(), "OPENSSL_MODULES=" + filepath.Join(env.Build, "lib"),
+		"REVOCHECK_CACHE_DIR=" + env.CacheDir}
+	curlExpect(t, env, vars, "revoked", false, curlRevoked)
+	curlExpect(t, env, vars, "good", true, "")
+}
+
 func TestOpenSSLCurl(t *testing.T) {
 	needClient(t, "curl")
 	env := harness.New(t)

@@ -10,7 +10,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -231,4 +234,37 @@ func FuzzRevokedSerials(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// CRLs can come from http(s) URLs; errors and truncation are reported.
+func TestMainURL(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, "URL CA", []byte{4})
+	must(t, os.WriteFile(filepath.Join(dir, "ca.pem"), ca.pem, 0o644))
+	crl := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: ca.crl(t, time.Now().Add(time.Hour), big.NewInt(42))})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ca.crl":
+			w.Write(crl)
+		case "/short.crl":
+			w.Header().Set("Content-Length", fmt.Sprint(len(crl)+10))
+			w.Write(crl)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	var out, errb bytes.Buffer
+	tree := filepath.Join(dir, "tree")
+	must(t, Main([]string{"--ca", filepath.Join(dir, "ca.pem"), "--out", tree, "--quiet", srv.URL + "/ca.crl"}, &out, &errb))
+	st := crlset.OpenStore(filepath.Join(tree, crlset.Dir))
+	defer st.Close()
+	if c, r := st.LookupName(ca.cert.RawSubject, []byte{42}); !c || !r {
+		t.Fatal("serial from the URL CRL not revoked")
+	}
+	for _, path := range []string{"/missing.crl", "/short.crl"} {
+		if err := Main([]string{"--ca", filepath.Join(dir, "ca.pem"), "--out", tree, srv.URL + path}, &out, &errb); err == nil {
+			t.Errorf("%s: no error", path)
+		}
+	}
 }

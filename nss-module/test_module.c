@@ -2,7 +2,8 @@
  * test_module.c — drives libnssrevocheck.so through C_GetFunctionList for
  * what a Go PKCS#11 binding cannot express: NSS's 7-field
  * CK_C_INITIALIZE_ARGS with LibraryParameters, mutex callbacks, short
- * buffers, NULL arguments. Run by integration/nsspkcs11_test.go:
+ * buffers, NULL arguments, fork() after the Go runtime started. Run by
+ * integration/nsspkcs11_test.go:
  *
  *   nss-module-test MODULE CACHE_DIR ISSUER_HEX REVOKED_SERIAL_HEX GOOD_SERIAL_HEX
  *
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <pkcs11.h>
 #include <pkcs11n.h>
@@ -170,6 +173,31 @@ int main(int argc, char **argv)
 	CHECK(find(f, s, issuer, ilen, good, glen) == 0);
 	CK_OBJECT_HANDLE o = find(f, s, issuer, ilen, revoked, rlen);
 	CHECK(o != 0);
+
+	/* Fork after the Go runtime started: the child must never call into
+	 * it (it would hang) and never distrust; it answers nothing, also
+	 * after re-initializing as PKCS#11 asks of a child. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm(20); /* a hang kills the child: the parent sees a signal */
+		int bad = find(f, s, issuer, ilen, revoked, rlen) != 0;
+		f->C_Finalize(NULL);
+		CK_C_INITIALIZE_ARGS cargs;
+		memset(&cargs, 0, sizeof cargs);
+		cargs.flags = CKF_OS_LOCKING_OK;
+		char cparams[1200];
+		snprintf(cparams, sizeof cparams, "cache-dir=\"%s\"", argv[2]);
+		cargs.LibraryParameters = (CK_CHAR_PTR *)cparams;
+		CK_SESSION_HANDLE cs = 0;
+		bad |= f->C_Initialize(&cargs) != CKR_OK;
+		bad |= f->C_OpenSession(1, CKF_SERIAL_SESSION, NULL, NULL, &cs) != CKR_OK;
+		bad |= find(f, cs, issuer, ilen, revoked, rlen) != 0;
+		_exit(bad || failures ? 3 : 0);
+	}
+	int status = 0;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(find(f, s, issuer, ilen, revoked, rlen) != 0); /* the parent still answers */
 
 	/* C_GetAttributeValue per PKCS#11 v2.40 §5.7. */
 	CK_OBJECT_CLASS cls = 0;

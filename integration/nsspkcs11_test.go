@@ -585,6 +585,7 @@ func TestNSSFalseDistrust(t *testing.T) {
 	s := openRO(t, p)
 	defer p.CloseSession(s)
 	found := 0
+	ps := time.Now()
 	for k := 0; k < viaPKCS; k++ {
 		name := list[r.IntN(issuers)].name
 		ser := serial()
@@ -593,6 +594,7 @@ func TestNSSFalseDistrust(t *testing.T) {
 		}
 		found += len(findTrust(t, p, s, trustTemplate(name, ser)))
 	}
+	pe := time.Since(ps)
 	if found != 0 {
 		t.Fatalf("PKCS#11 module distrusted %d of %d random not-revoked certificates", found, viaPKCS)
 	}
@@ -601,7 +603,8 @@ func TestNSSFalseDistrust(t *testing.T) {
 			t.Fatalf("PKCS#11 module: revoked serial not distrusted (%d objects)", n)
 		}
 	}
-	t.Logf("PKCS#11 module: %d random not-revoked queries, 0 distrusted; 200 revoked, all distrusted", viaPKCS)
+	t.Logf("PKCS#11 module: %d random not-revoked queries (%.1f µs per search: init + find + final), 0 distrusted; 200 revoked, all distrusted",
+		viaPKCS, float64(pe.Microseconds())/viaPKCS)
 }
 
 // writeClubcardCache puts a clubcard filter (index.bin, manifest.json) over

@@ -316,3 +316,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkLookupName(b *testing.B) {
+	data, iss := buildTestSet(b, 7, 300, 20000)
+	s, err := Parse(data)
+	must(b, err)
+	ser := []byte{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.LookupName(iss[i%len(iss)].name, ser)
+	}
+}

@@ -1,0 +1,140 @@
+#!/bin/sh
+# Docker integration tests (`make docker-test`): revocheck installed the way
+# a distribution installs it, proven with plain clients on a private network.
+#
+#   1. base image revocheck-base:bookworm: debootstrap + docker import, no
+#      registry (docker/build-base.sh; cached, ~1-3 minutes the first time)
+#   2. `make install DESTDIR=stage PREFIX=/usr LIBDIR=/usr/lib/<multiarch>`
+#      from this build, copied into the base; `revocheck enable openssl`,
+#      `enable gnutls`, `enable nss` run inside (docker/setup-suite.sh)
+#   3. the test PKI and its revocation data from build/bin/revocheck-testsites
+#   4. on an internal Docker network: a TLS server container (every site on
+#      :443 by SNI: good.test, revoked.test, ...), a mirror container
+#      (`revocheck serve` of the data), and a client container running
+#      docker/client-tests.sh: `revocheck fetch`, then curl, wget, python3,
+#      gnutls-cli and tstclnt with no extra flags, then `revocheck disable`.
+#
+# Prints "SKIPPED: no docker engine" and exits 0 when there is no engine;
+# exits non-zero on any wrong verdict. KEEP=1 keeps the containers.
+set -eu
+
+cd "$(dirname "$0")/.."
+if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
+	echo "SKIPPED: no docker engine (docker/run-tests.sh did not run)"
+	exit 0
+fi
+
+t0=$(date +%s)
+step() { echo "=== [$(( $(date +%s) - t0 ))s] $*"; }
+
+base=${REVOCHECK_BASE_IMAGE:-revocheck-base:bookworm}
+tag=revocheck-dt-$$
+suite=$tag-suite:latest
+net=$tag-net
+work=$(mktemp -d /tmp/revocheck-docker.XXXXXX)
+ts_pid=
+
+cleanup() {
+	rc=$?
+	if [ -n "$ts_pid" ]; then kill "$ts_pid" 2>/dev/null || true; fi
+	if [ "${KEEP:-0}" != 1 ]; then
+		docker rm -f "$tag-server" "$tag-mirror" "$tag-client" "$tag-build" >/dev/null 2>&1 || true
+		docker network rm "$net" >/dev/null 2>&1 || true
+		docker image rm "$suite" >/dev/null 2>&1 || true
+	else
+		echo "KEEP=1: containers $tag-*, network $net, image $suite left in place"
+	fi
+	rm -rf "$work"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step "base image $base"
+docker/build-base.sh "$base"
+
+step "make install into a staging tree"
+multiarch=$( (gcc -print-multiarch || dpkg-architecture -qDEB_HOST_MULTIARCH) 2>/dev/null | head -n 1)
+: "${multiarch:=x86_64-linux-gnu}"
+${MAKE:-make} --no-print-directory install DESTDIR="$work/stage" PREFIX=/usr LIBDIR="/usr/lib/$multiarch" \
+	sysconfdir=/etc >"$work/install.log" 2>&1 || {
+	tail -n 30 "$work/install.log"
+	echo "docker tests: make install failed"
+	exit 1
+}
+(cd "$work/stage" && find . -type f -o -type l | sort | sed 's/^\./  /')
+
+step "test PKI and revocation data (revocheck-testsites)"
+build/bin/revocheck-testsites --dir "$work/sites" >"$work/testsites.log" 2>&1 &
+ts_pid=$!
+i=0
+until [ -s "$work/sites/sites.env" ]; do
+	i=$((i + 1))
+	if [ $i -gt 240 ] || ! kill -0 "$ts_pid" 2>/dev/null; then
+		cat "$work/testsites.log"
+		echo "docker tests: revocheck-testsites did not write sites.env"
+		exit 1
+	fi
+	sleep 0.25
+done
+# Only its files are needed: the servers run in the containers.
+kill "$ts_pid"
+wait "$ts_pid" 2>/dev/null || true
+ts_pid=
+# The mirror tree: the cache minus the locally derived index.
+mkdir -p "$work/mirror"
+cp "$work/sites/cache/manifest.json" "$work/mirror/"
+for f in $(python3 -c 'import json, sys
+print(" ".join(e["filename"] for e in json.load(open(sys.argv[1]))["files"]))' "$work/sites/cache/manifest.json"); do
+	cp "$work/sites/cache/$f" "$work/mirror/"
+done
+if [ -d "$work/sites/cache/crlsets" ]; then cp -r "$work/sites/cache/crlsets" "$work/mirror/"; fi
+
+step "suite image $suite (staged install + revocheck enable ...)"
+docker create --name "$tag-build" "$base" sleep 600 >/dev/null
+docker cp "$work/stage/." "$tag-build:/"
+docker cp "$work/sites/pki/root.pem" "$tag-build:/usr/local/share/ca-certificates/revocheck-test-root.crt"
+docker cp docker/setup-suite.sh "$tag-build:/usr/local/sbin/revocheck-setup-suite"
+docker cp docker/client-tests.sh "$tag-build:/usr/local/bin/revocheck-client-tests"
+docker start "$tag-build" >/dev/null
+if ! docker exec "$tag-build" sh /usr/local/sbin/revocheck-setup-suite >"$work/setup.log" 2>&1; then
+	sed 's/^/  /' "$work/setup.log"
+	echo "docker tests: setting up the suite image failed"
+	exit 1
+fi
+sed 's/^/  /' "$work/setup.log"
+docker stop -t 1 "$tag-build" >/dev/null
+docker commit --change 'CMD ["/bin/bash"]' "$tag-build" "$suite" >/dev/null
+docker rm "$tag-build" >/dev/null
+
+step "containers on the internal network $net"
+docker network create --internal "$net" >/dev/null
+aliases=
+for s in good revoked uncovered unenrolled revoked-int crl-revoked; do
+	aliases="$aliases --network-alias $s.test --network-alias $s.revocheck.test"
+done
+# shellcheck disable=SC2086 # word splitting of $aliases is intended
+docker create --name "$tag-server" --network "$net" $aliases "$base" \
+	python3 /srv/tls-server.py /srv/pki 443 >/dev/null
+docker cp docker/tls-server.py "$tag-server:/srv/tls-server.py"
+docker cp "$work/sites/pki" "$tag-server:/srv/pki"
+docker start "$tag-server" >/dev/null
+
+docker create --name "$tag-mirror" --network "$net" --network-alias mirror "$suite" \
+	revocheck serve --dir /srv/mirror --listen 0.0.0.0:8080 >/dev/null
+docker cp "$work/mirror" "$tag-mirror:/srv/mirror"
+docker start "$tag-mirror" >/dev/null
+
+step "client tests"
+set +e
+docker run --name "$tag-client" --network "$net" "$suite" revocheck-client-tests http://mirror:8080/
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+	echo "--- server log"
+	docker logs "$tag-server" 2>&1 | tail -n 20
+	echo "--- mirror log"
+	docker logs "$tag-mirror" 2>&1 | tail -n 20
+fi
+step "done (exit $rc)"
+exit $rc

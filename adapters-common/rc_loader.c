@@ -24,9 +24,22 @@
 static volatile unsigned rc_fork_epoch;
 static pthread_once_t rc_atfork_once = PTHREAD_ONCE_INIT;
 
+/* Loaders of this adapter, so a forked child can reset their locks: a fork
+ * while another thread held one (say, during the first load) would leave
+ * the child's copy locked forever. */
+#define RC_MAX_LOADERS 8
+static rc_loader *rc_loaders[RC_MAX_LOADERS];
+static int rc_nloaders;
+static pthread_mutex_t rc_loaders_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void rc_atfork_child(void)
 {
 	rc_fork_epoch++;
+	/* Only this thread exists in the child: re-initialising is safe, and
+	 * the loaders are marked unavailable by the epoch check. */
+	pthread_mutex_init(&rc_loaders_lock, NULL);
+	for (int i = 0; i < rc_nloaders; i++)
+		pthread_mutex_init(&rc_loaders[i]->lock, NULL);
 }
 
 static void rc_register_atfork(void)
@@ -45,6 +58,13 @@ void rc_loader_init(rc_loader *l, const char *component)
 {
 	pthread_once(&rc_atfork_once, rc_register_atfork);
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_lock(&rc_loaders_lock);
+	int known = 0;
+	for (int i = 0; i < rc_nloaders; i++)
+		known |= rc_loaders[i] == l;
+	if (!known && rc_nloaders < RC_MAX_LOADERS)
+		rc_loaders[rc_nloaders++] = l;
+	pthread_mutex_unlock(&rc_loaders_lock);
 	l->component = component;
 	l->unavailable_allow = 1;
 	/* secure_getenv: in a setuid/setgid process (reached through

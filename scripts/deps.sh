@@ -8,8 +8,10 @@ set -euo pipefail
 PKGS=(build-essential pkg-config ca-certificates
       libssl-dev openssl curl libcurl4-openssl-dev
       libgnutls28-dev gnutls-bin wget libcurl3-gnutls
-      libnss3-dev libnss3-tools libcurl3-nss
-      python3 procps)
+      libnss3-dev libnss3-tools libcurl3-nss p11-kit p11-kit-modules
+      python3 procps
+      firefox-esr   # the NSS module's test in a real headless browser
+      debootstrap)  # the Docker tests' base image
 
 missing=()
 for p in "${PKGS[@]}"; do

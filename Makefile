@@ -56,7 +56,7 @@ $(BUILD)/lib/pkgconfig/revocheck.pc: go-shim/revocheck.pc.in VERSION
 		-e 's|@VERSION@|$(VERSION)|' $< > $@
 
 # Each adapter adds its artifacts to ADAPTERS and its rules here.
-include $(wildcard openssl-provider/build.mk nss-module/build.mk gnutls-hook/build.mk)
+include $(wildcard openssl-provider/build.mk nss-module/build.mk gnutls-hook/build.mk packaging/build.mk)
 
 adapters: $(ADAPTERS)
 

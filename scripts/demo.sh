@@ -23,10 +23,14 @@ fails=0
 verdict() {
 	local name=$1 expect=$2; shift 2
 	local out rc got
-	out=$(timeout 30 "$@" </dev/null 2>&1); rc=$?
+	if declare -F "$1" >/dev/null; then # a shell function sets its own timeout
+		out=$("$@" 2>&1 </dev/null); rc=$?
+	else
+		out=$(timeout 30 "$@" 2>&1 </dev/null); rc=$?
+	fi
 	if [[ $rc -eq 0 ]]; then got=accept; else got=refuse; fi
 	local why
-	why=$(grep -oiE 'certificate revoked|has been revoked|revoked|SEC_ERROR_[A-Z_]+|hello from [a-z-]+' <<<"$out" | head -1)
+	why=$(grep -oiE 'certificate revoked|has been revoked|SEC_ERROR_[A-Z_]+|hello from [a-z-]+' <<<"$out" | head -1)
 	local word=accepted
 	[[ $got == refuse ]] && word=REFUSED
 	if [[ $got == "$expect" ]]; then
@@ -79,12 +83,15 @@ if [[ -f $B/lib/libnssrevocheck.so ]] && command -v tstclnt >/dev/null; then
 	db=$D/nssdb; mkdir -p "$db"
 	certutil -N --empty-password -d "sql:$db"
 	certutil -A -d "sql:$db" -n revocheck-test-root -t "C,," -i "$ROOT_PEM"
+	# tstclnt sends stdin as the request; a regular file, so it exits at EOF.
+	printf 'GET / HTTP/1.0\r\n\r\n' >"$D/get"
+	tst() { timeout 30 tstclnt -h 127.0.0.1 -p "$1" -d "sql:$db" <"$D/get"; }
 	nss_sites=(GOOD CRL_REVOKED UNCOVERED)
-	for s in "${nss_sites[@]}"; do p=SITE_${s}_PORT; verdict "${s,,}" accept tstclnt -h 127.0.0.1 -p "${!p}" -d "sql:$db" -q; done
+	for s in "${nss_sites[@]}"; do p=SITE_${s}_PORT; verdict "${s,,}" accept tst "${!p}"; done
 	modutil -add revocheck -libfile "$B/lib/libnssrevocheck.so" -string "cache-dir=$CACHE_DIR" -dbdir "sql:$db" -force >/dev/null
 	echo "  -- with the module registered (it uses exact CRL-compiled data: see docs/NSS.md):"
 	for s in "${nss_sites[@]}"; do p=SITE_${s}_PORT; e=accept; [[ $s == CRL_REVOKED ]] && e=refuse
-		verdict "${s,,}" "$e" tstclnt -h 127.0.0.1 -p "${!p}" -d "sql:$db" -q; done
+		verdict "${s,,}" "$e" tst "${!p}"; done
 fi
 
 echo

@@ -12,7 +12,10 @@
 #      :443 by SNI: good.test, revoked.test, ...), a mirror container
 #      (`revocheck serve` of the data), and a client container running
 #      docker/client-tests.sh: `revocheck fetch`, then curl, wget, python3,
-#      gnutls-cli and tstclnt with no extra flags, then `revocheck disable`.
+#      gnutls-cli and tstclnt with no extra flags, then `revocheck disable`
+#   5. the .deb (packaging/mkdeb.sh) installed with dpkg into a fresh base
+#      container, enabled, removed: the maintainer scripts undo everything
+#      (docker/deb-test.sh).
 #
 # Prints "SKIPPED: no docker engine" and exits 0 when there is no engine;
 # exits non-zero on any wrong verdict. KEEP=1 keeps the containers.
@@ -38,7 +41,7 @@ cleanup() {
 	rc=$?
 	if [ -n "$ts_pid" ]; then kill "$ts_pid" 2>/dev/null || true; fi
 	if [ "${KEEP:-0}" != 1 ]; then
-		docker rm -f "$tag-server" "$tag-mirror" "$tag-client" "$tag-build" >/dev/null 2>&1 || true
+		docker rm -f "$tag-server" "$tag-mirror" "$tag-client" "$tag-build" "$tag-deb" >/dev/null 2>&1 || true
 		docker network rm "$net" >/dev/null 2>&1 || true
 		docker image rm "$suite" >/dev/null 2>&1 || true
 	else
@@ -135,6 +138,20 @@ if [ $rc -ne 0 ]; then
 	docker logs "$tag-server" 2>&1 | tail -n 20
 	echo "--- mirror log"
 	docker logs "$tag-mirror" 2>&1 | tail -n 20
+fi
+
+step "the .deb: dpkg -i, revocheck enable all, dpkg -r in a fresh base container"
+arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
+if packaging/mkdeb.sh "$(cat VERSION)" "$arch" "$work" >"$work/deb.log" 2>&1; then
+	docker create --name "$tag-deb" "$base" sh /tmp/deb-test.sh >/dev/null
+	docker cp "$work/revocheck_$(cat VERSION)_$arch.deb" "$tag-deb:/tmp/revocheck.deb"
+	docker cp docker/deb-test.sh "$tag-deb:/tmp/deb-test.sh"
+	docker start -a "$tag-deb" || rc=1
+	docker rm -f "$tag-deb" >/dev/null 2>&1 || true
+else
+	cat "$work/deb.log"
+	echo "FAIL  make deb"
+	rc=1
 fi
 step "done (exit $rc)"
 exit $rc

@@ -35,7 +35,7 @@ Description: certificate revocation checking for every TLS client
  upki-revocation format) and plugs it into OpenSSL (a provider), GnuTLS (a
  verify hook) and NSS (a PKCS#11 trust module), so that curl, wget, python,
  git and browsers refuse revoked certificates without any per-program
- configuration. Enable it per TLS stack with `revocheck enable`.
+ configuration. Enable it per TLS stack with "revocheck enable".
 CTL
 
 # Conffiles: dpkg keeps the administrator's changes on upgrade.

@@ -77,7 +77,7 @@ func (o *enableOpts) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.root, "root", "/", "prefix every system path with `DIR` (a staged image or a test tree)")
 	fs.StringVar(&o.prefix, "prefix", "", "installation prefix of revocheck's libraries (default: derived from this program's location, then /usr and /usr/local)")
 	fs.StringVar(&o.libdir, "libdir", "", "`DIR` holding librevocheck-gnutls.so and pkcs11/libnssrevocheck.so (default: searched under the prefix)")
-	fs.StringVar(&o.opensslDir, "openssl-dir", "", "OpenSSL's OPENSSLDIR holding openssl.cnf (default: `openssl version -d`)")
+	fs.StringVar(&o.opensslDir, "openssl-dir", "", "`DIR` holding openssl.cnf, OpenSSL's OPENSSLDIR (default: asked from the openssl command)")
 	fs.StringVar(&o.snippet, "snippet", "/etc/ssl/revocheck-openssl.cnf", "the installed OpenSSL config snippet to include")
 	fs.StringVar(&o.preload, "preload-file", "/etc/ld.so.preload", "the dynamic loader's preload list")
 	fs.StringVar(&o.nssDB, "nssdb", "", "NSS database `DIR` to use instead of /etc/pki/nssdb and ~/.pki/nssdb")
@@ -678,7 +678,7 @@ func (o *enableOpts) planOpenSSLEnable(data []byte, name string) ([]byte, string
 func (o *enableOpts) enableOpenSSL() error {
 	snip := o.sys(o.snippet)
 	if fi, err := os.Stat(snip); err != nil || !fi.Mode().IsRegular() {
-		return fmt.Errorf("the snippet %s is not installed (run `make install-openssl`, or name it with --snippet): an .include of a missing file breaks every OpenSSL program", o.shown(snip))
+		return fmt.Errorf("the snippet %s is not installed (run `make install-openssl`, or name it with --snippet): OpenSSL would skip the include silently", o.shown(snip))
 	}
 	_, modules := o.opensslDirs()
 	if o.live() && modules != "" {
@@ -736,7 +736,7 @@ func (o *enableOpts) verifyOpenSSL(host string, old []byte) error {
 	out, err := cmd.CombinedOutput()
 	text := string(out)
 	providers := listedProviders(text)
-	if err != nil || !providers["default"] {
+	if _, ok := providers["default"]; err != nil || !ok {
 		msg := fmt.Sprintf("`openssl list -providers` with the new configuration: %v\n%s", err, strings.TrimSpace(text))
 		if old != nil {
 			if rerr := writeAtomic(host, old, 0o644); rerr != nil {
@@ -746,23 +746,39 @@ func (o *enableOpts) verifyOpenSSL(host string, old []byte) error {
 		}
 		return errors.New(msg)
 	}
-	if !providers["revocheck"] {
+	st, ok := providers["revocheck"]
+	switch {
+	case !ok:
 		o.say("openssl", "warning: `openssl list -providers` does not list revocheck:\n%s", indent(text))
-		return nil
+	case st != "active":
+		// Loaded, but without usable data yet (typically before the first
+		// `revocheck fetch`): the reason is in the output.
+		o.say("openssl", "verified: the revocheck provider is loaded, status %q until it has usable data (run `revocheck fetch`):\n%s", st, indent(text))
+	default:
+		o.say("openssl", "verified: the revocheck provider is loaded and active:\n%s", indent(text))
 	}
-	o.say("openssl", "verified, `openssl list -providers`:\n%s", indent(text))
 	return nil
 }
 
-// listedProviders reads the provider names from `openssl list -providers`
-// output: names are the lines indented by exactly two spaces.
-func listedProviders(out string) map[string]bool {
-	m := map[string]bool{}
+// listedProviders reads `openssl list -providers` output: provider names
+// are the lines indented by exactly two spaces, each followed by its
+// "status: ..." line (deeper indent). Returns name → status ("" if none).
+func listedProviders(out string) map[string]string {
+	m := map[string]string{}
+	cur := ""
 	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		l := sc.Text()
-		if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") {
-			m[strings.TrimSpace(l)] = true
+		switch {
+		case strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   "):
+			cur = strings.TrimSpace(l)
+			m[cur] = ""
+		case cur != "" && strings.HasPrefix(l, "   "):
+			if v, ok := strings.CutPrefix(strings.TrimSpace(l), "status:"); ok {
+				m[cur] = strings.TrimSpace(v)
+			}
+		default:
+			cur = ""
 		}
 	}
 	return m

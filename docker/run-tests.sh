@@ -130,8 +130,9 @@ docker start "$tag-mirror" >/dev/null
 
 step "client tests"
 set +e
-docker run --name "$tag-client" --network "$net" "$suite" revocheck-client-tests http://mirror:8080/
+docker run --name "$tag-client" --network "$net" "$suite" revocheck-client-tests http://mirror:8080/ >"$work/client.log" 2>&1
 rc=$?
+cat "$work/client.log"
 set -e
 if [ $rc -ne 0 ]; then
 	echo "--- server log"
@@ -146,7 +147,8 @@ if packaging/mkdeb.sh "$(cat VERSION)" "$arch" "$work" >"$work/deb.log" 2>&1; th
 	docker create --name "$tag-deb" "$base" sh /tmp/deb-test.sh >/dev/null
 	docker cp "$work/revocheck_$(cat VERSION)_$arch.deb" "$tag-deb:/tmp/revocheck.deb"
 	docker cp docker/deb-test.sh "$tag-deb:/tmp/deb-test.sh"
-	docker start -a "$tag-deb" || rc=1
+	docker start -a "$tag-deb" >"$work/deb-test.log" 2>&1 || rc=1
+	cat "$work/deb-test.log"
 	docker rm -f "$tag-deb" >/dev/null 2>&1 || true
 else
 	cat "$work/deb.log"
@@ -154,4 +156,9 @@ else
 	rc=1
 fi
 step "done (exit $rc)"
+# One closing line for CI: the verdicts of both parts.
+cat "$work/client.log" "$work/deb-test.log" 2>/dev/null | awk '
+	/^docker[a-z ]*: [0-9]+ passed, [0-9]+ failed$/ { p += $(NF-3); f += $(NF-1) }
+	/^ok    / { seen++ }
+	END { if (seen + f == 0) f = 1; printf "docker-test: %d passed, %d failed\n", p, f }'
 exit $rc

@@ -6,7 +6,8 @@
 #
 #   docker/build-base.sh [IMAGE]
 #
-# DEBIAN_MIRROR overrides the mirror; BASE_WORKDIR the scratch directory.
+# DEBIAN_MIRROR overrides the mirror; BASE_WORKDIR is where the scratch
+# directory is made (default /tmp; the root needs ~400 MB).
 set -eu
 
 image=${1:-revocheck-base:bookworm}
@@ -38,7 +39,7 @@ if ! command -v debootstrap >/dev/null 2>&1; then
 	$s apt-get update -qq && $s apt-get install -y -qq debootstrap >/dev/null
 fi
 
-work=${BASE_WORKDIR:-$(mktemp -d /tmp/revocheck-base.XXXXXX)}
+work=$(mktemp -d "${BASE_WORKDIR:-/tmp}/revocheck-base.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 root=$work/rootfs
 

@@ -123,6 +123,21 @@ for c in $clients; do
 	expect "$c" revoked accept
 	expect "$c" good accept
 done
+for stack in openssl gnutls; do
+	if revocheck status --json 2>/dev/null | python3 -c 'import json, sys
+s = [a for a in json.load(sys.stdin)["adapters"] if a["stack"] == sys.argv[1]]
+sys.exit(0 if s and not s[0]["active"] else 1)' "$stack"; then
+		ok "status: $stack no longer active"
+	else
+		revocheck status --json >"$out" 2>&1
+		bad "status: $stack still reported active after disable"
+	fi
+done
+if modutil -list -dbdir sql:/etc/pki/nssdb </dev/null 2>&1 | grep -q "revocheck"; then
+	bad "nss: module still listed by modutil after disable"
+else
+	ok "nss: modutil no longer lists the module"
+fi
 
 echo "=== revocheck enable openssl gnutls nss (again)"
 if revocheck enable openssl gnutls nss >"$out" 2>&1; then ok "enable"; else bad "enable"; fi

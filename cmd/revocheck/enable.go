@@ -1033,8 +1033,8 @@ func (o *enableOpts) enableNSS() error {
 	if err != nil {
 		return err
 	}
-	// modutil loads the module to register it: in a --root tree it must
-	// load the tree's copy, and records that path.
+	// modutil loads the module to register it: in a --root tree it loads
+	// the tree's copy; the recorded path is then changed to the system one.
 	loadPath := o.sys(lib)
 	if err := checkELF(loadPath); err != nil {
 		return err
@@ -1052,14 +1052,14 @@ func (o *enableOpts) enableNSS() error {
 		return err
 	}
 	for _, db := range dbs {
-		if err := o.enableNSSDB(db, loadPath, certutil, modutil); err != nil {
+		if err := o.enableNSSDB(db, lib, loadPath, certutil, modutil); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (o *enableOpts) enableNSSDB(db, lib, certutil, modutil string) error {
+func (o *enableOpts) enableNSSDB(db, sysLib, lib, certutil, modutil string) error {
 	created := false
 	if _, err := os.Stat(filepath.Join(db, "cert9.db")); errors.Is(err, fs.ErrNotExist) {
 		if _, err := os.Stat(filepath.Join(db, "cert8.db")); err == nil {
@@ -1087,8 +1087,11 @@ func (o *enableOpts) enableNSSDB(db, lib, certutil, modutil string) error {
 		return err
 	}
 	if have, ok := mods[nssModuleName]; ok {
-		if have == lib {
-			o.say("nss", "%s: module %q already registered (%s); nothing changed", o.shown(db), nssModuleName, lib)
+		if have == sysLib || have == lib {
+			o.say("nss", "%s: module %q already registered (%s); nothing changed", o.shown(db), nssModuleName, have)
+			if have != lib {
+				return nil // a --root tree's path: this system cannot load it
+			}
 			return o.verifyNSS(db, modutil)
 		}
 		return fmt.Errorf("%s: a module named %q is registered with another library, %s; run `revocheck disable nss` first", o.shown(db), nssModuleName, have)
@@ -1112,11 +1115,39 @@ func (o *enableOpts) enableNSSDB(db, lib, certutil, modutil string) error {
 		return err
 	}
 	if backup != "" {
-		o.say("nss", "registered %s as %q in %s; original module list kept as %s", lib, nssModuleName, o.shown(db), o.shown(backup))
+		o.say("nss", "registered %s as %q in %s; original module list kept as %s", sysLib, nssModuleName, o.shown(db), o.shown(backup))
 	} else {
-		o.say("nss", "registered %s as %q in %s", lib, nssModuleName, o.shown(db))
+		o.say("nss", "registered %s as %q in %s", sysLib, nssModuleName, o.shown(db))
 	}
-	return o.verifyNSS(db, modutil)
+	if err := o.verifyNSS(db, modutil); err != nil {
+		return err
+	}
+	if lib != sysLib {
+		return setNSSLibrary(pk, lib, sysLib)
+	}
+	return nil
+}
+
+// setNSSLibrary changes the library path recorded for revocheck's module in
+// pkcs11.txt from the --root tree's path to the path the tree's own system
+// will see.
+func setNSSLibrary(pk, from, to string) error {
+	data, err := os.ReadFile(pk)
+	if err != nil {
+		return err
+	}
+	lines := strings.Split(string(data), "\n")
+	n := 0
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "library="+from {
+			lines[i] = "library=" + to
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("%s: expected one library=%s line after modutil -add, found %d", pk, from, n)
+	}
+	return writeAtomic(pk, []byte(strings.Join(lines, "\n")), 0o644)
 }
 
 // verifyNSS asks modutil whether NSS loads the module.

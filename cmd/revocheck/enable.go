@@ -171,6 +171,9 @@ func enableMain(verb, usageText string, args []string, stdout, stderr io.Writer)
 		case "nss disable":
 			err = o.disableNSS()
 		}
+		if errors.Is(err, os.ErrPermission) {
+			err = fmt.Errorf("%w (system files: run as root, or use --user for NSS)", err)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "revocheck: error: %s: %s\n", s, err)
 			failed = append(failed, s)

@@ -43,6 +43,7 @@ work=$(mktemp -d "${BASE_WORKDIR:-/tmp}/revocheck-base.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 root=$work/rootfs
 
+old_id=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
 start=$(date +%s)
 echo "build-base: debootstrap bookworm from $mirror into $root"
 if [ "$(id -u)" = 0 ]; then s=; else s=sudo; fi
@@ -59,4 +60,6 @@ $s tar -C "$root" -c . | docker import \
 	--change 'ENV LANG=C.UTF-8' \
 	--change 'CMD ["/bin/bash"]' - "$image" >/dev/null
 $s rm -rf "$root"
+# A rebuild leaves the previous image untagged: drop it.
+if [ -n "$old_id" ]; then docker image rm "$old_id" >/dev/null 2>&1 || true; fi
 echo "build-base: $image built in $(( $(date +%s) - start ))s"

@@ -22,7 +22,7 @@
 set -eu
 
 cd "$(dirname "$0")/.."
-if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
+if ! command -v docker >/dev/null 2>&1 || ! timeout 30 docker info >/dev/null 2>&1; then
 	echo "SKIPPED: no docker engine (docker/run-tests.sh did not run)"
 	exit 0
 fi

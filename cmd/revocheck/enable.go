@@ -390,6 +390,30 @@ func checkELF(path string) error {
 
 const strconvIntSize = 32 << (^uint(0) >> 63)
 
+// enableBackups lists, per stack, the originals `revocheck enable` kept
+// on this system (for `revocheck status`).
+func enableBackups() map[string][]string {
+	o := &enableOpts{root: "/", system: true, user: true}
+	cands := map[string][]string{"gnutls": {"/etc/ld.so.preload"}}
+	if host, _, err := o.opensslConfPath(); err == nil {
+		cands["openssl"] = []string{host}
+	}
+	if dbs, err := o.nssDBs(); err == nil {
+		for _, db := range dbs {
+			cands["nss"] = append(cands["nss"], filepath.Join(db, "pkcs11.txt"))
+		}
+	}
+	out := map[string][]string{}
+	for stack, files := range cands {
+		for _, f := range files {
+			if _, err := os.Stat(f + backupSuffix); err == nil {
+				out[stack] = append(out[stack], f+backupSuffix)
+			}
+		}
+	}
+	return out
+}
+
 // ---------------------------------------------------------------- openssl
 
 // opensslDirs returns OPENSSLDIR and MODULESDIR as the system sees them.

@@ -542,3 +542,19 @@ func TestCheckELF(t *testing.T) {
 		}
 	}
 }
+
+// TestEnableBackupsUser: the per-user NSS database's backup is reported
+// (the system paths are only read).
+func TestEnableBackupsUser(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	b := filepath.Join(home, ".pki/nssdb/pkcs11.txt"+backupSuffix)
+	if got := enableBackups()["nss"]; len(got) != 0 && got[len(got)-1] == b {
+		t.Fatalf("reported %v before the backup exists", got)
+	}
+	enWrite(t, b, "library=\n")
+	got := enableBackups()["nss"]
+	if len(got) == 0 || got[len(got)-1] != b {
+		t.Fatalf("nss backups %v, want %s listed", got, b)
+	}
+}

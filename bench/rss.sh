@@ -5,7 +5,9 @@
 #   - the test sites' own cache (one small filter), and
 #   - the synthetic caches SPEC (default: mozilla) merged with the test
 #     sites' filter, so the check opens a cache of Mozilla's shape.
-# Alternating runs; medians. Goal: growth <= 10 MB.
+# Alternating runs; medians. Goal: growth <= 10 MB. The wall time of the
+# same runs is reported too: curl-overhead.sh measures the provider on the
+# test sites' tiny cache, this shows what opening a Mozilla-sized cache adds.
 #
 # Needs make all and /usr/bin/time. Rows go to $BENCH_ROWS when set.
 # shellcheck source=bench/report/lib.sh
@@ -42,12 +44,14 @@ for spec in "${SPECS[@]}"; do
 	labels+=("curl + provider, $spec cache + test sites ($(ls "$dir" | grep -c -E '\.(filter|delta)$') filters, $(du -sh --apparent-size "$dir" | cut -f1))")
 done
 
-curl_rss() { # VARIANT: one fetch, prints peak RSS in kB
-	local env=()
+curl_rss() { # VARIANT: one fetch, prints peak RSS in kB and wall time in µs
+	local env=() t0 t1
 	[[ $1 != plain ]] && env=(OPENSSL_CONF="$W/$1.cnf")
+	t0=$EPOCHREALTIME
 	env "${env[@]}" /usr/bin/time -f %M -o "$W/time.out" \
 		curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL" || die "curl ($1) failed"
-	cat "$W/time.out"
+	t1=$EPOCHREALTIME
+	echo "$(cat "$W/time.out") $((10#${t1/./} - 10#${t0/./}))"
 }
 
 # Sanity: the provider is live on every cache (revoked refused).
@@ -56,14 +60,21 @@ for v in "${variants[@]:1}"; do
 		die "the provider ($v) did not refuse the revoked site"
 done
 
-for v in "${variants[@]}"; do : >"$W/rss.$v"; done
+for v in "${variants[@]}"; do : >"$W/rss.$v"; : >"$W/wall.$v"; done
+n=${#variants[@]}
 for ((i = 0; i < RUNS + 1; i++)); do
-	for v in "${variants[@]}"; do
-		kb=$(curl_rss "$v")
-		((i > 0)) && echo "$kb" >>"$W/rss.$v" # the first round warms the page cache
+	for ((j = 0; j < n; j++)); do
+		v=${variants[(i + j) % n]} # rotate the order every round
+		read -r kb us < <(curl_rss "$v")
+		if ((i > 0)); then # the first round warms the page cache
+			echo "$kb" >>"$W/rss.$v"
+			echo "$us" >>"$W/wall.$v"
+		fi
 	done
 done
+[[ -n ${RSS_DEBUG:-} ]] && for v in "${variants[@]}"; do echo "$v: $(sort -n "$W/wall.$v" | tr "\n" " ")"; done
 base=$(bench_median "$W/rss.plain")
+wbase=$(bench_median "$W/wall.plain")
 echo "curl $(curl --version | head -1 | cut -d' ' -f2), $(openssl version | cut -d' ' -f1-2); peak RSS, median of $RUNS"
 for k in "${!variants[@]}"; do
 	v=${variants[$k]}
@@ -73,6 +84,11 @@ for k in "${!variants[@]}"; do
 			"—" "—" "bench/rss.sh $RUNS"
 		continue
 	fi
+	wm=$(bench_median "$W/wall.$v")
+	ratio=$(awk -v w="$wm" -v b="$wbase" 'BEGIN{printf "%.3f", w/b}')
+	bench_row process "${labels[$k]}: one fetch per process, median of $RUNS rotating runs" \
+		"$(awk -v w="$wm" -v b="$wbase" 'BEGIN{printf "%.2f vs %.2f ms: ratio %.3f (%+.2f ms)", w/1000, b/1000, w/b, (w-b)/1000}')" \
+		"≤ 1.05" "$(bench_verdict "$ratio" 1.05)" "bench/rss.sh $RUNS ${SPECS[*]}"
 	growth=$(awk -v m="$m" -v b="$base" 'BEGIN{printf "%.1f", (m-b)/1024}')
 	bench_row cold "${labels[$k]}: peak RSS growth over plain curl" \
 		"$(awk -v m="$m" -v g="$growth" 'BEGIN{printf "+%s MB (%.1f MB)", g, m/1024}')" "≤ 10 MB" \

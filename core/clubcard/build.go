@@ -9,7 +9,10 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 )
 
 // IssuerInput is one issuer's data for Build: the serials (DER INTEGER
@@ -224,33 +227,8 @@ func Build(in *BuildInput) ([]byte, error) {
 
 	// Approximate filter: per issuer, a homogeneous system over the
 	// revoked keys with about log2(|U\R|/|R|) solution columns.
-	for i := range bs {
-		b := &bs[i]
-		if len(b.in.Revoked)+len(b.in.NotRevoked) > math.MaxUint32/2 {
-			// m = 1.02·n must fit the v4 uint32 fields.
-			return nil, fmt.Errorf("clubcard: issuer %x has too many serials", b.in.SPKIHash[:8])
-		}
-		var err error
-		if b.revoked, err = hashAll(&b.in.SPKIHash, b.in.Revoked); err != nil {
-			return nil, err
-		}
-		nr, nu := len(b.revoked), len(b.revoked)+len(b.in.NotRevoked)
-		if nr == nu && nu > 0 {
-			// Everything is revoked: an empty, inverted block (as the
-			// crate). An issuer with no serials at all stays not inverted.
-			b.inverted = true
-			continue
-		}
-		b.approx = newRibbon(nr)
-		if nr > 0 && 2*nr < nu {
-			b.rank = int(math.Floor(math.Log2(float64(nu-nr) / float64(nr))))
-		}
-		if b.rank == 0 {
-			continue // no column reads this block
-		}
-		for _, k := range b.revoked {
-			b.approx.insert(k.a[3]%max(b.approx.m, 1), k.a, 0)
-		}
+	if err := parallel(len(bs), func(i int) error { return bs[i].approximate() }); err != nil {
+		return nil, err
 	}
 
 	// Lay the blocks out by descending rank so column i is a prefix.
@@ -296,47 +274,8 @@ func Build(in *BuildInput) ([]byte, error) {
 	// revoked ones (b = 0) first so only non-revoked keys can fail. The
 	// non-revoked keys are hashed only now, and only those passing (about
 	// as many as the revoked ones) are kept: memory stays O(|R|).
-	var pass []keyed
-	for i := range bs {
-		b := &bs[i]
-		for _, s := range b.in.NotRevoked {
-			if len(s) == 0 {
-				return nil, fmt.Errorf("clubcard: empty serial for issuer %x", b.in.SPKIHash[:8])
-			}
-		}
-		if b.approx.m == 0 {
-			continue // empty block: definitive without the exact filter
-		}
-		pass = pass[:0]
-		for idx, serial := range b.in.NotRevoked {
-			k := keyOf(&b.in.SPKIHash, serial, idx)
-			s := k.a[3]%b.approx.m + b.approxOffset
-			ok := true
-			for c := range b.rank {
-				if evalWords(approx[c], s, &k.a) != 0 {
-					ok = false
-					break
-				}
-			}
-			if ok {
-				pass = append(pass, k)
-			}
-		}
-		b.exact = newRibbon(len(b.revoked) + len(pass))
-		m := max(b.exact.m, 1)
-		for _, k := range b.revoked {
-			if !b.exact.insert(k.a[3]%m, k.a, 0) {
-				return nil, errors.New("clubcard: internal error: homogeneous insertion failed")
-			}
-		}
-		for _, k := range pass {
-			if !b.exact.insert(k.a[3]%m, k.a, 1) {
-				b.exceptions = append(b.exceptions, b.in.NotRevoked[k.idx])
-			}
-		}
-		if err := b.checkExceptions(); err != nil {
-			return nil, err
-		}
+	if err := parallel(len(bs), func(i int) error { return bs[i].exactRibbon(approx) }); err != nil {
+		return nil, err
 	}
 	all = nil
 	for _, j := range order {
@@ -352,6 +291,109 @@ func Build(in *BuildInput) ([]byte, error) {
 	all = nil
 
 	return encodeV4(in.Coverage, bs, approx, exact), nil
+}
+
+// approximate hashes the revoked serials and builds the issuer's
+// approximate system.
+func (b *issuerBuild) approximate() error {
+	if len(b.in.Revoked)+len(b.in.NotRevoked) > math.MaxUint32/2 {
+		// m = 1.02·n must fit the v4 uint32 fields.
+		return fmt.Errorf("clubcard: issuer %x has too many serials", b.in.SPKIHash[:8])
+	}
+	var err error
+	if b.revoked, err = hashAll(&b.in.SPKIHash, b.in.Revoked); err != nil {
+		return err
+	}
+	nr, nu := len(b.revoked), len(b.revoked)+len(b.in.NotRevoked)
+	if nr == nu && nu > 0 {
+		// Everything is revoked: an empty, inverted block (as the crate).
+		// An issuer with no serials at all stays not inverted.
+		b.inverted = true
+		return nil
+	}
+	b.approx = newRibbon(nr)
+	if nr > 0 && 2*nr < nu {
+		b.rank = int(math.Floor(math.Log2(float64(nu-nr) / float64(nr))))
+	}
+	if b.rank == 0 {
+		return nil // no column reads this block
+	}
+	for _, k := range b.revoked {
+		b.approx.insert(k.a[3]%b.approx.m, k.a, 0)
+	}
+	return nil
+}
+
+// exactRibbon builds the issuer's exact system over the keys that pass
+// the approximate filter, revoked ones (b = 0) first so only non-revoked
+// keys can fail. The non-revoked keys are hashed only now, and only those
+// passing (about as many as the revoked ones) are kept: memory stays O(|R|).
+func (b *issuerBuild) exactRibbon(approx [][]uint64) error {
+	for _, s := range b.in.NotRevoked {
+		if len(s) == 0 {
+			return fmt.Errorf("clubcard: empty serial for issuer %x", b.in.SPKIHash[:8])
+		}
+	}
+	if b.approx.m == 0 {
+		return nil // empty block: definitive without the exact filter
+	}
+	var pass []keyed
+	for idx, serial := range b.in.NotRevoked {
+		k := keyOf(&b.in.SPKIHash, serial, idx)
+		s := k.a[3]%b.approx.m + b.approxOffset
+		ok := true
+		for c := range b.rank {
+			if evalWords(approx[c], s, &k.a) != 0 {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			pass = append(pass, k)
+		}
+	}
+	b.exact = newRibbon(len(b.revoked) + len(pass))
+	m := max(b.exact.m, 1)
+	for _, k := range b.revoked {
+		if !b.exact.insert(k.a[3]%m, k.a, 0) {
+			return errors.New("clubcard: internal error: homogeneous insertion failed")
+		}
+	}
+	for _, k := range pass {
+		if !b.exact.insert(k.a[3]%m, k.a, 1) {
+			b.exceptions = append(b.exceptions, b.in.NotRevoked[k.idx])
+		}
+	}
+	b.revoked = nil
+	return b.checkExceptions()
+}
+
+// parallel runs fn(0..n-1) on GOMAXPROCS workers and returns the error of
+// the lowest failing index, so the result does not depend on scheduling.
+func parallel(n int, fn func(i int) error) error {
+	errs := make([]error, n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				errs[i] = fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkExceptions validates what the v4 exception list can hold and that

@@ -127,12 +127,12 @@ func (f *Filter) NumIssuers() int { return len(f.issuers) }
 
 // IssuerInfo describes one enrolled issuer, for status displays.
 type IssuerInfo struct {
-	SPKIHash     [32]byte
-	ApproxRank   int
-	ApproxRows   uint64
-	ExactRows    uint64
-	Inverted     bool
-	NumException int
+	SPKIHash   [32]byte
+	ApproxRank int
+	ApproxRows uint64
+	ExactRows  uint64
+	Inverted   bool
+	Exceptions int
 }
 
 // Issuers calls fn for each enrolled issuer in index order until fn
@@ -141,7 +141,7 @@ func (f *Filter) Issuers(fn func(IssuerInfo) bool) {
 	for i := range f.issuers {
 		b := &f.blocks[i]
 		if !fn(IssuerInfo{SPKIHash: f.issuers[i], ApproxRank: int(b.rank), ApproxRows: b.approxM,
-			ExactRows: b.exactM, Inverted: b.inverted, NumException: int(b.nexc)}) {
+			ExactRows: b.exactM, Inverted: b.inverted, Exceptions: int(b.nexc)}) {
 			return
 		}
 	}

@@ -317,6 +317,16 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 	}
 	var revoked, notRevoked, notEnrolled bool
 	var ferr error
+	// The issuer's row and the clubcard key are the same for every
+	// filter: find and hash once per check, not once per filter.
+	id := -1
+	if g.issuerIDs != nil {
+		if v, ok := g.issuerIDs[in.IssuerSPKIHash]; ok {
+			id = int(v)
+		}
+	}
+	var key [32]byte
+	keyed := false
 	for _, idx := range cov {
 		lf := &g.filters[idx]
 		if lf.f == nil {
@@ -329,17 +339,21 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 			continue
 		}
 		var r clubcard.Result
-		if lf.exact {
-			switch enrolled, rev := lf.f.Contains(&in.IssuerSPKIHash, in.Serial); {
-			case !enrolled:
-				r = clubcard.NotEnrolled
-			case rev:
+		switch b := g.blockOf(id, int(idx), &in.IssuerSPKIHash); {
+		case !lf.exact && !lf.f.Covers(in.SCTs):
+			// The index claims more than the filter states (C2SP step 2.1).
+			r = clubcard.NotCovered
+		case b < 0:
+			r = clubcard.NotEnrolled
+		default:
+			if !keyed {
+				key, keyed = clubcard.Key(&in.IssuerSPKIHash, in.Serial), true
+			}
+			if lf.f.Member(b, &key, in.Serial) {
 				r = clubcard.Revoked
-			default:
+			} else {
 				r = clubcard.NotRevoked
 			}
-		} else {
-			r = lf.f.Query(in)
 		}
 		if d != nil {
 			d.Filters = append(d.Filters, FilterResult{Name: g.ix.Filenames()[idx], Result: resultOutcome(r)})

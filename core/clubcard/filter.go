@@ -84,12 +84,15 @@ type Filter struct {
 	version  int
 	le       bool // v3: words and exception lengths are little-endian bincode
 	coverage []CoverageEntry
-	covPfx   []uint64    // first 8 bytes of each coverage log id, to skip mismatches fast
-	issuers  [][32]byte  // sorted, distinct
-	issKey   [][4]uint64 // issuers as big-endian words: binary search compares integers
-	blocks   []block     // blocks[i] belongs to issuers[i]
-	approx   []column
-	exact    column
+	covPfx   []uint64 // first 8 bytes of each coverage log id, to skip mismatches fast
+	// issKey holds the enrolled issuers' SPKI hashes as big-endian words,
+	// sorted and distinct: a binary search compares integers, and the
+	// hashes are not kept a second time as bytes (36 filters × 1000
+	// issuers is heap a host process pays for).
+	issKey [][4]uint64
+	blocks []block // blocks[i] belongs to issKey[i]
+	approx []column
+	exact  column
 }
 
 // Parse reads a clubcard filter file, dispatching on its first two bytes:
@@ -123,7 +126,16 @@ func (f *Filter) Version() int { return f.version }
 func (f *Filter) Coverage() []CoverageEntry { return f.coverage }
 
 // NumIssuers is the number of enrolled issuers.
-func (f *Filter) NumIssuers() int { return len(f.issuers) }
+func (f *Filter) NumIssuers() int { return len(f.issKey) }
+
+// IssuerHash returns the SPKI hash of enrolled issuer i, 0 <= i < NumIssuers.
+func (f *Filter) IssuerHash(i int) [32]byte {
+	var h [32]byte
+	for j, w := range f.issKey[i] {
+		binary.BigEndian.PutUint64(h[8*j:], w)
+	}
+	return h
+}
 
 // IssuerInfo describes one enrolled issuer, for status displays.
 type IssuerInfo struct {
@@ -138,9 +150,9 @@ type IssuerInfo struct {
 // Issuers calls fn for each enrolled issuer in index order until fn
 // returns false.
 func (f *Filter) Issuers(fn func(IssuerInfo) bool) {
-	for i := range f.issuers {
+	for i := range f.issKey {
 		b := &f.blocks[i]
-		if !fn(IssuerInfo{SPKIHash: f.issuers[i], ApproxRank: int(b.rank), ApproxRows: b.approxM,
+		if !fn(IssuerInfo{SPKIHash: f.IssuerHash(i), ApproxRank: int(b.rank), ApproxRows: b.approxM,
 			ExactRows: b.exactM, Inverted: b.inverted, Exceptions: int(b.nexc)}) {
 			return
 		}
@@ -197,16 +209,23 @@ func (f *Filter) Query(in *certinput.Input) Result {
 // Contains looks the serial up without a coverage check: enrolled is false
 // when the issuer is not in the index.
 func (f *Filter) Contains(issuer *[32]byte, serial []byte) (enrolled, revoked bool) {
-	i := f.find(issuer)
+	i := f.Find(issuer)
 	if i < 0 {
 		return false, false
 	}
 	key := Key(issuer, serial)
-	return true, f.member(&f.blocks[i], &key, serial)
+	return true, f.Member(i, &key, serial)
 }
 
-// find binary-searches the sorted issuer list.
-func (f *Filter) find(issuer *[32]byte) int {
+// Member answers for enrolled issuer i (from Find) whether the serial,
+// whose clubcard key (see Key) the caller computed once for all the
+// filters it consults, is in the encoded revoked set.
+func (f *Filter) Member(i int, key *[32]byte, serial []byte) bool {
+	return f.member(&f.blocks[i], key, serial)
+}
+
+// Find returns the index of the enrolled issuer with this SPKI hash, or -1.
+func (f *Filter) Find(issuer *[32]byte) int {
 	k := issuerKey(issuer)
 	lo, hi := 0, len(f.issKey)
 	for lo < hi {
@@ -370,16 +389,12 @@ func (f *Filter) isException(b *block, serial []byte) bool {
 // checkIndex validates what both versions require of the decoded index:
 // strictly increasing issuers, ranks within the approximate filter.
 func (f *Filter) checkIndex() error {
-	f.issKey = make([][4]uint64, len(f.issuers))
-	for i := range f.issuers {
-		f.issKey[i] = issuerKey(&f.issuers[i])
-	}
 	f.covPfx = make([]uint64, len(f.coverage))
 	for i := range f.coverage {
 		f.covPfx[i] = binary.LittleEndian.Uint64(f.coverage[i].LogID[:8])
 	}
-	for i := 1; i < len(f.issuers); i++ {
-		if bytes.Compare(f.issuers[i-1][:], f.issuers[i][:]) >= 0 {
+	for i := 1; i < len(f.issKey); i++ {
+		if cmpKey(&f.issKey[i-1], &f.issKey[i]) >= 0 {
 			return malformed("issuer index not sorted or has duplicates")
 		}
 	}

@@ -52,13 +52,15 @@ func parseV3(data []byte) (*Filter, error) {
 
 	ni := r.le64("issuer count")
 	if r.fits(ni, v3IssuerEntry, "issuer") {
-		f.issuers = make([][32]byte, ni)
+		f.issKey = make([][4]uint64, ni)
 		f.blocks = make([]block, ni)
 		for i := range f.blocks {
 			if kl := r.le64("issuer key length"); kl != 32 && r.err == nil {
 				r.fail("issuer key is not a 32-byte spki hash")
 			}
-			copy(f.issuers[i][:], r.take(32, "issuer entry"))
+			if p := r.take(32, "issuer entry"); p != nil {
+				f.issKey[i] = issuerKey((*[32]byte)(p))
+			}
 			b := &f.blocks[i]
 			b.approxM = r.le64("issuer block")
 			b.exactM = r.le64("issuer block")

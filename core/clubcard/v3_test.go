@@ -19,11 +19,12 @@ func encodeV3(f *Filter) []byte {
 		out = le.AppendUint64(out, c.Low)
 		out = le.AppendUint64(out, c.High)
 	}
-	out = le.AppendUint64(out, uint64(len(f.issuers)))
-	for i := range f.issuers {
+	out = le.AppendUint64(out, uint64(len(f.issKey)))
+	for i := range f.issKey {
+		iss := f.IssuerHash(i)
 		b := &f.blocks[i]
 		out = le.AppendUint64(out, 32)
-		out = append(out, f.issuers[i][:]...)
+		out = append(out, iss[:]...)
 		out = le.AppendUint64(out, b.approxM)
 		out = le.AppendUint64(out, b.exactM)
 		out = le.AppendUint64(out, uint64(b.rank))
@@ -148,10 +149,11 @@ func reencodeV4(f *Filter, extra map[int][][]byte) []byte {
 		out = be.AppendUint64(out, c.Low)
 		out = be.AppendUint64(out, c.High)
 	}
-	out = be.AppendUint32(out, uint32(len(f.issuers)))
-	for i := range f.issuers {
+	out = be.AppendUint32(out, uint32(len(f.issKey)))
+	for i := range f.issKey {
+		iss := f.IssuerHash(i)
 		b := &f.blocks[i]
-		out = append(out, f.issuers[i][:]...)
+		out = append(out, iss[:]...)
 		out = be.AppendUint32(out, uint32(b.approxM))
 		out = append(out, b.rank)
 		out = be.AppendUint32(out, uint32(b.approxOffset))
@@ -206,7 +208,7 @@ func TestExceptions(t *testing.T) {
 	extra := map[int][][]byte{}
 	gone := map[string]bool{}
 	for _, is := range in.Issuers {
-		i := f.find(&is.SPKIHash)
+		i := f.Find(&is.SPKIHash)
 		extra[i] = append(extra[i], is.Revoked[0], []byte{0xee})
 		gone[string(is.Revoked[0])] = true
 	}

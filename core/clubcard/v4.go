@@ -96,10 +96,12 @@ func parseV4(data []byte) (*Filter, error) {
 	// ClubcardIndex: uint32 count, IssuerEntry each.
 	ni := uint64(r.u32("issuer count"))
 	if r.fits(ni, v4IssuerEntry, "issuer") {
-		f.issuers = make([][32]byte, ni)
+		f.issKey = make([][4]uint64, ni)
 		f.blocks = make([]block, ni)
 		for i := range f.blocks {
-			copy(f.issuers[i][:], r.take(32, "issuer entry"))
+			if p := r.take(32, "issuer entry"); p != nil {
+				f.issKey[i] = issuerKey((*[32]byte)(p))
+			}
 			b := &f.blocks[i]
 			b.approxM = uint64(r.u32("issuer block"))
 			b.rank = r.u8("issuer block")

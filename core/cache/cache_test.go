@@ -745,7 +745,18 @@ func BenchmarkCheckParallel(b *testing.B) {
 // that disagree: certificates revoked only in one delta (every other
 // covering filter says not revoked), never revoked (all say not revoked),
 // unknown issuers (all say not enrolled) and SCTs newer than any filter.
+// It runs twice: with the generation's issuer table, and with the table
+// over its bound, where each filter is searched on its own.
 func TestSyntheticAggregation(t *testing.T) {
+	t.Run("issuer table", testSyntheticAggregation)
+	t.Run("per-filter search", func(t *testing.T) {
+		defer func(n int) { maxIssuerSlots = n }(maxIssuerSlots)
+		maxIssuerSlots = 0
+		testSyntheticAggregation(t)
+	})
+}
+
+func testSyntheticAggregation(t *testing.T) {
 	dir := t.TempDir()
 	spec := cachedir.SyntheticSpec{Issuers: 20, FullSerials: 4000, Deltas: 4, DeltaSerials: 400, RevokedFraction: 0.1, Logs: 4, Seed: 7}
 	s, err := cachedir.Synthetic(dir, spec)
@@ -755,6 +766,11 @@ func TestSyntheticAggregation(t *testing.T) {
 	c := mustOpen(t, dir, Options{})
 	if g := c.Generation(); len(g.Files) != 5 || g.BrokenFiles != 0 {
 		t.Fatalf("generation files %d broken %d", len(g.Files), g.BrokenFiles)
+	}
+	if g := c.acquire(); (g.slots != nil) != (maxIssuerSlots > 0) {
+		t.Fatalf("issuer table built: %v, bound %d", g.slots != nil, maxIssuerSlots)
+	} else {
+		g.release()
 	}
 	var d Detail
 	for name, set := range map[outcome.Outcome][]certinput.Input{

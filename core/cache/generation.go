@@ -245,39 +245,42 @@ func (g *generation) verifyCoverage() {
 }
 
 // maxIssuerSlots bounds the issuer table at 16 MB; Mozilla's data (about
-// 1000 issuers × 36 filters) needs 150 KB.
-const maxIssuerSlots = 4 << 20
+// 1000 issuers × 36 filters) needs 150 KB. A variable so tests can force
+// the per-filter search.
+var maxIssuerSlots = 4 << 20
 
-// indexIssuers builds issuerIDs and slots.
+// indexIssuers builds issuerIDs and slots in one pass over the filters'
+// issuer lists (this runs inside a process's first check).
 func (g *generation) indexIssuers() {
 	nf := len(g.filters)
 	ids := make(map[[32]byte]int32)
+	rows := make([][]int32, nf) // rows[j][i]: the id of filter j's issuer i
 	for j := range g.filters {
 		f := g.filters[j].f
 		if f == nil {
 			continue
 		}
-		for i := range f.NumIssuers() {
+		rows[j] = make([]int32, f.NumIssuers())
+		for i := range rows[j] {
 			h := f.IssuerHash(i)
-			if _, ok := ids[h]; !ok {
+			id, ok := ids[h]
+			if !ok {
 				if (len(ids)+1)*nf > maxIssuerSlots {
 					return
 				}
-				ids[h] = int32(len(ids))
+				id = int32(len(ids))
+				ids[h] = id
 			}
+			rows[j][i] = id
 		}
 	}
 	slots := make([]int32, len(ids)*nf)
 	for i := range slots {
 		slots[i] = -1
 	}
-	for j := range g.filters {
-		f := g.filters[j].f
-		if f == nil {
-			continue
-		}
-		for i := range f.NumIssuers() {
-			slots[int(ids[f.IssuerHash(i)])*nf+j] = int32(i)
+	for j, row := range rows {
+		for i, id := range row {
+			slots[int(id)*nf+j] = int32(i)
 		}
 	}
 	g.issuerIDs, g.slots = ids, slots

@@ -317,16 +317,12 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 	}
 	var revoked, notRevoked, notEnrolled bool
 	var ferr error
-	// The issuer's row and the clubcard key are the same for every
+	// The issuer's blocks and the clubcard key are the same for every
 	// filter: find and hash once per check, not once per filter.
-	id := -1
-	if g.issuerIDs != nil {
-		if v, ok := g.issuerIDs[in.IssuerSPKIHash]; ok {
-			id = int(v)
-		}
-	}
+	row := g.row(&in.IssuerSPKIHash)
 	var key [32]byte
 	keyed := false
+	var tmp clubcard.Block
 	for _, idx := range cov {
 		lf := &g.filters[idx]
 		if lf.f == nil {
@@ -339,11 +335,23 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 			continue
 		}
 		var r clubcard.Result
-		switch b := g.blockOf(id, int(idx), &in.IssuerSPKIHash); {
+		var b *clubcard.Block
+		enrolled := false
+		switch {
+		case row == nil: // past the rows' bound: search this filter
+			if i := lf.f.Find(&in.IssuerSPKIHash); i >= 0 {
+				tmp = lf.f.Block(i)
+				b, enrolled = &tmp, true
+			}
+		case row.blocks != nil:
+			rb := &row.blocks[idx]
+			b, enrolled = &rb.b, rb.enrolled
+		}
+		switch {
 		case !lf.exact && !lf.f.Covers(in.SCTs):
 			// The index claims more than the filter states (C2SP step 2.1).
 			r = clubcard.NotCovered
-		case b < 0:
+		case !enrolled:
 			r = clubcard.NotEnrolled
 		default:
 			if !keyed {

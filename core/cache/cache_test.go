@@ -745,13 +745,13 @@ func BenchmarkCheckParallel(b *testing.B) {
 // that disagree: certificates revoked only in one delta (every other
 // covering filter says not revoked), never revoked (all say not revoked),
 // unknown issuers (all say not enrolled) and SCTs newer than any filter.
-// It runs twice: with the generation's issuer table, and with the table
-// over its bound, where each filter is searched on its own.
+// It runs twice: with the generation's issuer rows, and with the rows
+// over their bound, where each filter is searched on its own.
 func TestSyntheticAggregation(t *testing.T) {
-	t.Run("issuer table", testSyntheticAggregation)
+	t.Run("issuer rows", testSyntheticAggregation)
 	t.Run("per-filter search", func(t *testing.T) {
-		defer func(n int) { maxIssuerSlots = n }(maxIssuerSlots)
-		maxIssuerSlots = 0
+		defer func(n int) { maxRowBytes = n }(maxRowBytes)
+		maxRowBytes = 0
 		testSyntheticAggregation(t)
 	})
 }
@@ -767,11 +767,15 @@ func testSyntheticAggregation(t *testing.T) {
 	if g := c.Generation(); len(g.Files) != 5 || g.BrokenFiles != 0 {
 		t.Fatalf("generation files %d broken %d", len(g.Files), g.BrokenFiles)
 	}
-	if g := c.acquire(); (g.slots != nil) != (maxIssuerSlots > 0) {
-		t.Fatalf("issuer table built: %v, bound %d", g.slots != nil, maxIssuerSlots)
-	} else {
-		g.release()
-	}
+	defer func() {
+		g := c.acquire()
+		defer g.release()
+		// 20 enrolled issuers and the unknown ones: the table grew past
+		// its first 16 slots, or stayed empty under a zero bound.
+		if (g.rows.n > 20) != (maxRowBytes > 0) || g.rows.full != (maxRowBytes == 0) {
+			t.Errorf("issuer rows: %d kept, full %v, bound %d", g.rows.n, g.rows.full, maxRowBytes)
+		}
+	}()
 	var d Detail
 	for name, set := range map[outcome.Outcome][]certinput.Input{
 		outcome.Revoked:     s.Revoked,
@@ -852,6 +856,9 @@ func BenchmarkCheckMozillaShaped(b *testing.B) {
 		{outcome.NotEnrolled, s.NotEnrolled},
 		{outcome.NotCovered, s.NotCovered},
 	} {
+		for i := range k.set { // a warm handle: every issuer seen once
+			c.Check(&k.set[i], nil)
+		}
 		b.Run(k.want.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			cpuLoop(b, func(i int) {
@@ -973,5 +980,52 @@ func TestManifestOnlyUpdate(t *testing.T) {
 	id := c.Generation().ID
 	if err := c.Refresh(); err != nil || c.Generation().ID != id {
 		t.Fatalf("idle refresh: %v, generation %d -> %d", err, id, c.Generation().ID)
+	}
+}
+
+// TestIssuerRowsConcurrent: many goroutines meet the same new issuers at
+// once (the rows' table grows several times under them); every answer is
+// right and every issuer ends up with one row. Run it with -race.
+func TestIssuerRowsConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	spec := cachedir.SyntheticSpec{Issuers: 300, FullSerials: 6000, Deltas: 3, DeltaSerials: 600, RevokedFraction: 0.1, Logs: 3, Seed: 9}
+	s, err := cachedir.Synthetic(dir, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mustOpen(t, dir, Options{})
+	type sample struct {
+		in   *certinput.Input
+		want outcome.Outcome
+	}
+	var all []sample
+	issuers := map[[32]byte]bool{}
+	for want, set := range map[outcome.Outcome][]certinput.Input{
+		outcome.Revoked: s.Revoked, outcome.NotRevoked: s.NotRevoked, outcome.NotEnrolled: s.NotEnrolled,
+	} {
+		for i := range set {
+			all = append(all, sample{&set[i], want})
+			issuers[set[i].IssuerSPKIHash] = true
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range all {
+				smp := all[(k*(w+1)+w)%len(all)]
+				if o, err := c.Check(smp.in, nil); o != smp.want {
+					t.Errorf("worker %d: got %v %v, want %v", w, o, err, smp.want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	g := c.acquire()
+	defer g.release()
+	if g.rows.n != len(issuers) {
+		t.Errorf("%d rows for %d issuers", g.rows.n, len(issuers))
 	}
 }

@@ -50,14 +50,8 @@ type generation struct {
 	unmaps   []func()
 	dataTime int64 // unix ns; see Cache.DataTime
 
-	// issuerIDs and slots find an issuer's block in every filter with one
-	// map lookup per check, instead of one binary search per covering
-	// filter: slots[id*len(filters)+j] is the issuer's block index in
-	// filter j, or -1. nil when the table would be too large (hostile or
-	// unusual caches); checks then search each filter.
-	issuerIDs map[[32]byte]int32
-	slots     []int32
-	info      GenerationInfo
+	rows issuerRows // each issuer's blocks, found on its first check
+	info GenerationInfo
 }
 
 type loadedFilter struct {
@@ -191,7 +185,7 @@ func loadOnce(dir string, final bool) (_ *generation, err error) {
 		return nil, fmt.Errorf("%w: %v", ErrNoData, err)
 	}
 	g.verifyCoverage()
-	g.indexIssuers()
+	g.rows.init()
 	g.summarize()
 	return g, nil
 }
@@ -242,60 +236,6 @@ func (g *generation) verifyCoverage() {
 			lf.exact = j >= 0 && cov[j].Low <= e.Min && e.Max <= cov[j].High
 		}
 	}
-}
-
-// maxIssuerSlots bounds the issuer table at 16 MB; Mozilla's data (about
-// 1000 issuers × 36 filters) needs 150 KB. A variable so tests can force
-// the per-filter search.
-var maxIssuerSlots = 4 << 20
-
-// indexIssuers builds issuerIDs and slots in one pass over the filters'
-// issuer lists (this runs inside a process's first check).
-func (g *generation) indexIssuers() {
-	nf := len(g.filters)
-	ids := make(map[[32]byte]int32)
-	rows := make([][]int32, nf) // rows[j][i]: the id of filter j's issuer i
-	for j := range g.filters {
-		f := g.filters[j].f
-		if f == nil {
-			continue
-		}
-		rows[j] = make([]int32, f.NumIssuers())
-		for i := range rows[j] {
-			h := f.IssuerHash(i)
-			id, ok := ids[h]
-			if !ok {
-				if (len(ids)+1)*nf > maxIssuerSlots {
-					return
-				}
-				id = int32(len(ids))
-				ids[h] = id
-			}
-			rows[j][i] = id
-		}
-	}
-	slots := make([]int32, len(ids)*nf)
-	for i := range slots {
-		slots[i] = -1
-	}
-	for j, row := range rows {
-		for i, id := range row {
-			slots[int(id)*nf+j] = int32(i)
-		}
-	}
-	g.issuerIDs, g.slots = ids, slots
-}
-
-// blockOf returns the issuer's block index in filter j, or -1; id is the
-// issuer's row from issuerIDs (-1: in no filter).
-func (g *generation) blockOf(id int, j int, issuer *[32]byte) int {
-	if g.slots == nil {
-		return g.filters[j].f.Find(issuer)
-	}
-	if id < 0 {
-		return -1
-	}
-	return int(g.slots[id*len(g.filters)+j])
 }
 
 func cmpCoverage(a, b clubcard.CoverageEntry) int { return bytes.Compare(a.LogID[:], b.LogID[:]) }

@@ -137,3 +137,37 @@ func TestBuildRealistic(t *testing.T) {
 	checkAll(t, f, in.Issuers)
 	checkV3Equivalent(t, f, in.Issuers)
 }
+
+// BenchmarkMember is the per-filter cost a cache check pays once it holds
+// the issuer's block and the key: the division and the column reads of a
+// query, on keys not in the revoked set (most answer after one or two
+// columns).
+func BenchmarkMember(b *testing.B) {
+	in, data := realistic()
+	f, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	type q struct {
+		blk    Block
+		key    [32]byte
+		serial []byte
+	}
+	qs := make([]q, 64)
+	for i := range qs {
+		is := &in.Issuers[rng.IntN(len(in.Issuers))]
+		for len(is.NotRevoked) == 0 {
+			is = &in.Issuers[rng.IntN(len(in.Issuers))]
+		}
+		s := is.NotRevoked[rng.IntN(len(is.NotRevoked))]
+		qs[i] = q{f.Block(f.Find(&is.SPKIHash)), Key(&is.SPKIHash, s), s}
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		c := &qs[i%len(qs)]
+		if f.Member(&c.blk, &c.key, c.serial) {
+			b.Fatal("not revoked key answered revoked")
+		}
+	}
+}

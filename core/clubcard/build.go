@@ -118,7 +118,7 @@ func evalWords(z []uint64, s uint64, a *[4]uint64) uint64 {
 		r ^= (cur>>shift | next<<(64-shift)) & a[i]
 		cur = next
 	}
-	return parity(r)
+	return uint64(bits.OnesCount64(r) & 1)
 }
 
 // solve back-substitutes the concatenated rows into a column of len(rows)
@@ -167,10 +167,10 @@ func hashAll(issuer *[32]byte, serials [][]byte) ([]keyed, error) {
 	return dst, nil
 }
 
-// keyOf hashes one serial to its lanes (as keyEquation does for queries).
+// keyOf hashes one serial to its lanes (as keyLanes does for queries).
 func keyOf(issuer *[32]byte, serial []byte, idx int) keyed {
 	key := Key(issuer, serial)
-	return keyed{a: keyEquation(&key, 0, 0).a, idx: uint32(idx)}
+	return keyed{a: keyLanes(&key), idx: uint32(idx)}
 }
 
 // issuerBuild is the builder's state for one issuer.

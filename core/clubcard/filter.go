@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"sort"
 
 	"github.com/revocheck/revocheck/core/certinput"
@@ -67,15 +68,20 @@ type column struct {
 	n uint64 // number of words
 }
 
-// block is one issuer's IssuerBlock (spec "Per-issuer index").
-type block struct {
-	approxM, approxOffset uint64
-	exactM, exactOffset   uint64
+// Block is one issuer's IssuerBlock (spec "Per-issuer index"), decoded:
+// what a query of that issuer needs. It is small so that a cache can keep
+// one per issuer and filter, side by side, and read them without a cache
+// miss per filter.
+type Block struct {
+	approxM, approxOffset uint32
+	exactM, exactOffset   uint32
+	exc, nexc             uint32 // the exception list: its offset in the file, its entry count
 	rank                  uint8
 	inverted              bool
-	nexc                  uint32
-	exc                   []byte // the encoded exception list, nexc entries
 }
+
+// Inverted reports the block's polarity flag.
+func (b *Block) Inverted() bool { return b.inverted }
 
 // Filter is a parsed clubcard. It aliases the bytes given to Parse, which
 // must stay unchanged (and mapped) as long as the Filter is used. A Filter
@@ -85,14 +91,11 @@ type Filter struct {
 	le       bool // v3: words and exception lengths are little-endian bincode
 	coverage []CoverageEntry
 	covPfx   []uint64 // first 8 bytes of each coverage log id, to skip mismatches fast
-	// issKey holds the enrolled issuers' SPKI hashes as big-endian words,
-	// sorted and distinct: a binary search compares integers, and the
-	// hashes are not kept a second time as bytes (36 filters × 1000
-	// issuers is heap a host process pays for).
-	issKey [][4]uint64
-	blocks []block // blocks[i] belongs to issKey[i]
-	approx []column
-	exact  column
+	maxRank  uint8    // the largest approx_rank, checked against len(approx)
+	data     []byte   // the whole file
+	ent      []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block
+	approx   []column
+	exact    column
 }
 
 // Parse reads a clubcard filter file, dispatching on its first two bytes:
@@ -102,14 +105,17 @@ func Parse(data []byte) (*Filter, error) {
 	if len(data) < 2 {
 		return nil, malformed("truncated version")
 	}
+	if uint64(len(data)) > maxFilterSize {
+		return nil, malformed("larger than 4 GiB")
+	}
 	switch v := data[0]; {
 	case v == 4:
 		if data[1] != 0 {
 			return nil, malformed("v4 reserved byte is not zero")
 		}
-		return parseV4(data[2:])
+		return parseV4(data)
 	case v == 3 && data[1] == 0:
-		return parseV3(data[2:])
+		return parseV3(data)
 	case v <= 2 && data[1] == 0:
 		return nil, &FormatError{Kind: ErrUnsupportedVersion,
 			Msg: "version " + string('0'+rune(v)) + " is a legacy mlbf filter cascade, not a clubcard"}
@@ -117,6 +123,14 @@ func Parse(data []byte) (*Filter, error) {
 		return nil, &FormatError{Kind: ErrUnsupportedVersion, Msg: "unknown filter version"}
 	}
 }
+
+// maxFilterSize keeps every offset into a filter within a uint32.
+const maxFilterSize = 1<<32 - 1
+
+// offset is the reader's position in the file.
+func (f *Filter) offset(r *reader) uint32 { return uint32(len(f.data) - len(r.b)) }
+
+func (f *Filter) noteRank(rank uint8) { f.maxRank = max(f.maxRank, rank) }
 
 // Version is 3 or 4.
 func (f *Filter) Version() int { return f.version }
@@ -126,15 +140,36 @@ func (f *Filter) Version() int { return f.version }
 func (f *Filter) Coverage() []CoverageEntry { return f.coverage }
 
 // NumIssuers is the number of enrolled issuers.
-func (f *Filter) NumIssuers() int { return len(f.issKey) }
+func (f *Filter) NumIssuers() int { return len(f.ent) }
 
 // IssuerHash returns the SPKI hash of enrolled issuer i, 0 <= i < NumIssuers.
-func (f *Filter) IssuerHash(i int) [32]byte {
-	var h [32]byte
-	for j, w := range f.issKey[i] {
-		binary.BigEndian.PutUint64(h[8*j:], w)
+func (f *Filter) IssuerHash(i int) [32]byte { return *f.hashAt(i) }
+
+func (f *Filter) hashAt(i int) *[32]byte {
+	o := f.ent[i]
+	return (*[32]byte)(f.data[o : o+32])
+}
+
+// Block decodes enrolled issuer i's block, 0 <= i < NumIssuers. Parse
+// validated it; decoding reads a few dozen bytes of the file.
+func (f *Filter) Block(i int) Block {
+	p := f.data[f.ent[i]+32:]
+	if f.le { // v3: five u64 (m, exact_m, rank, offset, exact_offset), bool, u64 count
+		p = p[:49]
+		le := binary.LittleEndian
+		return Block{
+			approxM: uint32(le.Uint64(p)), exactM: uint32(le.Uint64(p[8:])), rank: uint8(le.Uint64(p[16:])),
+			approxOffset: uint32(le.Uint64(p[24:])), exactOffset: uint32(le.Uint64(p[32:])),
+			inverted: p[40] == 1, nexc: uint32(le.Uint64(p[41:])), exc: f.ent[i] + 32 + 49,
+		}
 	}
-	return h
+	p = p[:20] // u32 m, u8 rank, u32 offset, u32 exact_m, u32 exact_offset, u8, u16 count
+	be := binary.BigEndian
+	return Block{
+		approxM: be.Uint32(p), rank: p[4], approxOffset: be.Uint32(p[5:]),
+		exactM: be.Uint32(p[9:]), exactOffset: be.Uint32(p[13:]),
+		inverted: p[17] == 1, nexc: uint32(be.Uint16(p[18:])), exc: f.ent[i] + 32 + 20,
+	}
 }
 
 // IssuerInfo describes one enrolled issuer, for status displays.
@@ -150,10 +185,10 @@ type IssuerInfo struct {
 // Issuers calls fn for each enrolled issuer in index order until fn
 // returns false.
 func (f *Filter) Issuers(fn func(IssuerInfo) bool) {
-	for i := range f.issKey {
-		b := &f.blocks[i]
-		if !fn(IssuerInfo{SPKIHash: f.IssuerHash(i), ApproxRank: int(b.rank), ApproxRows: b.approxM,
-			ExactRows: b.exactM, Inverted: b.inverted, Exceptions: int(b.nexc)}) {
+	for i := range f.ent {
+		b := f.Block(i)
+		if !fn(IssuerInfo{SPKIHash: f.IssuerHash(i), ApproxRank: int(b.rank), ApproxRows: uint64(b.approxM),
+			ExactRows: uint64(b.exactM), Inverted: b.inverted, Exceptions: int(b.nexc)}) {
 			return
 		}
 	}
@@ -165,8 +200,9 @@ func (f *Filter) Stats() (approxWords, exactWords uint64, exceptions int) {
 	for _, c := range f.approx {
 		approxWords += c.n
 	}
-	for i := range f.blocks {
-		exceptions += int(f.blocks[i].nexc)
+	for i := range f.ent {
+		b := f.Block(i)
+		exceptions += int(b.nexc)
 	}
 	return approxWords, f.exact.n, exceptions
 }
@@ -214,23 +250,16 @@ func (f *Filter) Contains(issuer *[32]byte, serial []byte) (enrolled, revoked bo
 		return false, false
 	}
 	key := Key(issuer, serial)
-	return true, f.Member(i, &key, serial)
-}
-
-// Member answers for enrolled issuer i (from Find) whether the serial,
-// whose clubcard key (see Key) the caller computed once for all the
-// filters it consults, is in the encoded revoked set.
-func (f *Filter) Member(i int, key *[32]byte, serial []byte) bool {
-	return f.member(&f.blocks[i], key, serial)
+	b := f.Block(i)
+	return true, f.Member(&b, &key, serial)
 }
 
 // Find returns the index of the enrolled issuer with this SPKI hash, or -1.
 func (f *Filter) Find(issuer *[32]byte) int {
-	k := issuerKey(issuer)
-	lo, hi := 0, len(f.issKey)
+	lo, hi := 0, len(f.ent)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		switch c := cmpKey(&f.issKey[m], &k); {
+		switch c := bytes.Compare(f.hashAt(m)[:], issuer[:]); {
 		case c == 0:
 			return m
 		case c < 0:
@@ -240,26 +269,6 @@ func (f *Filter) Find(issuer *[32]byte) int {
 		}
 	}
 	return -1
-}
-
-func issuerKey(h *[32]byte) [4]uint64 {
-	return [4]uint64{
-		binary.BigEndian.Uint64(h[0:]), binary.BigEndian.Uint64(h[8:]),
-		binary.BigEndian.Uint64(h[16:]), binary.BigEndian.Uint64(h[24:]),
-	}
-}
-
-// cmpKey orders keys as bytes.Compare orders the hashes they came from.
-func cmpKey(a, b *[4]uint64) int {
-	for i := range a {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
 }
 
 // maxStackSerial bounds the serials hashed from a stack buffer; longer
@@ -284,24 +293,14 @@ func Key(issuer *[32]byte, serial []byte) [32]byte {
 	return sha256.Sum256(buf[:32+n])
 }
 
-// equation is the homogeneous GF(2) equation a key hashes to: 256
-// coefficients a starting at row s (clubcard-crlite's as_query, W = 4).
-type equation struct {
-	s uint64
-	a [4]uint64
-}
-
-// keyEquation turns a key into its equation for a block of m rows at the
-// given offset: the lanes are the key's four little-endian 64-bit words,
-// the lowest bit is forced to 1 (aligned), and s = a[3] mod max(1, m).
-func keyEquation(key *[32]byte, m, offset uint64) equation {
-	var e equation
-	e.a[0] = binary.LittleEndian.Uint64(key[0:]) | 1
-	e.a[1] = binary.LittleEndian.Uint64(key[8:])
-	e.a[2] = binary.LittleEndian.Uint64(key[16:])
-	e.a[3] = binary.LittleEndian.Uint64(key[24:])
-	e.s = e.a[3]%max(m, 1) + offset
-	return e
+// keyLanes returns the 256 coefficients of the homogeneous GF(2) equation
+// a key hashes to (clubcard-crlite's as_query, W = 4): the key's four
+// little-endian 64-bit words, the lowest bit forced to 1 (aligned).
+func keyLanes(key *[32]byte) [4]uint64 {
+	return [4]uint64{
+		binary.LittleEndian.Uint64(key[0:]) | 1, binary.LittleEndian.Uint64(key[8:]),
+		binary.LittleEndian.Uint64(key[16:]), binary.LittleEndian.Uint64(key[24:]),
+	}
 }
 
 // word returns word i of c, zero past the end.
@@ -315,62 +314,67 @@ func (f *Filter) word(c *column, i uint64) uint64 {
 	return binary.BigEndian.Uint64(c.b[8*i:])
 }
 
-// eval returns the parity of the equation's 256 coefficients against the
-// bits [s, s+256) of column c.
-func (f *Filter) eval(e *equation, c *column) uint64 {
-	limb, shift := e.s/64, e.s%64
-	if limb >= c.n {
+// eval returns the parity of the 256 coefficients a against the bits
+// [64*limb+shift, +256) of column c: five words, shifted into place.
+func (f *Filter) eval(c *column, limb, shift uint64, a *[4]uint64) uint64 {
+	var w0, w1, w2, w3, w4 uint64
+	switch {
+	case limb >= c.n:
 		return 0
+	case c.n-limb >= 5:
+		// The common case: five words inside the column, one bounds check.
+		p := c.b[8*limb:][:40]
+		if f.le {
+			w0, w1, w2, w3, w4 = binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint64(p[8:]),
+				binary.LittleEndian.Uint64(p[16:]), binary.LittleEndian.Uint64(p[24:]), binary.LittleEndian.Uint64(p[32:])
+		} else {
+			w0, w1, w2, w3, w4 = binary.BigEndian.Uint64(p), binary.BigEndian.Uint64(p[8:]),
+				binary.BigEndian.Uint64(p[16:]), binary.BigEndian.Uint64(p[24:]), binary.BigEndian.Uint64(p[32:])
+		}
+	default:
+		w0, w1, w2, w3, w4 = f.word(c, limb), f.word(c, limb+1), f.word(c, limb+2), f.word(c, limb+3), f.word(c, limb+4)
 	}
-	var r uint64
 	// A shift of 64 yields 0 in Go, so shift == 0 needs no special case.
-	cur := f.word(c, limb)
-	for i := range uint64(4) {
-		next := f.word(c, limb+i+1)
-		r ^= (cur>>shift | next<<(64-shift)) & e.a[i]
-		cur = next
-	}
-	return parity(r)
+	r := (w0>>shift | w1<<(64-shift)) & a[0]
+	r ^= (w1>>shift | w2<<(64-shift)) & a[1]
+	r ^= (w2>>shift | w3<<(64-shift)) & a[2]
+	r ^= (w3>>shift | w4<<(64-shift)) & a[3]
+	return uint64(bits.OnesCount64(r) & 1)
 }
 
-func parity(x uint64) uint64 {
-	x ^= x >> 32
-	x ^= x >> 16
-	x ^= x >> 8
-	x ^= x >> 4
-	x ^= x >> 2
-	x ^= x >> 1
-	return x & 1
-}
-
-// member is clubcard's query: in the encoded set iff the approximate
-// filter's leading rank columns and the exact column all evaluate to zero
-// and the serial is not an exception; the answer is then flipped if the
-// block is inverted. An empty block (approx_m = 0) encodes nothing.
-func (f *Filter) member(b *block, key *[32]byte, serial []byte) bool {
+// Member is clubcard's query for a block of this filter (from Block) and
+// the serial's key (see Key, computed once for all the filters a check
+// consults): in the encoded set iff the approximate filter's leading rank
+// columns and the exact column all evaluate to zero and the serial is not
+// an exception; the answer is then flipped if the block is inverted. An
+// empty block (approx_m = 0) encodes nothing.
+func (f *Filter) Member(b *Block, key *[32]byte, serial []byte) bool {
 	return f.encoded(b, key, serial) != b.inverted
 }
 
-func (f *Filter) encoded(b *block, key *[32]byte, serial []byte) bool {
+func (f *Filter) encoded(b *Block, key *[32]byte, serial []byte) bool {
 	if b.approxM == 0 {
 		return false
 	}
-	e := keyEquation(key, b.approxM, b.approxOffset)
-	for i := range int(b.rank) {
-		if f.eval(&e, &f.approx[i]) != 0 {
+	a := keyLanes(key)
+	// The equation starts at row a[3] mod m of the block (the same row in
+	// every approximate column).
+	s := a[3]%uint64(b.approxM) + uint64(b.approxOffset)
+	for i := range f.approx[:b.rank] {
+		if f.eval(&f.approx[i], s/64, s%64, &a) != 0 {
 			return false
 		}
 	}
-	e.s = e.a[3]%max(b.exactM, 1) + b.exactOffset
-	if f.eval(&e, &f.exact) != 0 {
+	s = a[3]%max(uint64(b.exactM), 1) + uint64(b.exactOffset)
+	if f.eval(&f.exact, s/64, s%64, &a) != 0 {
 		return false
 	}
-	return !f.isException(b, serial)
+	return b.nexc == 0 || !f.isException(b, serial)
 }
 
-// isException scans the block's encoded exception list.
-func (f *Filter) isException(b *block, serial []byte) bool {
-	p := b.exc
+// isException scans the block's exception list in the file.
+func (f *Filter) isException(b *Block, serial []byte) bool {
+	p := f.data[b.exc:]
 	for range b.nexc {
 		var n uint64
 		if f.le {
@@ -393,15 +397,13 @@ func (f *Filter) checkIndex() error {
 	for i := range f.coverage {
 		f.covPfx[i] = binary.LittleEndian.Uint64(f.coverage[i].LogID[:8])
 	}
-	for i := 1; i < len(f.issKey); i++ {
-		if cmpKey(&f.issKey[i-1], &f.issKey[i]) >= 0 {
+	for i := 1; i < len(f.ent); i++ {
+		if bytes.Compare(f.hashAt(i - 1)[:], f.hashAt(i)[:]) >= 0 {
 			return malformed("issuer index not sorted or has duplicates")
 		}
 	}
-	for i := range f.blocks {
-		if int(f.blocks[i].rank) > len(f.approx) {
-			return malformed("issuer approx_rank exceeds the approximate filter's column count")
-		}
+	if int(f.maxRank) > len(f.approx) {
+		return malformed("issuer approx_rank exceeds the approximate filter's column count")
 	}
 	ids := make([][32]byte, len(f.coverage))
 	for i := range f.coverage {

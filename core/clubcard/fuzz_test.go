@@ -75,11 +75,12 @@ func FuzzParse(f *testing.F) {
 			flt.Query(&ins[i])
 		}
 		// Enrolled issuers, with serials that are and are not exceptions.
-		for i := range flt.issKey {
+		for i := range flt.ent {
+			b := flt.Block(i)
 			iss := flt.IssuerHash(i)
 			flt.Contains(&iss, []byte{1})
-			flt.forExceptions(&flt.blocks[i], func(s []byte) {
-				if enrolled, revoked := flt.Contains(&iss, s); !enrolled || revoked != flt.blocks[i].inverted {
+			flt.forExceptions(&b, func(s []byte) {
+				if enrolled, revoked := flt.Contains(&iss, s); !enrolled || revoked != b.inverted {
 					t.Fatalf("exception %x: enrolled %v revoked %v", s, enrolled, revoked)
 				}
 			})
@@ -118,7 +119,7 @@ func TestParseAllocBound(t *testing.T) {
 			continue
 		}
 		kept := uintptr(cap(f.coverage))*unsafe.Sizeof(CoverageEntry{}) +
-			uintptr(cap(f.blocks))*(unsafe.Sizeof(block{})+32+32) + uintptr(cap(f.approx))*unsafe.Sizeof(column{})
+			uintptr(cap(f.ent))*4 + uintptr(cap(f.approx))*unsafe.Sizeof(column{})
 		if kept > 4*uintptr(len(s))+1024 {
 			t.Errorf("kept %d bytes for a %d-byte file", kept, len(s))
 		}

@@ -35,9 +35,10 @@ const (
 	v3IssuerEntry   = 8 + 32 + 5*8 + 1 + 8 // key length and key, five usizes, bool, exception count
 )
 
+// parseV3 reads a v3 filter; data starts with its version bytes.
 func parseV3(data []byte) (*Filter, error) {
-	r := &reader{b: data}
-	f := &Filter{version: 3, le: true}
+	r := &reader{b: data[2:]}
+	f := &Filter{version: 3, le: true, data: data}
 
 	nc := r.le64("coverage count")
 	if r.fits(nc, v3CoverageEntry, "coverage") {
@@ -52,49 +53,41 @@ func parseV3(data []byte) (*Filter, error) {
 
 	ni := r.le64("issuer count")
 	if r.fits(ni, v3IssuerEntry, "issuer") {
-		f.issKey = make([][4]uint64, ni)
-		f.blocks = make([]block, ni)
-		for i := range f.blocks {
+		f.ent = make([]uint32, ni)
+		for i := range f.ent {
 			if kl := r.le64("issuer key length"); kl != 32 && r.err == nil {
 				r.fail("issuer key is not a 32-byte spki hash")
 			}
-			if p := r.take(32, "issuer entry"); p != nil {
-				f.issKey[i] = issuerKey((*[32]byte)(p))
+			f.ent[i] = f.offset(r)
+			r.take(32, "issuer entry")
+			// approx_m, exact_m, rank, approx_offset, exact_offset: usize
+			// in the crate, u32 in v4; a value v4 could not carry is not
+			// one a real filter has, and Block keeps them as uint32.
+			for k := range 5 {
+				v := r.le64("issuer block")
+				switch {
+				case k == 2:
+					if v > 255 && r.err == nil {
+						r.fail("issuer approx_filter_rank too large")
+					}
+					f.noteRank(uint8(v))
+				case v > 1<<32-1 && r.err == nil:
+					r.fail("issuer block field exceeds 32 bits")
+				}
 			}
-			b := &f.blocks[i]
-			b.approxM = r.le64("issuer block")
-			b.exactM = r.le64("issuer block")
-			rank := r.le64("issuer block")
-			if rank > 255 && r.err == nil {
-				r.fail("issuer approx_filter_rank too large")
-			}
-			b.rank = uint8(rank)
-			b.approxOffset = r.le64("issuer block")
-			b.exactOffset = r.le64("issuer block")
-			switch r.u8("issuer block") {
-			case 0:
-			case 1:
-				b.inverted = true
-			default:
+			if inv := r.u8("issuer block"); inv > 1 {
 				r.fail("issuer block inverted flag is not 0 or 1")
 			}
 			ne := r.le64("exception count")
 			if !r.fits(ne, 8, "exception") {
 				break
 			}
-			if ne > 1<<32-1 {
-				r.fail("too many exceptions")
-				break
-			}
-			b.nexc = uint32(ne)
-			start := r.b
 			for range ne {
 				r.take(r.le64("exception"), "exception")
 			}
 			if r.err != nil {
 				break
 			}
-			b.exc = start[:len(start)-len(r.b)]
 		}
 	}
 

@@ -19,24 +19,24 @@ func encodeV3(f *Filter) []byte {
 		out = le.AppendUint64(out, c.Low)
 		out = le.AppendUint64(out, c.High)
 	}
-	out = le.AppendUint64(out, uint64(len(f.issKey)))
-	for i := range f.issKey {
+	out = le.AppendUint64(out, uint64(len(f.ent)))
+	for i := range f.ent {
 		iss := f.IssuerHash(i)
-		b := &f.blocks[i]
+		b := f.Block(i)
 		out = le.AppendUint64(out, 32)
 		out = append(out, iss[:]...)
-		out = le.AppendUint64(out, b.approxM)
-		out = le.AppendUint64(out, b.exactM)
+		out = le.AppendUint64(out, uint64(b.approxM))
+		out = le.AppendUint64(out, uint64(b.exactM))
 		out = le.AppendUint64(out, uint64(b.rank))
-		out = le.AppendUint64(out, b.approxOffset)
-		out = le.AppendUint64(out, b.exactOffset)
+		out = le.AppendUint64(out, uint64(b.approxOffset))
+		out = le.AppendUint64(out, uint64(b.exactOffset))
 		inv := byte(0)
 		if b.inverted {
 			inv = 1
 		}
 		out = append(out, inv)
 		out = le.AppendUint64(out, uint64(b.nexc))
-		f.forExceptions(b, func(s []byte) {
+		f.forExceptions(&b, func(s []byte) {
 			out = le.AppendUint64(out, uint64(len(s)))
 			out = append(out, s...)
 		})
@@ -56,8 +56,8 @@ func encodeV3(f *Filter) []byte {
 }
 
 // forExceptions calls fn with each exception serial of b.
-func (f *Filter) forExceptions(b *block, fn func([]byte)) {
-	p := b.exc
+func (f *Filter) forExceptions(b *Block, fn func([]byte)) {
+	p := f.data[b.exc:]
 	for range b.nexc {
 		var n uint64
 		if f.le {
@@ -149,10 +149,10 @@ func reencodeV4(f *Filter, extra map[int][][]byte) []byte {
 		out = be.AppendUint64(out, c.Low)
 		out = be.AppendUint64(out, c.High)
 	}
-	out = be.AppendUint32(out, uint32(len(f.issKey)))
-	for i := range f.issKey {
+	out = be.AppendUint32(out, uint32(len(f.ent)))
+	for i := range f.ent {
 		iss := f.IssuerHash(i)
-		b := &f.blocks[i]
+		b := f.Block(i)
 		out = append(out, iss[:]...)
 		out = be.AppendUint32(out, uint32(b.approxM))
 		out = append(out, b.rank)
@@ -169,7 +169,7 @@ func reencodeV4(f *Filter, extra map[int][][]byte) []byte {
 			out = append(out, byte(len(s)))
 			out = append(out, s...)
 		}
-		f.forExceptions(b, add)
+		f.forExceptions(&b, add)
 		for _, s := range extra[i] {
 			add(s)
 		}

@@ -76,10 +76,11 @@ const (
 	v4IssuerEntry   = 32 + 4 + 1 + 4 + 4 + 4 + 1 + 2 // with no exceptions
 )
 
-// parseV4 reads a FilterFile after its version and reserved0 bytes.
+// parseV4 reads a FilterFile; data starts with its version and reserved0
+// bytes.
 func parseV4(data []byte) (*Filter, error) {
-	r := &reader{b: data}
-	f := &Filter{version: 4}
+	r := &reader{b: data[2:]}
+	f := &Filter{version: 4, data: data}
 
 	// CRLiteCoverage: uint16 count, 48-byte entries.
 	nc := uint64(r.u16("coverage count"))
@@ -93,31 +94,23 @@ func parseV4(data []byte) (*Filter, error) {
 		}
 	}
 
-	// ClubcardIndex: uint32 count, IssuerEntry each.
+	// ClubcardIndex: uint32 count, IssuerEntry each. Only each entry's
+	// offset is kept: a Block is decoded from the file when a check needs
+	// it, so a process pays 4 bytes of heap per issuer, not a copy of
+	// the index.
 	ni := uint64(r.u32("issuer count"))
 	if r.fits(ni, v4IssuerEntry, "issuer") {
-		f.issKey = make([][4]uint64, ni)
-		f.blocks = make([]block, ni)
-		for i := range f.blocks {
-			if p := r.take(32, "issuer entry"); p != nil {
-				f.issKey[i] = issuerKey((*[32]byte)(p))
-			}
-			b := &f.blocks[i]
-			b.approxM = uint64(r.u32("issuer block"))
-			b.rank = r.u8("issuer block")
-			b.approxOffset = uint64(r.u32("issuer block"))
-			b.exactM = uint64(r.u32("issuer block"))
-			b.exactOffset = uint64(r.u32("issuer block"))
-			switch r.u8("issuer block") {
-			case 0:
-			case 1:
-				b.inverted = true
-			default:
+		f.ent = make([]uint32, ni)
+		for i := range f.ent {
+			f.ent[i] = f.offset(r)
+			r.take(32, "issuer entry")
+			r.u32("issuer block") // approx_m
+			f.noteRank(r.u8("issuer block"))
+			r.take(12, "issuer block") // approx_offset, exact_m, exact_offset
+			if inv := r.u8("issuer block"); inv > 1 {
 				r.fail("issuer block inverted flag is not 0 or 1")
 			}
-			b.nexc = uint32(r.u16("exception count"))
-			start := r.b
-			for range b.nexc {
+			for range r.u16("exception count") {
 				n := r.u8("exception")
 				if n == 0 && r.err == nil {
 					r.fail("empty exception serial")
@@ -127,7 +120,6 @@ func parseV4(data []byte) (*Filter, error) {
 			if r.err != nil {
 				break
 			}
-			b.exc = start[:len(start)-len(r.b)]
 		}
 	}
 

@@ -73,6 +73,7 @@ type column struct {
 // one per issuer and filter, side by side, and read them without a cache
 // miss per filter.
 type Block struct {
+	approxMod             fastmod // a[3] mod approxM without a division
 	approxM, approxOffset uint32
 	exactM, exactOffset   uint32
 	exc, nexc             uint32 // the exception list: its offset in the file, its entry count
@@ -154,22 +155,54 @@ func (f *Filter) hashAt(i int) *[32]byte {
 // validated it; decoding reads a few dozen bytes of the file.
 func (f *Filter) Block(i int) Block {
 	p := f.data[f.ent[i]+32:]
+	var b Block
 	if f.le { // v3: five u64 (m, exact_m, rank, offset, exact_offset), bool, u64 count
 		p = p[:49]
 		le := binary.LittleEndian
-		return Block{
+		b = Block{
 			approxM: uint32(le.Uint64(p)), exactM: uint32(le.Uint64(p[8:])), rank: uint8(le.Uint64(p[16:])),
 			approxOffset: uint32(le.Uint64(p[24:])), exactOffset: uint32(le.Uint64(p[32:])),
 			inverted: p[40] == 1, nexc: uint32(le.Uint64(p[41:])), exc: f.ent[i] + 32 + 49,
 		}
+	} else {
+		p = p[:20] // u32 m, u8 rank, u32 offset, u32 exact_m, u32 exact_offset, u8, u16 count
+		be := binary.BigEndian
+		b = Block{
+			approxM: be.Uint32(p), rank: p[4], approxOffset: be.Uint32(p[5:]),
+			exactM: be.Uint32(p[9:]), exactOffset: be.Uint32(p[13:]),
+			inverted: p[17] == 1, nexc: uint32(be.Uint16(p[18:])), exc: f.ent[i] + 32 + 20,
+		}
 	}
-	p = p[:20] // u32 m, u8 rank, u32 offset, u32 exact_m, u32 exact_offset, u8, u16 count
-	be := binary.BigEndian
-	return Block{
-		approxM: be.Uint32(p), rank: p[4], approxOffset: be.Uint32(p[5:]),
-		exactM: be.Uint32(p[9:]), exactOffset: be.Uint32(p[13:]),
-		inverted: p[17] == 1, nexc: uint32(be.Uint16(p[18:])), exc: f.ent[i] + 32 + 20,
+	b.approxMod = newFastmod(uint64(b.approxM))
+	return b
+}
+
+// fastmod computes x mod d by multiplications (Lemire, Kaser and Kurz,
+// "Faster remainder by direct computation", 2019: with a 128-bit M =
+// ceil(2^128 / d), x mod d = ((M·x) mod 2^128)·d / 2^128, exact for every
+// 64-bit x and d). A query takes one remainder per covering filter, and a
+// 64-bit division costs several times these four multiplications.
+type fastmod struct{ hi, lo uint64 }
+
+func newFastmod(d uint64) fastmod {
+	if d == 0 {
+		return fastmod{}
 	}
+	// floor((2^128 - 1) / d) + 1; d = 1 wraps to 0, which still yields 0.
+	hi, r := bits.Div64(0, ^uint64(0), d)
+	lo, _ := bits.Div64(r, ^uint64(0), d)
+	lo, c := bits.Add64(lo, 1, 0)
+	return fastmod{hi: hi + c, lo: lo}
+}
+
+// mod returns x mod d for the d m was made for.
+func (m fastmod) mod(x, d uint64) uint64 {
+	h, l := bits.Mul64(m.lo, x)
+	h += m.hi * x // (M·x) mod 2^128 is h:l
+	h1, _ := bits.Mul64(l, d)
+	h2, l2 := bits.Mul64(h, d)
+	_, c := bits.Add64(l2, h1, 0)
+	return h2 + c
 }
 
 // IssuerInfo describes one enrolled issuer, for status displays.
@@ -359,7 +392,7 @@ func (f *Filter) encoded(b *Block, key *[32]byte, serial []byte) bool {
 	a := keyLanes(key)
 	// The equation starts at row a[3] mod m of the block (the same row in
 	// every approximate column).
-	s := a[3]%uint64(b.approxM) + uint64(b.approxOffset)
+	s := b.approxMod.mod(a[3], uint64(b.approxM)) + uint64(b.approxOffset)
 	for i := range f.approx[:b.rank] {
 		if f.eval(&f.approx[i], s/64, s%64, &a) != 0 {
 			return false

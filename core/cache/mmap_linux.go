@@ -40,22 +40,24 @@ func idOf(st *syscall.Stat_t) fileID {
 // right away: the mapping keeps the inode alive, so a later rename over the
 // path does not disturb it (C2SP "Cache atomicity").
 func mapFile(path string) ([]byte, fileID, func(), error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fileID{}, nil, err
+	// Plain system calls, not os.Open: a cache file needs no poller
+	// registration or finalizer, and a first check opens dozens.
+	// O_NONBLOCK: a FIFO planted in the cache must not block the open.
+	var fd int
+	var err error
+	for {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
+		if err != syscall.EINTR {
+			break
+		}
 	}
-	defer f.Close()
-	sc, err := f.SyscallConn()
 	if err != nil {
-		return nil, fileID{}, nil, err
+		return nil, fileID{}, nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
+	defer syscall.Close(fd)
 	var st syscall.Stat_t
-	var serr error
-	if err := sc.Control(func(fd uintptr) { serr = syscall.Fstat(int(fd), &st) }); err != nil {
-		return nil, fileID{}, nil, err
-	}
-	if serr != nil {
-		return nil, fileID{}, nil, &os.PathError{Op: "fstat", Path: path, Err: serr}
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return nil, fileID{}, nil, &os.PathError{Op: "fstat", Path: path, Err: err}
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return nil, fileID{}, nil, fmt.Errorf("%s: not a regular file", path)
@@ -67,15 +69,9 @@ func mapFile(path string) ([]byte, fileID, func(), error) {
 	if uint64(st.Size) > uint64(maxFileSize) {
 		return nil, fileID{}, nil, fmt.Errorf("%s: %d bytes, more than %d", path, st.Size, maxFileSize)
 	}
-	var data []byte
-	var merr error
-	if err := sc.Control(func(fd uintptr) {
-		data, merr = syscall.Mmap(int(fd), 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED)
-	}); err != nil {
-		return nil, fileID{}, nil, err
-	}
-	if merr != nil {
-		return nil, fileID{}, nil, &os.PathError{Op: "mmap", Path: path, Err: merr}
+	data, err := syscall.Mmap(fd, 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fileID{}, nil, &os.PathError{Op: "mmap", Path: path, Err: err}
 	}
 	return data, id, func() { _ = syscall.Munmap(data) }, nil
 }

@@ -59,6 +59,10 @@ func parseV3(data []byte) (*Filter, error) {
 				r.fail("issuer key is not a 32-byte spki hash")
 			}
 			f.ent[i] = f.offset(r)
+			if p := r.b; len(p) >= v3IssuerEntry-8 && f.v3Plain(p) {
+				r.b = p[v3IssuerEntry-8:]
+				continue
+			}
 			r.take(32, "issuer entry")
 			// approx_m, exact_m, rank, approx_offset, exact_offset: usize
 			// in the crate, u32 in v4; a value v4 could not carry is not
@@ -112,6 +116,24 @@ func parseV3(data []byte) (*Filter, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// v3Plain checks, in one slice, an issuer entry after its key length with
+// no exceptions and every field in range (the common case), and notes its
+// rank; anything else takes the field-by-field path and its errors.
+func (f *Filter) v3Plain(p []byte) bool {
+	p = p[:v3IssuerEntry-8]
+	le := binary.LittleEndian
+	for k := range 5 {
+		if v := le.Uint64(p[32+8*k:]); v > 1<<32-1 || (k == 2 && v > 255) {
+			return false
+		}
+	}
+	if p[72] > 1 || le.Uint64(p[73:]) != 0 {
+		return false
+	}
+	f.noteRank(uint8(le.Uint64(p[48:])))
+	return true
 }
 
 // v3column reads a bincode Vec<u64>.

@@ -103,6 +103,12 @@ func parseV4(data []byte) (*Filter, error) {
 		f.ent = make([]uint32, ni)
 		for i := range f.ent {
 			f.ent[i] = f.offset(r)
+			// Most entries have no exceptions: check those in one slice.
+			if p := r.b; len(p) >= v4IssuerEntry && p[49] <= 1 && p[50] == 0 && p[51] == 0 {
+				f.noteRank(p[36])
+				r.b = p[v4IssuerEntry:]
+				continue
+			}
 			r.take(32, "issuer entry")
 			r.u32("issuer block") // approx_m
 			f.noteRank(r.u8("issuer block"))

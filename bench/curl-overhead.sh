@@ -66,26 +66,60 @@ base = {k: v for k, v in os.environ.items() if k != "OPENSSL_CONF"}
 variants = {"without provider": dict(base), "with provider": dict(base, OPENSSL_CONF=conf)}
 
 
-def measure(title, cmd, runs, unit):
+def run(cmd, env):
+    """Wall time (ns) and page faults of one child process."""
+    t0 = time.perf_counter_ns()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    dt = time.perf_counter_ns() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit("curl-overhead: %s exited %d" % (cmd[0], p.returncode))
+    return dt, ru.ru_minflt + ru.ru_majflt
+
+
+def fault_cost_us(pages=2000):
+    """What one page fault costs on this machine: touch fresh anonymous pages."""
+    import mmap
+    best = None
+    for _ in range(5):
+        m = mmap.mmap(-1, pages * 4096)
+        t0 = time.perf_counter_ns()
+        for i in range(0, pages * 4096, 4096):
+            m[i] = 1
+        dt = (time.perf_counter_ns() - t0) / pages / 1e3
+        m.close()
+        best = dt if best is None else min(best, dt)
+    return best
+
+
+def measure(title, cmd, runs, unit, faults=False):
     times = {k: [] for k in variants}
+    flts = {k: [] for k in variants}
     for i in range(runs + 5):
         order = list(variants) if i % 2 == 0 else list(reversed(variants))
         for name in order:
-            t0 = time.perf_counter_ns()
-            subprocess.run(cmd, env=variants[name], check=True, stdout=subprocess.DEVNULL)
-            dt = time.perf_counter_ns() - t0
+            dt, f = run(cmd, variants[name])
             if i >= 5:  # warm-up runs are not counted
                 times[name].append(dt / 1e6 / unit)
+                flts[name].append(f)
     print(title)
     for name, ts in times.items():
         q = statistics.quantiles(ts, n=10)
         print("  %-17s median %7.3f ms   p10 %7.3f   p90 %7.3f" % (name, statistics.median(ts), q[0], q[-1]))
     w, wo = statistics.median(times["with provider"]), statistics.median(times["without provider"])
     print("  ratio (median with / median without): %.3f   difference %.3f ms" % (w / wo, w - wo))
+    if faults:
+        fw, fwo = statistics.median(flts["with provider"]), statistics.median(flts["without provider"])
+        us = fault_cost_us()
+        # Page faults are where a VM differs most from bare metal: loading a
+        # Go runtime into a process touches a few hundred fresh pages.
+        print("  page faults: median %d vs %d (%+d); one fault costs %.2f us here, so they alone are %.2f ms"
+              % (fw, fwo, fw - fwo, us, (fw - fwo) * us / 1e3))
 
 
 measure("one curl process, one fetch (%d runs each):" % runs,
-        ["curl", "-sS", "-o", "/dev/null", "--cacert", root, url], runs, 1)
+        ["curl", "-sS", "-o", "/dev/null", "--cacert", root, url], runs, 1, faults=True)
 measure("one curl process, %d fresh handshakes; time per handshake (%d runs each):" % (k, max(runs // 10, 10)),
         ["curl", "-sS", "--http1.1", "-H", "Connection: close", "--no-sessionid", "--cacert", root] + [url] * k,
         max(runs // 10, 10), k)

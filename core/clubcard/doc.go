@@ -19,8 +19,18 @@
 //
 // Version 3 carries the same data as bincode 1.x (little-endian, u64
 // lengths, issuer fields ordered approx_m, exact_m, rank, approx_offset,
-// exact_offset, inverted, exceptions); see v3.go. Versions 0-2 are the
-// legacy MLBF cascades of core/cascade and are refused here.
+// exact_offset, inverted, exceptions); see v3.go. Its usize fields are
+// refused above 2^32 - 1 (v4 carries them as uint32; no real filter comes
+// near), and files above 4 GiB are refused, so every offset fits a uint32.
+// Versions 0-2 are the legacy MLBF cascades of core/cascade and are
+// refused here.
+//
+// # Memory
+//
+// Parse walks the file once, validating every field, and keeps only the
+// coverage, the column bounds and each issuer entry's offset in the file
+// (4 bytes per issuer): a Block is decoded from the mapped bytes when a
+// check needs it (core/cache keeps the blocks of the issuers it meets).
 //
 // # Query
 //

@@ -108,6 +108,40 @@ func TestV3Fixture(t *testing.T) {
 	}
 }
 
+// TestV3FieldBounds: a v3 issuer field that v4's uint32 could not carry,
+// or a rank above 255, is refused with a format error, on the fast path
+// (no exceptions) as on the field-by-field one.
+func TestV3FieldBounds(t *testing.T) {
+	f := mustParse(t, readFixture(t, fixtureFilter))
+	data := encodeV3(f)
+	// The first issuer's approx_m follows the coverage, the issuer count,
+	// its key length and its key.
+	first := 2 + 8 + 48*len(f.Coverage()) + 8 + 8 + 32
+	for name, c := range map[string]struct {
+		field int
+		v     uint64
+	}{
+		"approx_m 2^32":        {0, 1 << 32},
+		"exact_offset 2^32":    {4, 1 << 32},
+		"approx_rank 256":      {2, 256},
+		"approx_m max uint64":  {0, ^uint64(0)},
+		"exact_m 2^32 + 1":     {1, 1<<32 + 1},
+		"approx_offset 2^63":   {3, 1 << 63},
+		"approx_rank 2^32 - 1": {2, 1<<32 - 1},
+	} {
+		bad := bytes.Clone(data)
+		binary.LittleEndian.PutUint64(bad[first+8*c.field:], c.v)
+		g, err := Parse(bad)
+		var fe *FormatError
+		if g != nil || !errors.As(err, &fe) {
+			t.Errorf("%s: got %v, %v", name, g, err)
+		}
+	}
+	if _, err := Parse(data); err != nil {
+		t.Fatalf("unmodified: %v", err)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"empty":          {},

@@ -53,6 +53,7 @@
 package cache
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -315,11 +316,14 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 	if len(cov) == 0 {
 		return outcome.NotCovered, nil
 	}
-	var revoked, notRevoked, notEnrolled bool
-	var ferr error
 	// The issuer's blocks and the clubcard key are the same for every
 	// filter: find and hash once per check, not once per filter.
 	row := g.row(&in.IssuerSPKIHash)
+	if d == nil && row != nil && row.blocks != nil {
+		return g.checkRow(in, cov, row)
+	}
+	var revoked, notRevoked, notEnrolled bool
+	var ferr error
 	var key [32]byte
 	keyed := false
 	var tmp clubcard.Block
@@ -378,6 +382,35 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 			notEnrolled = true
 		}
 	}
+	return aggregate(revoked, notRevoked, notEnrolled, ferr)
+}
+
+// checkRow is check's warm path: no detail to record, and the issuer's
+// blocks in every filter at hand in its row. The first revoked answer
+// decides.
+func (g *generation) checkRow(in *certinput.Input, cov []uint16, row *issuerRow) (outcome.Outcome, error) {
+	key := clubcard.Key(&in.IssuerSPKIHash, in.Serial)
+	var notRevoked, notEnrolled bool
+	var ferr error
+	for _, idx := range cov {
+		lf, rb := &g.filters[idx], &row.blocks[idx]
+		switch {
+		case lf.f == nil:
+			ferr = cmp.Or(ferr, lf.err)
+		case !lf.exact && !lf.f.Covers(in.SCTs): // C2SP step 2.1
+		case !rb.enrolled:
+			notEnrolled = true
+		case lf.f.Member(&rb.b, &key, in.Serial):
+			return outcome.Revoked, nil
+		default:
+			notRevoked = true
+		}
+	}
+	return aggregate(false, notRevoked, notEnrolled, ferr)
+}
+
+// aggregate is the C2SP aggregation of the covering filters' answers.
+func aggregate(revoked, notRevoked, notEnrolled bool, ferr error) (outcome.Outcome, error) {
 	switch {
 	case revoked:
 		return outcome.Revoked, nil

@@ -10,7 +10,8 @@
 #
 # Calls, in this order: bench/cabi-bench.sh (check latency in Go and
 # through the C ABI, cold first check, RSS of the library), report cold
-# (`revocheck check` in fresh processes), bench/rss.sh (curl's RSS with and
+# (`revocheck check` in fresh processes), bench/runtime-floor.sh (the Go
+# runtime's share of loading the library), bench/rss.sh (curl's RSS with and
 # without the provider), bench/curl-overhead.sh, bench/wget-overhead.sh,
 # bench/tstclnt-overhead.sh (whole-process overhead), bench/curl-crlfile.sh
 # with 100 000 and 1 000 000 entries, bench/sync-cost.sh,
@@ -93,6 +94,7 @@ cold() {
 }
 step cold cold cold || true
 step cold rss bench/rss.sh "$RSS_RUNS" mozilla x10 || true
+step cold runtime-floor bench/runtime-floor.sh "$COLD_RUNS" || true
 
 # ---- whole-process overhead of real clients
 curl_overhead() {

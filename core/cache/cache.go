@@ -240,11 +240,18 @@ func (c *Cache) Close() error {
 // generated_at when present, else index.bin's modification time. Zero when
 // there is no data. It does not allocate.
 func (c *Cache) DataTime() time.Time {
-	g := c.cur.Load()
-	if g == nil {
-		return time.Time{}
+	if t := c.DataTimeUnix(); t != 0 {
+		return time.Unix(0, t)
 	}
-	return time.Unix(0, g.dataTime)
+	return time.Time{}
+}
+
+// DataTimeUnix is DataTime in unix ns, 0 when there is no generation.
+func (c *Cache) DataTimeUnix() int64 {
+	if g := c.cur.Load(); g != nil {
+		return g.dataTime
+	}
+	return 0
 }
 
 // Generation describes the current generation (after the periodic

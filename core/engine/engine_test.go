@@ -150,3 +150,33 @@ func BenchmarkCheckDER(b *testing.B) {
 		c.CheckDER(s.Leaf, s.Issuer)
 	}
 }
+
+// TestStalenessMemo: the max-age verdict is re-evaluated against the wall
+// clock once its second has passed, and at once for new data.
+func TestStalenessMemo(t *testing.T) {
+	dt := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	wall := dt.Add(30 * time.Minute)
+	c := &Checker{epoch: time.Now(), now: func() time.Time { return wall }}
+	c.policy.MaxAge = time.Hour
+	if c.isStale(dt.UnixNano()) {
+		t.Fatal("30 min old data judged stale")
+	}
+	wall = dt.Add(2 * time.Hour)
+	if c.isStale(dt.UnixNano()) {
+		t.Fatal("verdict re-evaluated within its second")
+	}
+	if !c.isStale(dt.Add(-time.Minute).UnixNano()) {
+		t.Fatal("other data not re-evaluated")
+	}
+	c.epoch = c.epoch.Add(-2 * time.Second) // a second and more has passed
+	if newer := dt.Add(90 * time.Minute).UnixNano(); c.isStale(newer) {
+		t.Fatal("30 min old data judged stale")
+	}
+	c.epoch = c.epoch.Add(-2 * time.Second)
+	if !c.isStale(dt.UnixNano()) {
+		t.Fatal("2 h old data not stale after the second passed")
+	}
+	if c.isStale(0) {
+		t.Fatal("unknown data time judged stale")
+	}
+}

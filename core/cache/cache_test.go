@@ -756,14 +756,20 @@ func TestSyntheticAggregation(t *testing.T) {
 	})
 }
 
-func testSyntheticAggregation(t *testing.T) {
+// openSynthetic generates a synthetic cache in a temporary directory and
+// opens it.
+func openSynthetic(t *testing.T, spec cachedir.SyntheticSpec) (*Cache, *cachedir.Sample) {
+	t.Helper()
 	dir := t.TempDir()
-	spec := cachedir.SyntheticSpec{Issuers: 20, FullSerials: 4000, Deltas: 4, DeltaSerials: 400, RevokedFraction: 0.1, Logs: 4, Seed: 7}
 	s, err := cachedir.Synthetic(dir, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := mustOpen(t, dir, Options{})
+	return mustOpen(t, dir, Options{}), s
+}
+
+func testSyntheticAggregation(t *testing.T) {
+	c, s := openSynthetic(t, cachedir.SyntheticSpec{Issuers: 20, FullSerials: 4000, Deltas: 4, DeltaSerials: 400, RevokedFraction: 0.1, Logs: 4, Seed: 7})
 	if g := c.Generation(); len(g.Files) != 5 || g.BrokenFiles != 0 {
 		t.Fatalf("generation files %d broken %d", len(g.Files), g.BrokenFiles)
 	}
@@ -772,8 +778,8 @@ func testSyntheticAggregation(t *testing.T) {
 		defer g.release()
 		// 20 enrolled issuers and the unknown ones: the table grew past
 		// its first 16 slots, or stayed empty under a zero bound.
-		if (g.rows.n > 20) != (maxRowBytes > 0) || g.rows.full != (maxRowBytes == 0) {
-			t.Errorf("issuer rows: %d kept, full %v, bound %d", g.rows.n, g.rows.full, maxRowBytes)
+		if (g.rows.n > 20) != (maxRowBytes > 0) || g.rows.full.Load() != (maxRowBytes == 0) {
+			t.Errorf("issuer rows: %d kept, full %v, bound %d", g.rows.n, g.rows.full.Load(), maxRowBytes)
 		}
 	}()
 	var d Detail
@@ -997,13 +1003,7 @@ func TestManifestOnlyUpdate(t *testing.T) {
 // once (the rows' table grows several times under them); every answer is
 // right and every issuer ends up with one row. Run it with -race.
 func TestIssuerRowsConcurrent(t *testing.T) {
-	dir := t.TempDir()
-	spec := cachedir.SyntheticSpec{Issuers: 300, FullSerials: 6000, Deltas: 3, DeltaSerials: 600, RevokedFraction: 0.1, Logs: 3, Seed: 9}
-	s, err := cachedir.Synthetic(dir, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := mustOpen(t, dir, Options{})
+	c, s := openSynthetic(t, cachedir.SyntheticSpec{Issuers: 300, FullSerials: 6000, Deltas: 3, DeltaSerials: 600, RevokedFraction: 0.1, Logs: 3, Seed: 9})
 	type sample struct {
 		in   *certinput.Input
 		want outcome.Outcome

@@ -47,7 +47,9 @@ type issuerRows struct {
 	mu    sync.Mutex // serializes inserts
 	n     int        // rows in tab
 	bytes int        // what the rows and table keep
-	full  bool       // maxRowBytes reached
+	// full: maxRowBytes reached. Read without the lock, so that checks of
+	// new issuers past the bound do not all queue on mu.
+	full atomic.Bool
 }
 
 // What a row keeps: itself, plus one rowBlock per filter when enrolled.
@@ -82,7 +84,7 @@ func (r *issuerRows) find(t *rowTable, h *[32]byte) *issuerRow {
 // memo is full (the caller then searches each filter).
 func (g *generation) row(h *[32]byte) *issuerRow {
 	r := &g.rows
-	if row := r.find(r.tab.Load(), h); row != nil {
+	if row := r.find(r.tab.Load(), h); row != nil || r.full.Load() {
 		return row
 	}
 	r.mu.Lock()
@@ -91,7 +93,7 @@ func (g *generation) row(h *[32]byte) *issuerRow {
 	if row := r.find(t, h); row != nil {
 		return row
 	}
-	if r.full {
+	if r.full.Load() {
 		return nil
 	}
 	row := &issuerRow{hash: *h}
@@ -113,7 +115,7 @@ func (g *generation) row(h *[32]byte) *issuerRow {
 		cost += 8 * 2 * len(t.slots)
 	}
 	if r.bytes+cost > maxRowBytes {
-		r.full = true
+		r.full.Store(true)
 		return nil
 	}
 	r.bytes += cost

@@ -29,6 +29,16 @@ var realistic = sync.OnceValues(func() (*BuildInput, []byte) {
 	return in, data
 })
 
+// parsedRealistic is the realistic filter's input and the filter parsed.
+func parsedRealistic(b *testing.B) (*BuildInput, *Filter) {
+	in, data := realistic()
+	f, err := Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return in, f
+}
+
 func TestQueryAllocs(t *testing.T) {
 	f, err := Parse(readFixture(t, fixtureFilter))
 	if err != nil {
@@ -68,11 +78,7 @@ func BenchmarkQueryFixture(b *testing.B) {
 // BenchmarkQueryRealistic queries keys of the universe, revoked and not,
 // in random order over 1000 issuers.
 func BenchmarkQueryRealistic(b *testing.B) {
-	in, data := realistic()
-	f, err := Parse(data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	in, f := parsedRealistic(b)
 	rng := rand.New(rand.NewPCG(1, 1))
 	ins := make([]certinput.Input, 4096)
 	arena := make([]byte, 0, 64*len(ins)) // serials contiguous, as hot as a certificate being checked
@@ -143,11 +149,7 @@ func TestBuildRealistic(t *testing.T) {
 // query, on keys not in the revoked set (most answer after one or two
 // columns).
 func BenchmarkMember(b *testing.B) {
-	in, data := realistic()
-	f, err := Parse(data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	in, f := parsedRealistic(b)
 	rng := rand.New(rand.NewPCG(2, 2))
 	type q struct {
 		blk    Block

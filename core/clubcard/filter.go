@@ -81,9 +81,6 @@ type Block struct {
 	inverted              bool
 }
 
-// Inverted reports the block's polarity flag.
-func (b *Block) Inverted() bool { return b.inverted }
-
 // Filter is a parsed clubcard. It aliases the bytes given to Parse, which
 // must stay unchanged (and mapped) as long as the Filter is used. A Filter
 // is immutable and safe for concurrent use.

@@ -38,6 +38,7 @@ func init() {
 		"fetch":   {"sync the cache from a mirror", cmdFetch},
 		"mirror":  {"build a mirror tree: `mirror mozilla` or `mirror crl`", cmdMirror},
 		"serve":   {"serve a mirror tree over HTTP", cmdServe},
+		"daemon":  {"answer the adapters' checks over a local socket (no Go runtime in each client)", cmdDaemon},
 		"enable":  {"enable revocheck system-wide for a TLS stack: openssl, gnutls or nss", cmdEnable},
 		"disable": {"undo `revocheck enable` for a TLS stack", cmdDisable},
 		"version": {"print the version", func([]string, io.Writer, io.Writer) error { fmt.Println(version.Version); return nil }},

@@ -9,10 +9,15 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <libgen.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -38,8 +43,10 @@ static void rc_atfork_child(void)
 	/* Only this thread exists in the child: re-initialising is safe, and
 	 * the loaders are marked unavailable by the epoch check. */
 	pthread_mutex_init(&rc_loaders_lock, NULL);
-	for (int i = 0; i < rc_nloaders; i++)
+	for (int i = 0; i < rc_nloaders; i++) {
 		pthread_mutex_init(&rc_loaders[i]->lock, NULL);
+		pthread_mutex_init(&rc_loaders[i]->conn_lock, NULL);
+	}
 }
 
 static void rc_register_atfork(void)
@@ -58,6 +65,8 @@ void rc_loader_init(rc_loader *l, const char *component)
 {
 	pthread_once(&rc_atfork_once, rc_register_atfork);
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->conn_lock, NULL);
+	l->conn_fd = -1;
 	pthread_mutex_lock(&rc_loaders_lock);
 	int known = 0;
 	for (int i = 0; i < rc_nloaders; i++)
@@ -73,6 +82,15 @@ void rc_loader_init(rc_loader *l, const char *component)
 	const char *dbg = secure_getenv("REVOCHECK_DEBUG");
 	l->debug = dbg != NULL && *dbg != '\0' && strcmp(dbg, "0") != 0;
 	copy_str(l->library, sizeof l->library, secure_getenv("REVOCHECK_LIBRARY"));
+	const char *sock = secure_getenv("REVOCHECK_SOCKET");
+	rc_loader_set_socket(l, sock != NULL ? sock : RC_DEFAULT_SOCKET);
+}
+
+void rc_loader_set_socket(rc_loader *l, const char *path)
+{
+	copy_str(l->socket, sizeof l->socket,
+	         path != NULL && strcmp(path, "none") == 0 ? "" : path);
+	l->daemon = 0;
 }
 
 void rc_loader_set_library(rc_loader *l, const char *path)
@@ -90,6 +108,10 @@ void rc_loader_add_override(rc_loader *l, const char *key, const char *value)
 	size_t n = strlen(l->overrides);
 	if (key == NULL || value == NULL)
 		return;
+	if (strcmp(key, "socket") == 0) { /* ours, not a revocheck_open key */
+		rc_loader_set_socket(l, value);
+		return;
+	}
 	int w = snprintf(l->overrides + n, sizeof l->overrides - n, "%s%s=%s", n ? ";" : "", key,
 	                 value);
 	if (w < 0 || (size_t)w >= sizeof l->overrides - n) {
@@ -248,6 +270,219 @@ static int ready(rc_loader *l)
 	return ok;
 }
 
+/* ---- the check daemon ------------------------------------------------ */
+
+/* Returns 1 when the file exists (the default search of revocheck_open). */
+static int file_exists(const char *dir, const char *rel)
+{
+	char path[RC_PATH_MAX + 64];
+	if (dir == NULL || *dir == '\0')
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	return access(path, F_OK) == 0;
+}
+
+/* Can the daemon answer for this adapter's configuration? It reads the
+ * system configuration and applies our overrides per request; it cannot
+ * know a config file, an environment or a user file only we see. Sets why
+ * when the answer is no. */
+static int daemon_eligible(rc_loader *l, const char **why)
+{
+	if (l->socket[0] == '\0') {
+		*why = "no daemon socket configured";
+		return 0;
+	}
+	if (strlen(l->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		*why = "the daemon socket path is too long";
+		return 0;
+	}
+	const char *cfg = secure_getenv("REVOCHECK_CONFIG"), *dir = secure_getenv("REVOCHECK_CACHE_DIR");
+	if (l->config[0] != '\0' || (cfg != NULL && *cfg != '\0') || (dir != NULL && *dir != '\0')) {
+		*why = "a config file or $REVOCHECK_CACHE_DIR is set for this process";
+		return 0;
+	}
+	const char *xdg = secure_getenv("XDG_CONFIG_HOME"), *home = secure_getenv("HOME");
+	if (xdg != NULL && *xdg != '\0' ? file_exists(xdg, "revocheck/config.toml")
+	                                : file_exists(home, ".config/revocheck/config.toml")) {
+		*why = "this user has a revocheck config file";
+		return 0;
+	}
+	/* Trust: only root (or we) can have put a listener in a directory
+	 * that root (or we) own and nobody else can write. */
+	char d[RC_PATH_MAX];
+	copy_str(d, sizeof d, l->socket);
+	struct stat st;
+	if (stat(dirname(d), &st) == 0 && (st.st_uid != 0 && st.st_uid != geteuid())) {
+		rc_log(l, "not asking the daemon at %s: its directory is owned by uid %u", l->socket,
+		       (unsigned)st.st_uid);
+		*why = "untrusted socket directory";
+		return 0;
+	}
+	if (stat(d, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		rc_log(l, "not asking the daemon at %s: its directory is writable by others", l->socket);
+		*why = "untrusted socket directory";
+		return 0;
+	}
+	return 1;
+}
+
+static int daemon_state(rc_loader *l)
+{
+	int st = __atomic_load_n(&l->daemon, __ATOMIC_ACQUIRE);
+	if (st != 0)
+		return st;
+	pthread_mutex_lock(&l->lock);
+	if (l->daemon == 0) {
+		const char *why = NULL;
+		int ok = daemon_eligible(l, &why);
+		if (ok)
+			rc_debug(l, "asking the daemon at %s first", l->socket);
+		else if (l->socket[0] != '\0')
+			rc_debug(l, "not asking the daemon at %s: %s", l->socket, why);
+		__atomic_store_n(&l->daemon, ok ? 1 : -1, __ATOMIC_RELEASE);
+	}
+	st = l->daemon;
+	pthread_mutex_unlock(&l->lock);
+	return st;
+}
+
+/* Stop asking the daemon in this process (it refused or was too slow). */
+static void daemon_off(rc_loader *l, const char *why)
+{
+	if (__atomic_exchange_n(&l->daemon, -1, __ATOMIC_ACQ_REL) == 1)
+		rc_debug(l, "checking in-process from now on: the daemon at %s %s", l->socket, why);
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+}
+
+static int32_t get_le32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+/* Non-blocking connect: a missing socket is ENOENT, a stopped daemon
+ * ECONNREFUSED, a saturated one EAGAIN; all answered in-process. */
+static int daemon_connect(rc_loader *l)
+{
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	memcpy(sa.sun_path, l->socket, strlen(l->socket) + 1); /* length checked when eligible */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Sends one request and reads its reply: 1 done, 0 the connection failed
+ * (closed by the daemon, not running...), -1 no answer in time. */
+static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[16])
+{
+	if (sendmsg(fd, m, MSG_NOSIGNAL) != (ssize_t)total)
+		return 0;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r;
+	do
+		r = poll(&p, 1, RC_DAEMON_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r == 0)
+		return -1;
+	return r > 0 && recv(fd, rep, 16, 0) == 16 && memcmp(rep, "RCA1", 4) == 0;
+}
+
+/* One request to the daemon (protocol: core/checkd/protocol.go). Returns 1
+ * with *res set when it answered; 0 when it could not (not running, busy,
+ * refused, too slow, garbled): then the caller checks in-process.
+ *
+ * One connection is kept per loader (a round trip on it is ~20 us here,
+ * a fresh connection ~75 us); a thread that finds it busy uses a fresh one
+ * rather than wait. A forked child never uses its parent's connection: it
+ * closes its copy and opens its own. */
+static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
+                      size_t blen, revocheck_result *res)
+{
+	if (daemon_state(l) != 1 || alen > 64 * 1024 || blen > 64 * 1024)
+		return 0;
+	uint8_t hdr[20] = {'R', 'C', 'Q', '1', kind};
+	size_t olen = strlen(l->overrides);
+	put_le32(hdr + 8, (uint32_t)olen);
+	put_le32(hdr + 12, (uint32_t)alen);
+	put_le32(hdr + 16, (uint32_t)blen);
+	struct iovec iov[4] = {{hdr, sizeof hdr}, {l->overrides, olen}, {(void *)a, alen}, {(void *)b, blen}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 4};
+	size_t total = sizeof hdr + olen + alen + blen;
+	uint8_t rep[16];
+	int r = 0;
+	if (pthread_mutex_trylock(&l->conn_lock) == 0) {
+		if (l->conn_fd >= 0 && l->conn_epoch != rc_fork_epoch) {
+			close(l->conn_fd); /* the parent's: ours is a copy */
+			l->conn_fd = -1;
+		}
+		/* A kept connection the daemon closed (idle, restart) is retried
+		 * once on a fresh one; a fresh one that fails is not. */
+		for (int fresh = 0; r == 0 && !fresh;) {
+			if (l->conn_fd < 0) {
+				fresh = 1;
+				l->conn_fd = daemon_connect(l);
+				l->conn_epoch = rc_fork_epoch;
+				if (l->conn_fd < 0)
+					break;
+			}
+			r = daemon_roundtrip(l->conn_fd, &m, total, rep);
+			if (r != 1) {
+				close(l->conn_fd);
+				l->conn_fd = -1;
+			}
+			if (r < 0)
+				break;
+		}
+		pthread_mutex_unlock(&l->conn_lock);
+	} else {
+		int fd = daemon_connect(l);
+		if (fd >= 0) {
+			r = daemon_roundtrip(fd, &m, total, rep);
+			close(fd);
+		}
+	}
+	if (r < 0) {
+		rc_log(l, "the daemon at %s did not answer in %d ms; checking in-process", l->socket,
+		       RC_DAEMON_TIMEOUT_MS);
+		daemon_off(l, "was too slow");
+		return 0;
+	}
+	if (r == 0)
+		return 0;
+	int32_t status = get_le32(rep + 4), outcome = get_le32(rep + 8), allowed = get_le32(rep + 12);
+	if (status == 1) { /* refused: it does not serve this configuration */
+		daemon_off(l, "does not serve this configuration");
+		return 0;
+	}
+	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_ERROR ||
+	    (allowed != 0 && allowed != 1))
+		return 0;
+	res->outcome = outcome;
+	res->allowed = allowed;
+	return 1;
+}
+
+int rc_daemon_usable(rc_loader *l)
+{
+	struct stat st;
+	return daemon_state(l) == 1 && stat(l->socket, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+/* The library is loaded and may be called: then it answers directly (a
+ * call is ~1 us; the daemon would be a round trip). */
+static int library_ready(rc_loader *l)
+{
+	return __atomic_load_n(&l->state, __ATOMIC_ACQUIRE) == 1 && loaded_epoch == rc_fork_epoch;
+}
+
 static void unavailable_result(rc_loader *l, revocheck_result *res)
 {
 	res->outcome = REVOCHECK_OUTCOME_NO_DATA;
@@ -257,6 +492,8 @@ static void unavailable_result(rc_loader *l, revocheck_result *res)
 int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
                  size_t issuer_len, revocheck_result *res)
 {
+	if (!library_ready(l) && daemon_ask(l, 1, cert, cert_len, issuer, issuer_len, res))
+		return 1;
 	if (!ready(l)) {
 		unavailable_result(l, res);
 		return 0;
@@ -268,6 +505,8 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
                            const uint8_t *serial, size_t serial_len, revocheck_result *res)
 {
+	if (!library_ready(l) && daemon_ask(l, 2, issuer_name, name_len, serial, serial_len, res))
+		return 1;
 	if (!ready(l)) {
 		unavailable_result(l, res);
 		return 0;
@@ -294,6 +533,11 @@ const char *rc_outcome_name(int32_t outcome)
 
 void rc_loader_shutdown(rc_loader *l)
 {
+	pthread_mutex_lock(&l->conn_lock);
+	if (l->conn_fd >= 0 && l->conn_epoch == rc_fork_epoch)
+		close(l->conn_fd);
+	l->conn_fd = -1; /* a forked child's copy is closed at exit */
+	pthread_mutex_unlock(&l->conn_lock);
 	pthread_mutex_lock(&l->lock);
 	if (l->state == 1 && loaded_epoch == rc_fork_epoch)
 		l->close(l->handle);

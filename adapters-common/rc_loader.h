@@ -12,6 +12,12 @@
  *    gets the "unavailable" policy instead.
  *  - A missing library, a failed open or a forked child is logged once
  *    (stderr or syslog) and answered by policy; nothing crashes or hangs.
+ *  - Before loading the library, the check daemon (`revocheck daemon`) is
+ *    asked when its socket exists and this adapter's configuration is one
+ *    it can serve: a socket round trip instead of starting Go in this
+ *    process, and it works in forked children too. A daemon that is
+ *    absent, refuses, or does not answer within RC_DAEMON_TIMEOUT_MS is
+ *    skipped and the library answers instead, with the same result.
  */
 #ifndef RC_LOADER_H
 #define RC_LOADER_H
@@ -25,6 +31,12 @@
 
 #define RC_PATH_MAX 1024
 #define RC_OVERRIDES_MAX 2048
+
+/* Where `revocheck daemon` listens (cmd/revocheck/daemon.go). */
+#define RC_DEFAULT_SOCKET "/run/revocheck/check.sock"
+/* How long a check waits for the daemon before checking in-process. Once
+ * it has not answered in time, this process stops asking it. */
+#define RC_DAEMON_TIMEOUT_MS 250
 
 /* Why a check could not be made (rc_loader.reason). */
 enum rc_unavailable {
@@ -47,6 +59,11 @@ typedef struct rc_loader {
 	int use_syslog;                   /* log to syslog instead of stderr */
 	int unavailable_allow;            /* 1: allow when unavailable (default), 0: deny */
 	int debug;                        /* REVOCHECK_DEBUG set */
+	char socket[RC_PATH_MAX];         /* check daemon socket, or "" for none */
+	int daemon;                       /* 0: not decided, 1: ask it, -1: do not */
+	pthread_mutex_t conn_lock;        /* guards the kept connection below */
+	int conn_fd;                      /* kept connection to the daemon, or -1 */
+	unsigned conn_epoch;              /* fork epoch conn_fd was opened in */
 
 	int state;  /* 0: not tried, 1: ready, -1: unavailable (reason says why) */
 	int reason; /* enum rc_unavailable */
@@ -73,7 +90,10 @@ void rc_loader_init(rc_loader *l, const char *component);
 /* Setters copy their argument (NULL or "" clears); call before the first check. */
 void rc_loader_set_library(rc_loader *l, const char *path);
 void rc_loader_set_config(rc_loader *l, const char *path);
-/* Appends "key=value" to the overrides passed to revocheck_open. */
+/* The check daemon's socket; NULL, "" or "none": never ask a daemon. */
+void rc_loader_set_socket(rc_loader *l, const char *path);
+/* Appends "key=value" to the overrides passed to revocheck_open; the key
+ * "socket" sets the daemon socket instead. */
 void rc_loader_add_override(rc_loader *l, const char *key, const char *value);
 
 /*
@@ -88,6 +108,10 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 /* Same, for an issuer Name (DER) + serial, as NSS asks. */
 int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
                            const uint8_t *serial, size_t serial_len, revocheck_result *res);
+
+/* 1 when checks would go to the check daemon (its socket exists and the
+ * configuration allows it), for status reports; starts nothing. */
+int rc_daemon_usable(rc_loader *l);
 
 /* Human name of an outcome; works without the library loaded. */
 const char *rc_outcome_name(int32_t outcome);

@@ -9,6 +9,10 @@
 # handshakes in one curl process (HTTP/1.1 + Connection: close +
 # --no-sessionid, so every fetch verifies a chain): the per-handshake cost.
 #
+# A third variant asks the check daemon (`revocheck daemon`, started here on
+# a private socket) instead of loading librevocheck.so into curl: the
+# provider's own cost plus one socket round trip per certificate.
+#
 # Needs `make all` (build/lib/revocheck-openssl.so, build/lib/librevocheck.so.0).
 # Everything stays on 127.0.0.1; the PKI and cache are throwaway.
 set -euo pipefail
@@ -25,8 +29,9 @@ command -v curl >/dev/null && command -v python3 >/dev/null ||
 	{ echo "curl-overhead: needs curl and python3" >&2; exit 1; }
 
 D=$(mktemp -d /tmp/revocheck-bench.XXXXXX)
-SITES_PID=
+SITES_PID= DAEMON_PID=
 cleanup() {
+	[[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	[[ -n $SITES_PID ]] && kill "$SITES_PID" 2>/dev/null && wait "$SITES_PID" 2>/dev/null
 	rm -rf "$D"
 }
@@ -52,18 +57,36 @@ module = $B/lib/revocheck-openssl.so
 cache-dir = $CACHE_DIR
 CNF
 
-# Sanity: the provider is really active (refuses the revoked site).
-if OPENSSL_CONF=$D/openssl.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null; then
-	echo "curl-overhead: the provider did not refuse the revoked site; not measuring" >&2
+# The daemon variant: the cache is the daemon's, and the library path is
+# made unloadable, so an answer can only have come from the daemon.
+mkdir -m 0755 "$D/run"
+"$B/bin/revocheck" daemon --socket "$D/run/check.sock" --cache-dir "$CACHE_DIR" >/dev/null &
+DAEMON_PID=$!
+for _ in $(seq 100); do [[ -S $D/run/check.sock ]] && break; sleep 0.05; done
+cat >"$D/openssl-daemon.cnf" <<CNF
+.include $ROOT/openssl-provider/revocheck-openssl.cnf
+[ revocheck_sect ]
+module = $B/lib/revocheck-openssl.so
+library = $D/no-library-here.so
+unavailable = deny
+CNF
+
+# Sanity: the provider is really active (refuses the revoked site), both ways.
+if REVOCHECK_SOCKET=none OPENSSL_CONF=$D/openssl.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||
+	REVOCHECK_SOCKET=$D/run/check.sock OPENSSL_CONF=$D/openssl-daemon.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||
+	! REVOCHECK_SOCKET=$D/run/check.sock OPENSSL_CONF=$D/openssl-daemon.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"; then
+	echo "curl-overhead: the provider did not refuse the revoked site (or the daemon did not answer); not measuring" >&2
 	exit 1
 fi
 
 echo "curl $(curl --version | head -1 | cut -d' ' -f2), $(openssl version), $(nproc) CPUs, alternating runs"
-python3 - "$RUNS" "$K" "$D/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" <<'PY'
+python3 - "$RUNS" "$K" "$D/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" "$D/openssl-daemon.cnf" "$D/run/check.sock" <<'PY'
 import os, statistics, subprocess, sys, time
-runs, k, conf, root, url = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-base = {k: v for k, v in os.environ.items() if k != "OPENSSL_CONF"}
-variants = {"without provider": dict(base), "with provider": dict(base, OPENSSL_CONF=conf)}
+runs, k, conf, root, url, dconf, sock = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
+base = {k: v for k, v in os.environ.items() if k not in ("OPENSSL_CONF", "REVOCHECK_SOCKET")}
+variants = {"without provider": dict(base),
+            "with provider": dict(base, OPENSSL_CONF=conf, REVOCHECK_SOCKET="none"),
+            "via daemon": dict(base, OPENSSL_CONF=dconf, REVOCHECK_SOCKET=sock)}
 
 
 def run(cmd, env):
@@ -97,7 +120,8 @@ def measure(title, cmd, runs, unit, faults=False):
     times = {k: [] for k in variants}
     flts = {k: [] for k in variants}
     for i in range(runs + 5):
-        order = list(variants) if i % 2 == 0 else list(reversed(variants))
+        names = list(variants)
+        order = names[i % 3:] + names[:i % 3]  # each variant in each position in turn
         for name in order:
             dt, f = run(cmd, variants[name])
             if i >= 5:  # warm-up runs are not counted
@@ -109,13 +133,17 @@ def measure(title, cmd, runs, unit, faults=False):
         print("  %-17s median %7.3f ms   p10 %7.3f   p90 %7.3f" % (name, statistics.median(ts), q[0], q[-1]))
     w, wo = statistics.median(times["with provider"]), statistics.median(times["without provider"])
     print("  ratio (median with / median without): %.3f   difference %.3f ms" % (w / wo, w - wo))
+    dm = statistics.median(times["via daemon"])
+    print("  ratio daemon (median via daemon / median without): %.3f   difference %.3f ms" % (dm / wo, dm - wo))
     if faults:
         fw, fwo = statistics.median(flts["with provider"]), statistics.median(flts["without provider"])
+        fdm = statistics.median(flts["via daemon"])
         us = fault_cost_us()
         # Page faults are where a VM differs most from bare metal: loading a
         # Go runtime into a process touches a few hundred fresh pages.
         print("  page faults: median %d vs %d (%+d); one fault costs %.2f us here, so they alone are %.2f ms"
               % (fw, fwo, fw - fwo, us, (fw - fwo) * us / 1e3))
+        print("  page faults via daemon: median %d (%+d)" % (fdm, fdm - fwo))
 
 
 measure("one curl process, one fetch (%d runs each):" % runs,

@@ -259,3 +259,57 @@ func FuzzParseRequest(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRoundTrip is one check through the daemon: a connection per
+// check (what the C client does) and a kept connection, against the same
+// check in-process.
+func BenchmarkRoundTrip(b *testing.B) {
+	env := harness.New(b)
+	dir := b.TempDir()
+	s, err := New("", "cache-dir="+env.CacheDir, log.New(os.Stderr, "", 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ln, _, err := Listen(filepath.Join(dir, "check.sock"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go s.Serve(ln)
+	site := env.Sites["good"]
+	msg := AppendRequest(nil, Request{Kind: KindDER, A: site.Leaf, B: site.Issuer})
+	var rep [ReplySize]byte
+	b.Run("connect-per-check", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			c, err := net.Dial("unixpacket", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Write(msg)
+			if _, err := c.Read(rep[:]); err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+	})
+	b.Run("kept-connection", func(b *testing.B) {
+		c, err := net.Dial("unixpacket", ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		for i := 0; i < b.N; i++ {
+			c.Write(msg)
+			if _, err := c.Read(rep[:]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("in-process", func(b *testing.B) {
+		c, _ := s.checker("")
+		for i := 0; i < b.N; i++ {
+			c.CheckDER(site.Leaf, site.Issuer)
+		}
+	})
+}

@@ -24,6 +24,8 @@ static int apply(rc_loader *l, const char *key, const char *value)
 		rc_loader_set_config(l, value);
 	} else if (strcmp(key, "library") == 0) {
 		rc_loader_set_library(l, value);
+	} else if (strcmp(key, "socket") == 0) {
+		rc_loader_set_socket(l, value);
 	} else if (strcmp(key, "log") == 0) {
 		/* comma list: stderr | syslog, and debug */
 		char buf[RC_PATH_MAX];

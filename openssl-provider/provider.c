@@ -51,6 +51,7 @@ enum {
 	P_MAX_AGE,
 	P_UNAVAILABLE,
 	P_LOG,
+	P_SOCKET,
 	P_POLICY0, /* policy_keys, plain and prefixed: 2 × 5 */
 	P_COUNT = P_POLICY0 + 10
 };
@@ -75,6 +76,7 @@ static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_
 	params[P_UNAVAILABLE] =
 	    OSSL_PARAM_construct_utf8_ptr("unavailable", (char **)&val[P_UNAVAILABLE], 0);
 	params[P_LOG] = OSSL_PARAM_construct_utf8_ptr("log", (char **)&val[P_LOG], 0);
+	params[P_SOCKET] = OSSL_PARAM_construct_utf8_ptr("socket", (char **)&val[P_SOCKET], 0);
 	for (int i = 0; i < 5; i++) {
 		snprintf(prefixed[i], sizeof prefixed[i], "policy.%s", policy_keys[i]);
 		params[P_POLICY0 + i] = OSSL_PARAM_construct_utf8_ptr(
@@ -99,6 +101,8 @@ static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_
 		rc_loader_set_library(l, val[P_LIBRARY]);
 	if (val[P_CONFIG] != NULL)
 		rc_loader_set_config(l, val[P_CONFIG]);
+	if (val[P_SOCKET] != NULL)
+		rc_loader_set_socket(l, val[P_SOCKET]);
 	if (val[P_CACHE_DIR] != NULL && *val[P_CACHE_DIR] != '\0')
 		rc_loader_add_override(l, "cache-dir", val[P_CACHE_DIR]);
 	if (val[P_MAX_AGE] != NULL && *val[P_MAX_AGE] != '\0')
@@ -219,6 +223,10 @@ static int provider_status(char *msg, size_t size)
 	pthread_mutex_lock(&l->lock);
 	int state = l->state, reason = l->reason;
 	pthread_mutex_unlock(&l->lock);
+	if (state != 1 && rc_daemon_usable(l)) {
+		snprintf(msg, size, "ready (asking the check daemon at %s)", l->socket);
+		return 1;
+	}
 	if (state == -1) {
 		snprintf(msg, size, "library unusable (%s); unavailable policy: %s",
 		         reason == RC_FORKED       ? "forked child"

@@ -200,7 +200,10 @@ func (e *Env) Run(t testing.TB, extraEnv []string, name string, args ...string) 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), extraEnv...)
+	// No check daemon unless a test starts one (REVOCHECK_SOCKET in
+	// extraEnv, which wins): a daemon running on this machine must not
+	// answer for the test's cache.
+	cmd.Env = append(append(os.Environ(), "REVOCHECK_SOCKET=none"), extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.Stdin = nil

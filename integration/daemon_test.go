@@ -254,3 +254,35 @@ func TestDaemonTstclnt(t *testing.T) {
 		}
 	}
 }
+
+func TestDaemonSocketActivation(t *testing.T) {
+	// What revocheck-checkd.socket does: systemd listens, the daemon is
+	// started on the first connection and handed the socket (LISTEN_FDS).
+	activate, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		t.Skipf("SKIP: systemd-socket-activate not installed (%v); socket activation not exercised", err)
+	}
+	needClient(t, "curl")
+	env := harness.New(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	os.Mkdir(dir, 0o755)
+	sock := filepath.Join(dir, "check.sock")
+	cmd := exec.Command(activate, "--seqpacket", "-l", sock, "--",
+		filepath.Join(env.Build, "bin", "revocheck"), "daemon", "--cache-dir", env.CacheDir)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	on := daemonEnv(opensslConf(t, env, daemonOnly...), sock)
+	// The first check waits for the daemon to start (well within the
+	// client's timeout); a Go binary starts in a few ms.
+	curlExpect(t, env, on, "good", true, "")
+	curlExpect(t, env, on, "revoked", false, curlRevoked)
+}

@@ -36,6 +36,10 @@ install-dist:
 		dist/systemd/revocheck-fetch.service > $(DESTDIR)$(unitdir)/revocheck-fetch.service
 	chmod 0644 $(DESTDIR)$(unitdir)/revocheck-fetch.service
 	install -m 0644 dist/systemd/revocheck-fetch.timer $(DESTDIR)$(unitdir)/revocheck-fetch.timer
+	sed -e 's|^ExecStart=/usr/bin/revocheck|ExecStart=$(bindir)/revocheck|' \
+		dist/systemd/revocheck-checkd.service > $(DESTDIR)$(unitdir)/revocheck-checkd.service
+	chmod 0644 $(DESTDIR)$(unitdir)/revocheck-checkd.service
+	install -m 0644 dist/systemd/revocheck-checkd.socket $(DESTDIR)$(unitdir)/revocheck-checkd.socket
 	install -m 0644 dist/systemd/revocheck-sysusers.conf $(DESTDIR)$(sysusersdir)/revocheck.conf
 	install -m 0644 dist/systemd/revocheck-tmpfiles.conf $(DESTDIR)$(tmpfilesdir)/revocheck.conf
 
@@ -43,6 +47,7 @@ install-dist:
 uninstall-dist:
 	rm -f $(DESTDIR)$(man1dir)/revocheck.1 $(DESTDIR)$(man5dir)/revocheck.conf.5 \
 		$(DESTDIR)$(unitdir)/revocheck-fetch.service $(DESTDIR)$(unitdir)/revocheck-fetch.timer \
+		$(DESTDIR)$(unitdir)/revocheck-checkd.service $(DESTDIR)$(unitdir)/revocheck-checkd.socket \
 		$(DESTDIR)$(sysusersdir)/revocheck.conf $(DESTDIR)$(tmpfilesdir)/revocheck.conf
 
 DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)

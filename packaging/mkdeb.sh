@@ -62,6 +62,9 @@ if [ "$1" = configure ]; then
 	if [ -d /run/systemd/system ]; then
 		systemctl daemon-reload
 		systemctl enable --now revocheck-fetch.timer >/dev/null 2>&1 || true
+		# The check daemon starts on the first check; without it the
+		# adapters check in-process.
+		systemctl enable --now revocheck-checkd.socket >/dev/null 2>&1 || true
 	fi
 	# Turning a TLS stack on is the administrator's decision:
 	#   revocheck enable openssl|gnutls|nss
@@ -78,6 +81,7 @@ if [ "$1" = remove ] || [ "$1" = deconfigure ]; then
 	revocheck disable all || true
 	if [ -d /run/systemd/system ]; then
 		systemctl disable --now revocheck-fetch.timer >/dev/null 2>&1 || true
+		systemctl disable --now revocheck-checkd.socket revocheck-checkd.service >/dev/null 2>&1 || true
 	fi
 fi
 exit 0

@@ -18,8 +18,9 @@ for f in "$B/lib/revocheck-openssl.so" "$B/lib/librevocheck.so.0"; do
 done
 
 D=$(mktemp -d /tmp/revocheck-bench.XXXXXX)
-SITES_PID=
+SITES_PID= DAEMON_PID=
 cleanup() {
+	[[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	[[ -n $SITES_PID ]] && kill "$SITES_PID" 2>/dev/null && wait "$SITES_PID" 2>/dev/null
 	rm -rf "$D"
 }
@@ -45,6 +46,22 @@ cache-dir = $CACHE_DIR
 CNF
 
 # The intermediate's CRL: ENTRIES random serials plus the revoked leaf.
+# The daemon variant: the provider asks `revocheck daemon` (librevocheck.so
+# made unloadable, so only the daemon can answer).
+mkdir -m 0755 "$D/run"
+"$B/bin/revocheck" daemon --socket "$D/run/check.sock" --cache-dir "$CACHE_DIR" >/dev/null &
+DAEMON_PID=$!
+for _ in $(seq 200); do [[ -S $D/run/check.sock ]] && break; sleep 0.05; done
+cat >"$D/openssl-daemon.cnf" <<CNF
+.include $ROOT/openssl-provider/revocheck-openssl.cnf
+[ revocheck_sect ]
+module = $B/lib/revocheck-openssl.so
+library = $D/no-library-here.so
+unavailable = deny
+socket = $D/run/check.sock
+CNF
+export REVOCHECK_SOCKET=none # the in-process variant stays in-process
+
 go build -o "$D/crlgen" ./bench/crlgen
 t0=$(date +%s%N)
 "$D/crlgen" -ca "$PKI_DIR/int.pem" -key "$PKI_DIR/int.key.pem" -n "$ENTRIES" \
@@ -65,23 +82,26 @@ check "crlfile refuses revoked" fail curl -sS -o /dev/null --cacert "$ROOT_PEM" 
 check "crlfile accepts good" 0 curl -sS -o /dev/null --cacert "$ROOT_PEM" --crlfile "$D/big.crl.pem" "$SITE_GOOD_URL"
 check "provider refuses revoked" fail env OPENSSL_CONF="$D/openssl.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL"
 check "provider accepts good" 0 env OPENSSL_CONF="$D/openssl.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"
+check "daemon refuses revoked" fail env OPENSSL_CONF="$D/openssl-daemon.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL"
+check "daemon accepts good" 0 env OPENSSL_CONF="$D/openssl-daemon.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"
 
 echo "curl $(curl --version | head -1 | cut -d' ' -f2), $(openssl version), $(nproc) CPUs, $RUNS runs each, alternating, fetching the good site"
-python3 - "$RUNS" "$D/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" "$D/big.crl.pem" <<'PY'
+python3 - "$RUNS" "$D/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" "$D/big.crl.pem" "$D/openssl-daemon.cnf" <<'PY'
 import os, statistics, subprocess, sys, time
-runs, conf, root, url, crl = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+runs, conf, root, url, crl, dconf = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 base = {k: v for k, v in os.environ.items() if k != "OPENSSL_CONF"}
 cmd = ["curl", "-sS", "-o", "/dev/null", "--cacert", root, url]
 variants = {
     "plain curl": (cmd, base),
     "curl --crlfile": (cmd[:-1] + ["--crlfile", crl, url], base),
     "curl + provider": (cmd, dict(base, OPENSSL_CONF=conf)),
+    "curl + daemon": (cmd, dict(base, OPENSSL_CONF=dconf)),
 }
 times = {k: [] for k in variants}
 rss = {k: 0 for k in variants}  # peak resident set of one curl process, KiB
 for i in range(runs + 2):
     names = list(variants)
-    names = names[i % 3:] + names[:i % 3]  # rotate the order
+    names = names[i % len(names):] + names[:i % len(names)]  # rotate the order
     for name in names:
         argv, env = variants[name]
         t0 = time.perf_counter_ns()
@@ -99,4 +119,5 @@ for name, ts in times.items():
 m = {k: statistics.median(v) for k, v in times.items()}
 print("crlfile / provider: %.1fx slower" % (m["curl --crlfile"] / m["curl + provider"]))
 print("provider / plain:   %.3f" % (m["curl + provider"] / m["plain curl"]))
+print("crlfile / daemon: %.1fx slower" % (m["curl --crlfile"] / m["curl + daemon"]))
 PY

@@ -5,6 +5,9 @@
 # alternating runs (the order flips every pair, so drift and caching hit both
 # sides alike). Each hooked run pays everything a real one does: dlopen of
 # librevocheck.so, Go runtime start, config and cache open, two checks.
+# A third variant ("via daemon") runs the same hook asking the check daemon
+# (`revocheck daemon`, started here; librevocheck.so made unloadable, so
+# only the daemon can answer): no Go runtime enters wget.
 #
 #   bench/wget-overhead.sh [RUNS]        RUNS pairs, default 51
 #
@@ -24,8 +27,9 @@ die() { echo "wget-overhead: $*" >&2; exit 1; }
 command -v wget >/dev/null || die "wget is not installed"
 
 D=$(mktemp -d /tmp/revocheck-bench.XXXXXX)
-SITES_PID=
+SITES_PID= DAEMON_PID=
 cleanup() {
+	[[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	[[ -n $SITES_PID ]] && kill "$SITES_PID" 2>/dev/null && wait "$SITES_PID" 2>/dev/null
 	rm -rf "$D"
 }
@@ -43,21 +47,37 @@ for _ in $(seq 300); do [[ -f $D/sites/sites.env ]] && break; sleep 0.1; done
 # shellcheck disable=SC1091
 source "$D/sites/sites.env"
 
+mkdir -m 0755 "$D/run" "$D/xdg"
+"$B/bin/revocheck" daemon --socket "$D/run/check.sock" --cache-dir "$CACHE_DIR" >/dev/null &
+DAEMON_PID=$!
+for _ in $(seq 200); do [[ -S $D/run/check.sock ]] && break; sleep 0.05; done
+[[ -S $D/run/check.sock ]] || die "the check daemon did not start"
+
 echo "# defaults only" >"$D/config.toml"
-export REVOCHECK_CONFIG=$D/config.toml REVOCHECK_CACHE_DIR=$CACHE_DIR
+export REVOCHECK_CONFIG=$D/config.toml REVOCHECK_CACHE_DIR=$CACHE_DIR REVOCHECK_SOCKET=none
 WGET=(wget --no-config --no-hsts -q --tries=1 --timeout=20 --ca-certificate="$ROOT_PEM" -O /dev/null)
+# The daemon variant's environment: the daemon's configuration, no library.
+VIA_DAEMON=(env -u REVOCHECK_CONFIG -u REVOCHECK_CACHE_DIR REVOCHECK_SOCKET="$D/run/check.sock"
+	XDG_CONFIG_HOME="$D/xdg" REVOCHECK_LIBRARY="$D/no-library-here.so" REVOCHECK_GNUTLS_UNAVAILABLE=deny
+	LD_PRELOAD="$HOOK")
 
 # Sanity: the hook is live (revoked refused) and the good site passes both ways.
 LD_PRELOAD=$HOOK "${WGET[@]}" "$SITE_REVOKED_URL" 2>/dev/null && die "the hook did not refuse the revoked site"
 LD_PRELOAD=$HOOK "${WGET[@]}" "$SITE_GOOD_URL" || die "the good site failed with the hook"
 "${WGET[@]}" "$SITE_GOOD_URL" || die "the good site failed without the hook"
+"${VIA_DAEMON[@]}" "${WGET[@]}" "$SITE_REVOKED_URL" 2>/dev/null && die "the daemon did not refuse the revoked site"
+"${VIA_DAEMON[@]}" "${WGET[@]}" "$SITE_GOOD_URL" || die "the good site failed through the daemon"
 
-# run_us with|without: one wget, prints its wall time in microseconds.
+# run_us with|without|daemon: one wget, prints its wall time in microseconds.
 run_us() {
 	local t0 t1
 	if [[ $1 == with ]]; then
 		t0=$EPOCHREALTIME
 		LD_PRELOAD=$HOOK "${WGET[@]}" "$SITE_GOOD_URL" || die "hooked run failed"
+		t1=$EPOCHREALTIME
+	elif [[ $1 == daemon ]]; then
+		t0=$EPOCHREALTIME
+		"${VIA_DAEMON[@]}" "${WGET[@]}" "$SITE_GOOD_URL" || die "daemon run failed"
 		t1=$EPOCHREALTIME
 	else
 		t0=$EPOCHREALTIME
@@ -67,14 +87,14 @@ run_us() {
 	echo $((10#${t1/./} - 10#${t0/./}))
 }
 
-for _ in 1 2 3; do run_us with >/dev/null; run_us without >/dev/null; done # warm-up
-: >"$D/with"; : >"$D/without"
+for _ in 1 2 3; do run_us with >/dev/null; run_us without >/dev/null; run_us daemon >/dev/null; done # warm-up
+: >"$D/with"; : >"$D/without"; : >"$D/daemon"
+ORDER=(with without daemon)
 for ((i = 0; i < RUNS; i++)); do
-	if ((i % 2 == 0)); then
-		run_us with >>"$D/with"; run_us without >>"$D/without"
-	else
-		run_us without >>"$D/without"; run_us with >>"$D/with"
-	fi
+	for ((j = 0; j < 3; j++)); do # each variant in each position in turn
+		v=${ORDER[(i + j) % 3]}
+		run_us "$v" >>"$D/$v"
+	done
 done
 
 # stats FILE: "median min max" in ms.
@@ -85,12 +105,15 @@ stats() {
 }
 read -r w_med w_min w_max < <(stats "$D/with")
 read -r p_med p_min p_max < <(stats "$D/without")
+read -r v_med v_min v_max < <(stats "$D/daemon")
 printf 'wget %s against %s, %d alternating pairs (%s)\n' "$(wget --version | head -1 | awk '{print $3}')" \
 	"$SITE_GOOD_URL" "$RUNS" "$(nproc) CPUs, $(uname -r)"
 printf '%-16s %10s %10s %10s\n' "" "median ms" "min ms" "max ms"
 printf '%-16s %10s %10s %10s\n' "without hook" "$p_med" "$p_min" "$p_max"
 printf '%-16s %10s %10s %10s\n' "with hook" "$w_med" "$w_min" "$w_max"
+printf '%-16s %10s %10s %10s\n' "via daemon" "$v_med" "$v_min" "$v_max"
 awk -v w="$w_med" -v p="$p_med" 'BEGIN { printf "median ratio with/without: %.3f (%+.2f ms)\n", w / p, w - p }'
+awk -v w="$v_med" -v p="$p_med" 'BEGIN { printf "median ratio daemon/without: %.3f (%+.2f ms)\n", w / p, w - p }'
 # The per-pair difference is less sensitive to load drift on a shared machine.
 paste "$D/with" "$D/without" | awk '{print $1 - $2}' >"$D/diff"
 read -r d_med _ < <(stats "$D/diff")

@@ -66,6 +66,17 @@ bench_der() {
 	awk '/BEGIN CERT/{n++} n==2' "$chain" | openssl x509 -outform DER -out "$W/$name.issuer.der"
 }
 
+# bench_daemon CACHE_DIR: starts `revocheck daemon` on $W/run/check.sock
+# (a root-owned 0755 directory, which the adapters trust) and sets DAEMON_SOCK.
+bench_daemon() {
+	mkdir -p -m 0755 "$W/run"
+	DAEMON_SOCK=$W/run/check.sock
+	"$B/bin/revocheck" daemon --socket "$DAEMON_SOCK" --cache-dir "$1" >/dev/null &
+	BENCH_PIDS+=($!)
+	for _ in $(seq 200); do [[ -S $DAEMON_SOCK ]] && return; sleep 0.05; done
+	die "the check daemon did not start"
+}
+
 bench_row() {
 	(($# == 6)) || die "bench_row: want 6 fields, got $#"
 	printf '  %-58s %-28s goal %-22s %s\n' "$2" "$3" "$4" "$5"

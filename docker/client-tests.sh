@@ -145,6 +145,32 @@ for c in $clients; do
 	expect "$c" revoked refuse
 done
 
+echo "=== the check daemon answers, with librevocheck.so moved away"
+# As revocheck-checkd.socket would run it (no systemd here): the default
+# socket, the system configuration. With the library gone, a refused revoked
+# site can only be the daemon's answer.
+mkdir -p -m 0755 /run/revocheck
+revocheck daemon >/tmp/daemon.log 2>&1 &
+daemon_pid=$!
+i=0
+until [ -S /run/revocheck/check.sock ] || [ $i -gt 100 ]; do i=$((i + 1)); sleep 0.05; done
+lib=$(ldconfig -p | awk '/librevocheck\.so\.0 /{print $NF; exit}')
+lib=$(readlink -f "$lib")
+if [ -S /run/revocheck/check.sock ] && [ -n "$lib" ] && mv "$lib" "$lib.away"; then
+	ok "daemon listening; $lib moved away"
+	for c in $clients; do
+		expect "$c" good accept
+		expect "$c" revoked refuse
+	done
+	expect tstclnt crl-revoked refuse "SEC_ERROR_UNTRUSTED_CERT"
+	mv "$lib.away" "$lib"
+else
+	cp /tmp/daemon.log "$out"
+	bad "daemon did not start (or librevocheck.so.0 not found: '$lib')"
+fi
+kill $daemon_pid 2>/dev/null
+wait $daemon_pid 2>/dev/null
+
 rm -f "$out"
 echo "docker: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/revocheck/revocheck/core/checkd"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,5 +200,43 @@ func TestFilterBuild(t *testing.T) {
 	}
 	if code, _, e := runCLI(t, nil, "filter", "build", "--out", out, "--revoked", env.Sites["uncovered"].ChainPEM); code != 1 || !strings.Contains(e, "SCT") {
 		t.Errorf("a chain without SCTs alone cannot give coverage: %d %s", code, e)
+	}
+}
+
+func TestStatusDaemon(t *testing.T) {
+	env := harness.New(t)
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "check.sock")
+	t.Setenv("REVOCHECK_SOCKET", sock)
+	status := func() string {
+		_, out, _ := runCLI(t, nil, "status", "--cache-dir", env.CacheDir)
+		return out
+	}
+	if out := status(); !strings.Contains(out, "daemon:   "+sock+": not running") {
+		t.Errorf("no daemon: %s", out)
+	}
+	srv, err := checkd.New("", "cache-dir="+env.CacheDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ln, _, err := checkd.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	if out := status(); !strings.Contains(out, sock+": answering") {
+		t.Errorf("daemon running: %s", out)
+	}
+	ln.Close()
+	os.Chmod(dir, 0o777)
+	if err := os.WriteFile(filepath.Join(dir, "check.sock"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := status(); !strings.Contains(out, "IGNORED by the adapters") {
+		t.Errorf("untrusted directory: %s", out)
 	}
 }

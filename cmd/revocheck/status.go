@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/revocheck/revocheck/core/checkd"
 	"io"
 	"os"
 	"path/filepath"
@@ -53,6 +54,7 @@ type statusReport struct {
 	CRLSetEntries  uint64            `json:"crlset_entries"`
 	Policy         map[string]string `json:"policy"`
 	Adapters       []adapterStatus   `json:"adapters"`
+	Daemon         daemonStatus      `json:"daemon"`
 }
 
 func cmdStatus(args []string, stdout, stderr io.Writer) error {
@@ -81,6 +83,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	st := crlset.OpenStore(filepath.Join(cfg.CacheDir, crlset.Dir)).Status()
 	r.CRLSetIssuers, r.CRLSetEntries = len(st.Issuers), st.Entries
 	r.Adapters = detectAdapters()
+	r.Daemon = probeDaemon()
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -198,6 +201,7 @@ func (r *statusReport) print(w io.Writer) {
 		fmt.Fprintf(w, " %s=%s", o, r.Policy[o.String()])
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "daemon:   %s: %s\n", r.Daemon.Socket, r.Daemon.State)
 	fmt.Fprintln(w, "adapters:")
 	for _, a := range r.Adapters {
 		state := "inactive"
@@ -213,4 +217,37 @@ func (r *statusReport) print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// daemonStatus is whether `revocheck daemon` answers where the adapters
+// look for it ($REVOCHECK_SOCKET, else the default socket).
+type daemonStatus struct {
+	Socket    string `json:"socket"`
+	Answering bool   `json:"answering"`
+	State     string `json:"state"`
+}
+
+func probeDaemon() daemonStatus {
+	d := daemonStatus{Socket: DefaultSocket}
+	if s, ok := os.LookupEnv("REVOCHECK_SOCKET"); ok {
+		d.Socket = s
+	}
+	if d.Socket == "" || d.Socket == "none" {
+		d.State = "disabled ($REVOCHECK_SOCKET); adapters check in-process"
+		return d
+	}
+	if _, err := os.Stat(d.Socket); err != nil {
+		d.State = "not running; adapters check in-process (systemctl enable --now revocheck-checkd.socket)"
+		return d
+	}
+	if err := checkd.TrustedDir(filepath.Dir(d.Socket)); err != nil {
+		d.State = "IGNORED by the adapters: " + err.Error()
+		return d
+	}
+	if err := checkd.Ping(d.Socket, time.Second); err != nil {
+		d.State = "NOT ANSWERING (" + err.Error() + "); adapters check in-process"
+		return d
+	}
+	d.Answering, d.State = true, "answering; adapters ask it before loading librevocheck.so"
+	return d
 }

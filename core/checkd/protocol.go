@@ -28,6 +28,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
+	"time"
 )
 
 // Request kinds.
@@ -140,4 +142,27 @@ func ParseReply(b []byte) (Reply, error) {
 	}
 	return Reply{Status: int32(binary.LittleEndian.Uint32(b[4:])),
 		Outcome: int32(binary.LittleEndian.Uint32(b[8:])), Allowed: a == 1}, nil
+}
+
+// Ping asks the daemon at path an empty question (answered with an error
+// status) and reports whether it answered, within timeout.
+func Ping(path string, timeout time.Duration) error {
+	c, err := net.DialTimeout("unixpacket", path, timeout)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	if _, err := c.Write(AppendRequest(nil, Request{Kind: KindDER})); err != nil {
+		return err
+	}
+	var b [ReplySize + 1]byte
+	n, err := c.Read(b[:])
+	if err != nil {
+		return err
+	}
+	_, err = ParseReply(b[:n])
+	return err
 }

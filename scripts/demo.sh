@@ -3,12 +3,15 @@
 # HTTPS sites on 127.0.0.1 for a good, a revoked and an uncovered
 # certificate, and real clients — curl (OpenSSL), wget (GnuTLS), tstclnt
 # (NSS) — run twice: without revocheck, then with it enabled through each
-# stack's own extension point. Nothing leaves 127.0.0.1.
+# stack's own extension point; then once more through the check daemon
+# (`revocheck daemon`), with no Go runtime in the clients. Nothing leaves
+# 127.0.0.1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 B=$PWD/build
 D=$(mktemp -d /tmp/revocheck-demo.XXXXXX)
-trap 'kill $SITES_PID 2>/dev/null; wait $SITES_PID 2>/dev/null; rm -rf "$D"' EXIT
+DAEMON_PID=
+trap 'kill $SITES_PID $DAEMON_PID 2>/dev/null; wait $SITES_PID $DAEMON_PID 2>/dev/null; rm -rf "$D"' EXIT
 
 "$B/bin/revocheck-testsites" --dir "$D" >/dev/null &
 SITES_PID=$!
@@ -92,6 +95,22 @@ if [[ -f $B/lib/libnssrevocheck.so ]] && command -v tstclnt >/dev/null; then
 	echo "  -- with the module registered (it uses exact CRL-compiled data: see docs/NSS.md):"
 	for s in "${nss_sites[@]}"; do p=SITE_${s}_PORT; e=accept; [[ $s == CRL_REVOKED ]] && e=refuse
 		verdict "${s,,}" "$e" tst "${!p}"; done
+fi
+
+bold "6. The check daemon: the same clients ask \`revocheck daemon\` over a socket instead of loading Go"
+mkdir -m 0755 "$D/run"
+"$B/bin/revocheck" daemon --socket "$D/run/check.sock" --cache-dir "$CACHE_DIR" >/dev/null &
+DAEMON_PID=$!
+for _ in $(seq 100); do [[ -S $D/run/check.sock ]] && break; sleep 0.05; done
+# librevocheck.so is made unloadable, and "unavailable" denied: every
+# answer below can only have come from the daemon.
+noLib=(REVOCHECK_SOCKET="$D/run/check.sock" REVOCHECK_LIBRARY="$D/no-library-here.so")
+sed -e 's|^cache-dir = .*|&\nunavailable = deny|' "$D/openssl.cnf" >"$D/openssl-daemon.cnf"
+echo "  -- curl:"
+for s in "${sites[@]}"; do u=SITE_${s}_URL; verdict "${s,,}" "$(expect_with "$s")" env "${noLib[@]}" OPENSSL_CONF="$D/openssl-daemon.cnf" curl -sS --cacert "$ROOT_PEM" "${!u}"; done
+if [[ -f $B/lib/librevocheck-gnutls.so ]] && command -v wget >/dev/null; then
+	echo "  -- wget:"
+	for s in "${sites[@]}"; do u=SITE_${s}_URL; verdict "${s,,}" "$(expect_with "$s")" env "${noLib[@]}" REVOCHECK_GNUTLS_UNAVAILABLE=deny LD_PRELOAD="$B/lib/librevocheck-gnutls.so" wget -O- --ca-certificate="$ROOT_PEM" "${!u}"; done
 fi
 
 echo

@@ -44,9 +44,28 @@ for spec in "${SPECS[@]}"; do
 	labels+=("curl + provider, $spec cache + test sites ($(ls "$dir" | grep -c -E '\.(filter|delta)$') filters, $(du -sh --apparent-size "$dir" | cut -f1))")
 done
 
+# The last cache once more, the provider asking `revocheck daemon` (no Go
+# runtime in curl; the library made unloadable so only the daemon answers).
+export REVOCHECK_SOCKET=none # the other variants check in-process
+last=${variants[-1]}
+last_dir=$(sed -n 's/^cache-dir = //p' "$W/$last.cnf")
+bench_daemon "$last_dir"
+cat >"$W/daemon.cnf" <<CNF
+.include $ROOT/openssl-provider/revocheck-openssl.cnf
+[ revocheck_sect ]
+module = $B/lib/revocheck-openssl.so
+cache-dir = $last_dir
+socket = $DAEMON_SOCK
+library = $W/no-library-here.so
+unavailable = deny
+CNF
+variants+=(daemon)
+labels+=("curl + provider asking \`revocheck daemon\` (${labels[-1]#curl + provider, })")
+
 curl_rss() { # VARIANT: one fetch, prints peak RSS in kB and wall time in µs
 	local env=() t0 t1
 	[[ $1 != plain ]] && env=(OPENSSL_CONF="$W/$1.cnf")
+	[[ $1 == daemon ]] && env=(-u REVOCHECK_CONFIG "${env[@]}") # the daemon's configuration
 	t0=$EPOCHREALTIME
 	env "${env[@]}" /usr/bin/time -f %M -o "$W/time.out" \
 		curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL" || die "curl ($1) failed"

@@ -82,6 +82,20 @@ real_delta() {
 }
 step check real-delta real_delta || true
 
+# ---- one check through the check daemon's socket (core/checkd BenchmarkRoundTrip)
+daemon_rtt() {
+	local out
+	out=$(go test -count=1 -run XXX -bench RoundTrip -benchtime 1s ./core/checkd 2>&1) || { echo "$out"; return 1; }
+	echo "$out" | grep '^Benchmark'
+	awk '/^BenchmarkRoundTrip\// {
+		split($1, n, "/"); sub(/-[0-9]+$/, "", n[2]); v[n[2]] = $3 }
+		END {
+			if (v["kept-connection"] == "") exit 1
+			printf "check\tOne check through `revocheck daemon` from a Go client (test-site cache): kept connection (what an adapter does) / a connection per check / the same check in-process\t%.1f µs / %.1f µs / %.2f µs\t—\t—\tgo test -run XXX -bench RoundTrip ./core/checkd\n", v["kept-connection"] / 1e3, v["connect-per-check"] / 1e3, v["in-process"] / 1e3
+		}' <<<"$out" | tee -a "$BENCH_ROWS"
+}
+step check daemon-rtt daemon_rtt || true
+
 # ---- cold open: `revocheck check` in fresh processes
 cold() {
 	local m x

@@ -13,7 +13,8 @@
 # (`revocheck check` in fresh processes), bench/runtime-floor.sh (the Go
 # runtime's share of loading the library), bench/rss.sh (curl's RSS with and
 # without the provider), bench/curl-overhead.sh, bench/wget-overhead.sh,
-# bench/tstclnt-overhead.sh (whole-process overhead), bench/curl-crlfile.sh
+# bench/tstclnt-overhead.sh (whole-process overhead), bench/curl-instructions.sh
+# (the same curl runs counted in instructions, under valgrind), bench/curl-crlfile.sh
 # with 100 000 and 1 000 000 entries, bench/sync-cost.sh,
 # bench/report/build-cost.sh, the real-Mozilla-delta benchmark of
 # core/cache, and the upki comparison. A step that fails is reported in the
@@ -152,6 +153,11 @@ wget_overhead() {
 }
 step process wget-overhead wget_overhead || true
 step process tstclnt-overhead bench/tstclnt-overhead.sh "$PAIRS" || true
+if command -v valgrind >/dev/null; then
+	step process curl-instructions bench/curl-instructions.sh 20 || true
+else
+	bench_row process "curl instructions (callgrind): SKIPPED, valgrind not installed" "—" "—" "—" "bench/curl-instructions.sh 20"
+fi
 
 # ---- curl --crlfile with big CRLs versus the provider
 crlfile() {

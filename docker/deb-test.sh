@@ -11,6 +11,12 @@ cp /etc/ssl/openssl.cnf /tmp/openssl.cnf.orig
 if dpkg -i /tmp/revocheck.deb >/tmp/log 2>&1; then ok "dpkg -i"; else cat /tmp/log; bad "dpkg -i"; fi
 [ -d /var/cache/revocheck ] && ok "postinst made /var/cache/revocheck" || bad "no /var/cache/revocheck"
 getent passwd revocheck >/dev/null && ok "postinst made the revocheck user" || bad "no revocheck user"
+for u in revocheck-fetch.timer revocheck-checkd.socket revocheck-checkd.service; do
+	f=$(dpkg -L revocheck | grep "/systemd/system/$u\$")
+	[ -n "$f" ] && ok "unit $u installed" || bad "unit $u not in the package"
+done
+grep -q "^ExecStart=/usr/bin/revocheck daemon\$" "$(dpkg -L revocheck | grep '/revocheck-checkd.service$')" 2>/dev/null &&
+	ok "revocheck-checkd.service runs /usr/bin/revocheck daemon" || bad "revocheck-checkd.service ExecStart"
 revocheck config >/tmp/log 2>&1 && grep -q "/etc/revocheck/config.toml" /tmp/log &&
 	ok "revocheck config reads /etc/revocheck/config.toml" || { cat /tmp/log; bad "revocheck config"; }
 if revocheck enable all >/tmp/log 2>&1; then ok "revocheck enable all"; else cat /tmp/log; bad "enable all"; fi

@@ -463,8 +463,10 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 		return 0;
 	}
 	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_ERROR ||
-	    (allowed != 0 && allowed != 1))
+	    (allowed != 0 && allowed != 1)) {
+		daemon_off(l, "sent a reply this adapter does not understand");
 		return 0;
+	}
 	res->outcome = outcome;
 	res->allowed = allowed;
 	return 1;

@@ -313,3 +313,17 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 	})
 }
+
+func TestDaemonManyIdleConnections(t *testing.T) {
+	// Long-lived clients keep a connection each; 300 idle ones must not
+	// keep a new client from being answered.
+	env := harness.New(t)
+	_, sock := daemon(t, env, nil)
+	for i := 0; i < 300; i++ {
+		dial(t, sock)
+	}
+	s := env.Sites["revoked"]
+	if rep := ask(t, dial(t, sock), Request{Kind: KindDER, A: s.Leaf, B: s.Issuer}); outcome.Outcome(rep.Outcome) != outcome.Revoked {
+		t.Errorf("after 300 idle connections: %+v", rep)
+	}
+}

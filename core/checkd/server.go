@@ -21,9 +21,14 @@ const (
 	// Checker with its own mappings). A system has one per adapter
 	// configuration; more are refused and answered in-process.
 	maxConfigs = 16
-	// maxConns bounds concurrent connections. Past it, accept waits and
-	// clients whose connect would block check in-process instead.
-	maxConns = 256
+	// maxConns bounds concurrent connections (each adapter keeps one per
+	// process while it is in use). Past it, accept waits and clients whose
+	// connect would block check in-process instead. An idle connection
+	// holds a goroutine but no buffer.
+	maxConns = 1024
+	// smallRequest is the buffer most requests fit (a chain's two
+	// certificates); larger ones take a MaxRequest buffer.
+	smallRequest = 16 << 10
 	// idleTimeout closes a connection that sends nothing for this long.
 	idleTimeout = 30 * time.Second
 )
@@ -44,7 +49,8 @@ type Server struct {
 	configs atomic.Pointer[map[string]*served] // copy-on-write: lookups take no lock
 	base    atomic.Pointer[engine.Checker]     // configs[""]
 	conns   chan struct{}
-	bufs    sync.Pool
+	small   sync.Pool // *[]byte of smallRequest bytes
+	large   sync.Pool // *[]byte of MaxRequest+1 bytes
 }
 
 // New opens the checker for configPath ("" = the default search, as
@@ -55,7 +61,8 @@ func New(configPath, overrides string, logger *log.Logger) (*Server, error) {
 		logger = log.New(os.Stderr, "revocheck daemon: ", 0)
 	}
 	s := &Server{configPath: configPath, overrides: overrides, log: logger, conns: make(chan struct{}, maxConns)}
-	s.bufs.New = func() any { b := make([]byte, MaxRequest+1); return &b }
+	s.small.New = func() any { b := make([]byte, smallRequest); return &b }
+	s.large.New = func() any { b := make([]byte, MaxRequest+1); return &b }
 	if err := s.Reload(); err != nil {
 		return nil, err
 	}
@@ -202,29 +209,59 @@ func (s *Server) Serve(l *net.UnixListener) error {
 func (s *Server) handle(conn *net.UnixConn) {
 	defer func() { <-s.conns }()
 	defer conn.Close()
-	bp := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(bp)
-	buf := *bp
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return
+	}
 	var out [ReplySize]byte
 	for {
 		if err := conn.SetReadDeadline(time.Now().Add(idleTimeout)); err != nil {
 			return
 		}
-		n, _, flags, _, err := conn.ReadMsgUnix(buf, nil)
-		if err != nil || n == 0 { // EOF, idle timeout, or the client went away
+		size, err := nextLen(rc)
+		if err != nil || size == 0 { // idle timeout, or the client went away
 			return
 		}
-		var rep Reply
-		if n > MaxRequest || flags&syscall.MSG_TRUNC != 0 {
-			rep = s.errorReply(StatusInvalid)
-		} else {
-			rep = s.Answer(buf[:n])
+		// A buffer only while a message is in hand: idle connections
+		// cost no memory beyond their goroutine.
+		pool := &s.small
+		if size > smallRequest {
+			pool = &s.large
 		}
+		bp := pool.Get().(*[]byte)
+		n, _, flags, _, err := conn.ReadMsgUnix(*bp, nil)
+		var rep Reply
+		switch {
+		case err != nil:
+			pool.Put(bp)
+			return
+		case n > MaxRequest || flags&syscall.MSG_TRUNC != 0:
+			rep = s.errorReply(StatusInvalid) // the rest of the message is discarded
+		default:
+			rep = s.Answer((*bp)[:n])
+		}
+		pool.Put(bp)
 		PutReply(out[:], rep)
 		if _, err := conn.Write(out[:]); err != nil {
 			return
 		}
 	}
+}
+
+// nextLen waits (under the connection's read deadline) for the next
+// message and returns its length without consuming it: MSG_PEEK|MSG_TRUNC
+// reports a SOCK_SEQPACKET message's full length. 0 is end of stream.
+func nextLen(rc syscall.RawConn) (int, error) {
+	var n int
+	var rerr error
+	err := rc.Read(func(fd uintptr) bool {
+		n, _, rerr = syscall.Recvfrom(int(fd), nil, syscall.MSG_PEEK|syscall.MSG_TRUNC|syscall.MSG_DONTWAIT)
+		return rerr != syscall.EAGAIN
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, rerr
 }
 
 // Listen returns the socket systemd passed (socket activation: LISTEN_PID

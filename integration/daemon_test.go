@@ -286,3 +286,46 @@ func TestDaemonSocketActivation(t *testing.T) {
 	curlExpect(t, env, on, "good", true, "")
 	curlExpect(t, env, on, "revoked", false, curlRevoked)
 }
+
+func TestDaemonRestartUnderLoad(t *testing.T) {
+	// 16 threads of one python process keep connecting while the daemon
+	// is stopped and started again on the same socket: kept connections
+	// break, checks fall back to the library or reconnect, and every
+	// answer stays right.
+	needClient(t, "python3")
+	env := harness.New(t)
+	sock, stop := startDaemon(t, env, env.CacheDir)
+	cmd := exec.Command("python3", testdataScript("threads.py"), env.RootPEM, "16", "150",
+		env.Sites["good"].URL, env.Sites["revoked"].URL)
+	cmd.Env = append(os.Environ(), "OPENSSL_CONF="+opensslConf(t, env), "REVOCHECK_SOCKET="+sock)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	time.Sleep(300 * time.Millisecond)
+	stop()
+	time.Sleep(200 * time.Millisecond)
+	bin := filepath.Join(env.Build, "bin", "revocheck")
+	again := exec.Command(bin, "daemon", "--socket", sock, "--cache-dir", env.CacheDir)
+	again.Stderr = os.Stderr
+	if err := again.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { again.Process.Signal(os.Interrupt); again.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil || !strings.Contains(out.String(), "correct=2400 wrong=0") {
+			t.Errorf("threads across a daemon restart: %v\n%s", err, out.String())
+		}
+		if d := time.Since(start); d < 600*time.Millisecond {
+			t.Logf("warning: the run took %v, it may have ended before the restart", d)
+		}
+	case <-time.After(90 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("threads.py hung across a daemon restart:\n%s", out.String())
+	}
+}

@@ -182,6 +182,12 @@ func enableMain(verb, usageText string, args []string, stdout, stderr io.Writer)
 	if len(failed) > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%s failed for %s", verb, strings.Join(failed, ", "))}
 	}
+	if verb == "enable" && o.live() {
+		if d := probeDaemon(); !d.Answering {
+			fmt.Fprintf(o.stdout, "note: the check daemon is not answering at %s, so every client loads librevocheck.so (a Go runtime) itself; "+
+				"`systemctl enable --now revocheck-checkd.socket` avoids that (docs/ARCHITECTURE.md, \"The check daemon\")\n", d.Socket)
+		}
+	}
 	return nil
 }
 

@@ -6,10 +6,9 @@
 # and plain curl for reference. Alternating runs; prints medians and ratios.
 #
 # Needs `make all` and Go (to build bench/crlgen). 127.0.0.1 only.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-B=$ROOT/build
+# shellcheck source=bench/report/lib.sh
+source "$(dirname "$0")/report/lib.sh"
+bench_init curl-crlfile
 RUNS=${1:-20}
 ENTRIES=${2:-1000000}
 
@@ -17,28 +16,9 @@ for f in "$B/lib/revocheck-openssl.so" "$B/lib/librevocheck.so.0"; do
 	[[ -f $f ]] || { echo "curl-crlfile: $f missing; run make all" >&2; exit 1; }
 done
 
-D=$(mktemp -d /tmp/revocheck-bench.XXXXXX)
-SITES_PID= DAEMON_PID=
-cleanup() {
-	[[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	[[ -n $SITES_PID ]] && kill "$SITES_PID" 2>/dev/null && wait "$SITES_PID" 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
+bench_sites
 
-SITES=$B/bin/revocheck-testsites
-if [[ ! -x $SITES ]]; then
-	go build -o "$D/testsites" ./integration/cmd/testsites
-	SITES=$D/testsites
-fi
-"$SITES" --dir "$D/sites" >/dev/null &
-SITES_PID=$!
-for _ in $(seq 300); do [[ -f $D/sites/sites.env ]] && break; sleep 0.1; done
-[[ -f $D/sites/sites.env ]] || { echo "curl-crlfile: test sites did not start" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$D/sites/sites.env"
-
-cat >"$D/openssl.cnf" <<CNF
+cat >"$W/openssl.cnf" <<CNF
 .include $ROOT/openssl-provider/revocheck-openssl.cnf
 [ revocheck_sect ]
 module = $B/lib/revocheck-openssl.so
@@ -48,29 +28,26 @@ CNF
 # The intermediate's CRL: ENTRIES random serials plus the revoked leaf.
 # The daemon variant: the provider asks `revocheck daemon` (librevocheck.so
 # made unloadable, so only the daemon can answer).
-mkdir -m 0755 "$D/run"
-"$B/bin/revocheck" daemon --socket "$D/run/check.sock" --cache-dir "$CACHE_DIR" >/dev/null &
-DAEMON_PID=$!
-for _ in $(seq 200); do [[ -S $D/run/check.sock ]] && break; sleep 0.05; done
-cat >"$D/openssl-daemon.cnf" <<CNF
+bench_daemon "$CACHE_DIR"
+cat >"$W/openssl-daemon.cnf" <<CNF
 .include $ROOT/openssl-provider/revocheck-openssl.cnf
 [ revocheck_sect ]
 module = $B/lib/revocheck-openssl.so
-library = $D/no-library-here.so
+library = $W/no-library-here.so
 unavailable = deny
-socket = $D/run/check.sock
+socket = $DAEMON_SOCK
 CNF
 export REVOCHECK_SOCKET=none # the in-process variant stays in-process
 
-go build -o "$D/crlgen" ./bench/crlgen
+go build -o "$W/crlgen" ./bench/crlgen
 t0=$(date +%s%N)
-"$D/crlgen" -ca "$PKI_DIR/int.pem" -key "$PKI_DIR/int.key.pem" -n "$ENTRIES" \
-	-include "$PKI_DIR/revoked.pem" -out "$D/big.crl.pem"
+"$W/crlgen" -ca "$PKI_DIR/int.pem" -key "$PKI_DIR/int.key.pem" -n "$ENTRIES" \
+	-include "$PKI_DIR/revoked.pem" -out "$W/big.crl.pem"
 t1=$(date +%s%N)
 # curl --crlfile sets X509_V_FLAG_CRL_CHECK_ALL: the root's CRL (for the
 # intermediate) must be in the same file.
-openssl crl -inform DER -in "$PKI_DIR/root.crl" >>"$D/big.crl.pem"
-echo "CRL: $ENTRIES entries, $(du -h "$D/big.crl.pem" | cut -f1) PEM, generated in $(((t1 - t0) / 1000000)) ms"
+openssl crl -inform DER -in "$PKI_DIR/root.crl" >>"$W/big.crl.pem"
+echo "CRL: $ENTRIES entries, $(du -h "$W/big.crl.pem" | cut -f1) PEM, generated in $(((t1 - t0) / 1000000)) ms"
 
 # Sanity: both mechanisms refuse the revoked leaf and accept the good one.
 check() { # name expect(0|fail) cmd...
@@ -78,15 +55,15 @@ check() { # name expect(0|fail) cmd...
 	if "$@" >/dev/null 2>&1; then got=0; else got=fail; fi
 	[[ $got == "$expect" ]] || { echo "curl-crlfile: sanity check '$name' failed (got $got)" >&2; exit 1; }
 }
-check "crlfile refuses revoked" fail curl -sS -o /dev/null --cacert "$ROOT_PEM" --crlfile "$D/big.crl.pem" "$SITE_REVOKED_URL"
-check "crlfile accepts good" 0 curl -sS -o /dev/null --cacert "$ROOT_PEM" --crlfile "$D/big.crl.pem" "$SITE_GOOD_URL"
-check "provider refuses revoked" fail env OPENSSL_CONF="$D/openssl.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL"
-check "provider accepts good" 0 env OPENSSL_CONF="$D/openssl.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"
-check "daemon refuses revoked" fail env OPENSSL_CONF="$D/openssl-daemon.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL"
-check "daemon accepts good" 0 env OPENSSL_CONF="$D/openssl-daemon.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"
+check "crlfile refuses revoked" fail curl -sS -o /dev/null --cacert "$ROOT_PEM" --crlfile "$W/big.crl.pem" "$SITE_REVOKED_URL"
+check "crlfile accepts good" 0 curl -sS -o /dev/null --cacert "$ROOT_PEM" --crlfile "$W/big.crl.pem" "$SITE_GOOD_URL"
+check "provider refuses revoked" fail env OPENSSL_CONF="$W/openssl.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL"
+check "provider accepts good" 0 env OPENSSL_CONF="$W/openssl.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"
+check "daemon refuses revoked" fail env OPENSSL_CONF="$W/openssl-daemon.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL"
+check "daemon accepts good" 0 env OPENSSL_CONF="$W/openssl-daemon.cnf" curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"
 
 echo "curl $(curl --version | head -1 | cut -d' ' -f2), $(openssl version), $(nproc) CPUs, $RUNS runs each, alternating, fetching the good site"
-python3 - "$RUNS" "$D/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" "$D/big.crl.pem" "$D/openssl-daemon.cnf" <<'PY'
+python3 - "$RUNS" "$W/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" "$W/big.crl.pem" "$W/openssl-daemon.cnf" <<'PY'
 import os, statistics, subprocess, sys, time
 runs, conf, root, url, crl, dconf = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 base = {k: v for k, v in os.environ.items() if k != "OPENSSL_CONF"}

@@ -15,10 +15,9 @@
 #
 # Needs `make all` (build/lib/revocheck-openssl.so, build/lib/librevocheck.so.0).
 # Everything stays on 127.0.0.1; the PKI and cache are throwaway.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
-B=$ROOT/build
+# shellcheck source=bench/report/lib.sh
+source "$(dirname "$0")/report/lib.sh"
+bench_init curl-overhead
 RUNS=${1:-200}
 K=${2:-50}
 
@@ -28,29 +27,10 @@ done
 command -v curl >/dev/null && command -v python3 >/dev/null ||
 	{ echo "curl-overhead: needs curl and python3" >&2; exit 1; }
 
-D=$(mktemp -d /tmp/revocheck-bench.XXXXXX)
-SITES_PID= DAEMON_PID=
-cleanup() {
-	[[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	[[ -n $SITES_PID ]] && kill "$SITES_PID" 2>/dev/null && wait "$SITES_PID" 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
-
-SITES=$B/bin/revocheck-testsites
-if [[ ! -x $SITES ]]; then
-	go build -o "$D/testsites" ./integration/cmd/testsites
-	SITES=$D/testsites
-fi
-"$SITES" --dir "$D/sites" >/dev/null &
-SITES_PID=$!
-for _ in $(seq 300); do [[ -f $D/sites/sites.env ]] && break; sleep 0.1; done
-[[ -f $D/sites/sites.env ]] || { echo "curl-overhead: test sites did not start" >&2; exit 1; }
-# shellcheck disable=SC1091
-source "$D/sites/sites.env"
+bench_sites
 
 # The shipped snippet, pointed at this build and the throwaway cache.
-cat >"$D/openssl.cnf" <<CNF
+cat >"$W/openssl.cnf" <<CNF
 .include $ROOT/openssl-provider/revocheck-openssl.cnf
 [ revocheck_sect ]
 module = $B/lib/revocheck-openssl.so
@@ -59,28 +39,25 @@ CNF
 
 # The daemon variant: the cache is the daemon's, and the library path is
 # made unloadable, so an answer can only have come from the daemon.
-mkdir -m 0755 "$D/run"
-"$B/bin/revocheck" daemon --socket "$D/run/check.sock" --cache-dir "$CACHE_DIR" >/dev/null &
-DAEMON_PID=$!
-for _ in $(seq 100); do [[ -S $D/run/check.sock ]] && break; sleep 0.05; done
-cat >"$D/openssl-daemon.cnf" <<CNF
+bench_daemon "$CACHE_DIR"
+cat >"$W/openssl-daemon.cnf" <<CNF
 .include $ROOT/openssl-provider/revocheck-openssl.cnf
 [ revocheck_sect ]
 module = $B/lib/revocheck-openssl.so
-library = $D/no-library-here.so
+library = $W/no-library-here.so
 unavailable = deny
 CNF
 
 # Sanity: the provider is really active (refuses the revoked site), both ways.
-if REVOCHECK_SOCKET=none OPENSSL_CONF=$D/openssl.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||
-	REVOCHECK_SOCKET=$D/run/check.sock OPENSSL_CONF=$D/openssl-daemon.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||
-	! REVOCHECK_SOCKET=$D/run/check.sock OPENSSL_CONF=$D/openssl-daemon.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"; then
+if REVOCHECK_SOCKET=none OPENSSL_CONF=$W/openssl.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||
+	REVOCHECK_SOCKET=$DAEMON_SOCK OPENSSL_CONF=$W/openssl-daemon.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||
+	! REVOCHECK_SOCKET=$DAEMON_SOCK OPENSSL_CONF=$W/openssl-daemon.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_GOOD_URL"; then
 	echo "curl-overhead: the provider did not refuse the revoked site (or the daemon did not answer); not measuring" >&2
 	exit 1
 fi
 
 echo "curl $(curl --version | head -1 | cut -d' ' -f2), $(openssl version), $(nproc) CPUs, alternating runs"
-python3 - "$RUNS" "$K" "$D/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" "$D/openssl-daemon.cnf" "$D/run/check.sock" <<'PY'
+python3 - "$RUNS" "$K" "$W/openssl.cnf" "$ROOT_PEM" "$SITE_GOOD_URL" "$W/openssl-daemon.cnf" "$DAEMON_SOCK" <<'PY'
 import os, statistics, subprocess, sys, time
 runs, k, conf, root, url, dconf, sock = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6], sys.argv[7]
 base = {k: v for k, v in os.environ.items() if k not in ("OPENSSL_CONF", "REVOCHECK_SOCKET")}

@@ -13,52 +13,27 @@
 #
 # Needs make all (build/lib) and Go (to build the test sites if
 # build/bin/revocheck-testsites is absent). Only 127.0.0.1 is used.
-set -euo pipefail
-export LC_ALL=C
-cd "$(dirname "$0")/.."
-B=${REVOCHECK_BUILD:-$PWD/build}
+# shellcheck source=bench/report/lib.sh
+source "$(dirname "$0")/report/lib.sh"
+bench_init wget-overhead
 RUNS=${1:-51}
 HOOK=$B/lib/librevocheck-gnutls.so
 
-die() { echo "wget-overhead: $*" >&2; exit 1; }
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive number"
 [[ -f $HOOK ]] || die "$HOOK missing (run make all)"
 [[ -f $B/lib/librevocheck.so.0 ]] || die "$B/lib/librevocheck.so.0 missing (run make go-lib)"
 command -v wget >/dev/null || die "wget is not installed"
 
-D=$(mktemp -d /tmp/revocheck-bench.XXXXXX)
-SITES_PID= DAEMON_PID=
-cleanup() {
-	[[ -n $DAEMON_PID ]] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	[[ -n $SITES_PID ]] && kill "$SITES_PID" 2>/dev/null && wait "$SITES_PID" 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
+bench_sites
+bench_daemon "$CACHE_DIR"
+mkdir "$W/xdg" # no user config file: the daemon is asked
 
-SITES=$B/bin/revocheck-testsites
-if [[ ! -x $SITES ]]; then
-	SITES=$D/revocheck-testsites
-	go build -o "$SITES" ./integration/cmd/testsites || die "cannot build the test sites"
-fi
-"$SITES" --dir "$D/sites" >/dev/null 2>&1 &
-SITES_PID=$!
-for _ in $(seq 300); do [[ -f $D/sites/sites.env ]] && break; sleep 0.1; done
-[[ -f $D/sites/sites.env ]] || die "the test sites did not start"
-# shellcheck disable=SC1091
-source "$D/sites/sites.env"
-
-mkdir -m 0755 "$D/run" "$D/xdg"
-"$B/bin/revocheck" daemon --socket "$D/run/check.sock" --cache-dir "$CACHE_DIR" >/dev/null &
-DAEMON_PID=$!
-for _ in $(seq 200); do [[ -S $D/run/check.sock ]] && break; sleep 0.05; done
-[[ -S $D/run/check.sock ]] || die "the check daemon did not start"
-
-echo "# defaults only" >"$D/config.toml"
-export REVOCHECK_CONFIG=$D/config.toml REVOCHECK_CACHE_DIR=$CACHE_DIR REVOCHECK_SOCKET=none
+echo "# defaults only" >"$W/config.toml"
+export REVOCHECK_CONFIG=$W/config.toml REVOCHECK_CACHE_DIR=$CACHE_DIR REVOCHECK_SOCKET=none
 WGET=(wget --no-config --no-hsts -q --tries=1 --timeout=20 --ca-certificate="$ROOT_PEM" -O /dev/null)
 # The daemon variant's environment: the daemon's configuration, no library.
-VIA_DAEMON=(env -u REVOCHECK_CONFIG -u REVOCHECK_CACHE_DIR REVOCHECK_SOCKET="$D/run/check.sock"
-	XDG_CONFIG_HOME="$D/xdg" REVOCHECK_LIBRARY="$D/no-library-here.so" REVOCHECK_GNUTLS_UNAVAILABLE=deny
+VIA_DAEMON=(env -u REVOCHECK_CONFIG -u REVOCHECK_CACHE_DIR REVOCHECK_SOCKET="$DAEMON_SOCK"
+	XDG_CONFIG_HOME="$W/xdg" REVOCHECK_LIBRARY="$W/no-library-here.so" REVOCHECK_GNUTLS_UNAVAILABLE=deny
 	LD_PRELOAD="$HOOK")
 
 # Sanity: the hook is live (revoked refused) and the good site passes both ways.
@@ -88,12 +63,12 @@ run_us() {
 }
 
 for _ in 1 2 3; do run_us with >/dev/null; run_us without >/dev/null; run_us daemon >/dev/null; done # warm-up
-: >"$D/with"; : >"$D/without"; : >"$D/daemon"
+: >"$W/with"; : >"$W/without"; : >"$W/daemon"
 ORDER=(with without daemon)
 for ((i = 0; i < RUNS; i++)); do
 	for ((j = 0; j < 3; j++)); do # each variant in each position in turn
 		v=${ORDER[(i + j) % 3]}
-		run_us "$v" >>"$D/$v"
+		run_us "$v" >>"$W/$v"
 	done
 done
 
@@ -103,9 +78,9 @@ stats() {
 		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		printf "%.2f %.2f %.2f\n", m / 1000, v[1] / 1000, v[NR] / 1000 }'
 }
-read -r w_med w_min w_max < <(stats "$D/with")
-read -r p_med p_min p_max < <(stats "$D/without")
-read -r v_med v_min v_max < <(stats "$D/daemon")
+read -r w_med w_min w_max < <(stats "$W/with")
+read -r p_med p_min p_max < <(stats "$W/without")
+read -r v_med v_min v_max < <(stats "$W/daemon")
 printf 'wget %s against %s, %d alternating pairs (%s)\n' "$(wget --version | head -1 | awk '{print $3}')" \
 	"$SITE_GOOD_URL" "$RUNS" "$(nproc) CPUs, $(uname -r)"
 printf '%-16s %10s %10s %10s\n' "" "median ms" "min ms" "max ms"
@@ -115,6 +90,6 @@ printf '%-16s %10s %10s %10s\n' "via daemon" "$v_med" "$v_min" "$v_max"
 awk -v w="$w_med" -v p="$p_med" 'BEGIN { printf "median ratio with/without: %.3f (%+.2f ms)\n", w / p, w - p }'
 awk -v w="$v_med" -v p="$p_med" 'BEGIN { printf "median ratio daemon/without: %.3f (%+.2f ms)\n", w / p, w - p }'
 # The per-pair difference is less sensitive to load drift on a shared machine.
-paste "$D/with" "$D/without" | awk '{print $1 - $2}' >"$D/diff"
-read -r d_med _ < <(stats "$D/diff")
+paste "$W/with" "$W/without" | awk '{print $1 - $2}' >"$W/diff"
+read -r d_med _ < <(stats "$W/diff")
 printf 'median per-pair difference: %+.2f ms\n' "$d_med"

@@ -21,16 +21,33 @@ import (
 	"github.com/revocheck/revocheck/integration/harness"
 )
 
+// socketPath is a socket path in a fresh 0755 directory owned by the test's
+// user (root in CI): one the adapters trust.
+func socketPath(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "check.sock")
+}
+
+// listenPacket binds a SOCK_SEQPACKET listener at sock (a stand-in daemon).
+func listenPacket(t *testing.T, sock string) *net.UnixListener {
+	t.Helper()
+	l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
 // startDaemon runs build/bin/revocheck daemon on a socket in a fresh
 // root-owned 0755 directory, answering from cacheDir. stop ends it early.
 func startDaemon(t *testing.T, env *harness.Env, cacheDir string) (sock string, stop func()) {
 	t.Helper()
 	bin := filepath.Join(env.Build, "bin", "revocheck")
-	dir := filepath.Join(t.TempDir(), "run")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sock = filepath.Join(dir, "check.sock")
+	sock = socketPath(t)
 	cmd := exec.Command(bin, "daemon", "--socket", sock, "--cache-dir", cacheDir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -155,13 +172,8 @@ func TestDaemonFallbacks(t *testing.T) {
 	t.Run("hung", func(t *testing.T) {
 		// Accepts, reads, never answers: one timeout per process, then the
 		// library.
-		dir := filepath.Join(t.TempDir(), "run")
-		os.Mkdir(dir, 0o755)
-		sock := filepath.Join(dir, "check.sock")
-		l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sock := socketPath(t)
+		l := listenPacket(t, sock)
 		defer l.Close()
 		go func() {
 			for {
@@ -204,13 +216,8 @@ func TestDaemonFallbacks(t *testing.T) {
 	})
 	t.Run("leftover-socket", func(t *testing.T) {
 		// A socket file nobody listens on (a crashed daemon): ECONNREFUSED.
-		dir := filepath.Join(t.TempDir(), "run")
-		os.Mkdir(dir, 0o755)
-		sock := filepath.Join(dir, "check.sock")
-		l, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: sock, Net: "unixpacket"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		sock := socketPath(t)
+		l := listenPacket(t, sock)
 		l.SetUnlinkOnClose(false)
 		l.Close()
 		curlExpect(t, env, daemonEnv(conf, sock), "revoked", false, curlRevoked)
@@ -264,9 +271,7 @@ func TestDaemonSocketActivation(t *testing.T) {
 	}
 	needClient(t, "curl")
 	env := harness.New(t)
-	dir := filepath.Join(t.TempDir(), "run")
-	os.Mkdir(dir, 0o755)
-	sock := filepath.Join(dir, "check.sock")
+	sock := socketPath(t)
 	cmd := exec.Command(activate, "--seqpacket", "-l", sock, "--",
 		filepath.Join(env.Build, "bin", "revocheck"), "daemon", "--cache-dir", env.CacheDir)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr

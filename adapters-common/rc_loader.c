@@ -308,18 +308,15 @@ static int daemon_eligible(rc_loader *l, const char **why)
 		return 0;
 	}
 	/* Trust: only root (or we) can have put a listener in a directory
-	 * that root (or we) own and nobody else can write. */
+	 * that root (or we) own and nobody else can write. (No directory: the
+	 * connect fails, and the library answers.) */
 	char d[RC_PATH_MAX];
 	copy_str(d, sizeof d, l->socket);
 	struct stat st;
-	if (stat(dirname(d), &st) == 0 && (st.st_uid != 0 && st.st_uid != geteuid())) {
-		rc_log(l, "not asking the daemon at %s: its directory is owned by uid %u", l->socket,
-		       (unsigned)st.st_uid);
-		*why = "untrusted socket directory";
-		return 0;
-	}
-	if (stat(d, &st) == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		rc_log(l, "not asking the daemon at %s: its directory is writable by others", l->socket);
+	if (stat(dirname(d), &st) == 0 &&
+	    ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)) {
+		rc_log(l, "not asking the daemon at %s: its directory is %s", l->socket,
+		       (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ? "writable by others" : "owned by another user");
 		*why = "untrusted socket directory";
 		return 0;
 	}

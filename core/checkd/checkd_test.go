@@ -327,3 +327,21 @@ func TestDaemonManyIdleConnections(t *testing.T) {
 		t.Errorf("after 300 idle connections: %+v", rep)
 	}
 }
+
+func FuzzParseReply(f *testing.F) {
+	var b [ReplySize]byte
+	PutReply(b[:], Reply{Status: StatusRefused, Outcome: 2, Allowed: true})
+	f.Add(b[:])
+	f.Add([]byte("RCA1"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		r, err := ParseReply(msg)
+		if err != nil {
+			return
+		}
+		var out [ReplySize]byte
+		PutReply(out[:], r)
+		if !bytes.Equal(out[:], msg) {
+			t.Fatalf("re-encoding differs")
+		}
+	})
+}

@@ -53,9 +53,9 @@
 package cache
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
+	"math/bits"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -314,6 +314,9 @@ func (c *Cache) Check(in *certinput.Input, d *Detail) (o outcome.Outcome, err er
 }
 
 func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, error) {
+	if d == nil && g.fptrs != nil {
+		return g.checkMasked(in)
+	}
 	var buf [maxStackCovering]uint16
 	var seen [16]uint64 // dedupes filter indices < 1024 in constant time
 	cov := buf[:0]
@@ -326,9 +329,6 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 	// The issuer's blocks and the clubcard key are the same for every
 	// filter: find and hash once per check, not once per filter.
 	row := g.row(&in.IssuerSPKIHash)
-	if d == nil && row != nil && row.blocks != nil {
-		return g.checkRow(in, cov, row)
-	}
 	var revoked, notRevoked, notEnrolled bool
 	var ferr error
 	var key [32]byte
@@ -355,8 +355,7 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 				b, enrolled = &tmp, true
 			}
 		case row.blocks != nil:
-			rb := &row.blocks[idx]
-			b, enrolled = &rb.b, rb.enrolled
+			b, enrolled = &row.blocks[idx], row.isEnrolled(int(idx))
 		}
 		switch {
 		case !lf.exact && !lf.f.Covers(in.SCTs):
@@ -392,26 +391,72 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 	return aggregate(revoked, notRevoked, notEnrolled, ferr)
 }
 
-// checkRow is check's warm path: no detail to record, and the issuer's
-// blocks in every filter at hand in its row. The first revoked answer
-// decides.
-func (g *generation) checkRow(in *certinput.Input, cov []uint16, row *issuerRow) (outcome.Outcome, error) {
-	key := clubcard.Key(&in.IssuerSPKIHash, in.Serial)
-	var notRevoked, notEnrolled bool
+// checkMasked is check's warm path, for indexes of at most
+// index.MaskFilters files and no detail to record: the covering filters
+// are a bit set, intersected with the generation's broken and inexact
+// filters and the issuer's enrolled ones, and the enrolled covering
+// filters are queried together (clubcard.Members).
+func (g *generation) checkMasked(in *certinput.Input) (outcome.Outcome, error) {
+	var cov uint64
+	for i := range in.SCTs {
+		m, _ := g.ix.CoveringMask(&in.SCTs[i].LogID, in.SCTs[i].Timestamp)
+		cov |= m
+	}
+	if cov == 0 {
+		return outcome.NotCovered, nil
+	}
 	var ferr error
-	for _, idx := range cov {
-		lf, rb := &g.filters[idx], &row.blocks[idx]
-		switch {
-		case lf.f == nil:
-			ferr = cmp.Or(ferr, lf.err)
-		case !lf.exact && !lf.f.Covers(in.SCTs): // C2SP step 2.1
-		case !rb.enrolled:
-			notEnrolled = true
-		case lf.f.Member(&rb.b, &key, in.Serial):
-			return outcome.Revoked, nil
-		default:
-			notRevoked = true
+	if b := cov & g.broken; b != 0 {
+		ferr = g.filters[bits.TrailingZeros64(b)].err
+		cov &^= b
+	}
+	for m := cov & g.inexact; m != 0; m &= m - 1 {
+		if i := bits.TrailingZeros64(m); !g.filters[i].f.Covers(in.SCTs) {
+			cov &^= 1 << i // the index claims more than the filter states (C2SP step 2.1)
 		}
+	}
+	if cov == 0 {
+		return aggregate(false, false, false, ferr)
+	}
+	row := g.row(&in.IssuerSPKIHash)
+	if row == nil { // past the rows' bound: search each filter
+		return g.checkSearch(in, cov, ferr)
+	}
+	var enrolled uint64
+	if row.enrolled != nil {
+		enrolled = cov & row.enrolled[0]
+	}
+	if enrolled != 0 {
+		key := clubcard.Key(&in.IssuerSPKIHash, in.Serial)
+		if clubcard.Members(g.fptrs, row.blocks, enrolled, &key, in.Serial) != 0 {
+			return outcome.Revoked, nil
+		}
+	}
+	return aggregate(false, enrolled != 0, cov != enrolled, ferr)
+}
+
+// checkSearch finishes checkMasked for an issuer without a row: each
+// covering filter (cov, already reduced to usable filters that cover the
+// certificate) is searched for it.
+func (g *generation) checkSearch(in *certinput.Input, cov uint64, ferr error) (outcome.Outcome, error) {
+	var notRevoked, notEnrolled bool
+	var key [32]byte
+	keyed := false
+	for m := cov; m != 0; m &= m - 1 {
+		f := g.fptrs[bits.TrailingZeros64(m)]
+		i := f.Find(&in.IssuerSPKIHash)
+		if i < 0 {
+			notEnrolled = true
+			continue
+		}
+		if !keyed {
+			key, keyed = clubcard.Key(&in.IssuerSPKIHash, in.Serial), true
+		}
+		b := f.Block(i)
+		if f.Member(&b, &key, in.Serial) {
+			return outcome.Revoked, nil
+		}
+		notRevoked = true
 	}
 	return aggregate(false, notRevoked, notEnrolled, ferr)
 }

@@ -48,6 +48,12 @@ type generation struct {
 	unmaps   []func()
 	dataTime int64 // unix ns; see Cache.DataTime
 
+	// For an index of at most index.MaskFilters files (else nil/zero):
+	// the filters by filename index (nil where unusable), and the sets of
+	// unusable and inexact ones. See checkMasked.
+	fptrs           []*clubcard.Filter
+	broken, inexact uint64
+
 	rows issuerRows // each issuer's blocks, found on its first check
 	info GenerationInfo
 }
@@ -183,6 +189,7 @@ func loadOnce(dir string, final bool) (_ *generation, err error) {
 		return nil, fmt.Errorf("%w: %v", ErrNoData, err)
 	}
 	g.verifyCoverage()
+	g.buildMasks()
 	g.rows.init()
 	g.summarize()
 	return g, nil
@@ -198,6 +205,24 @@ func parseGuarded(data []byte) (f *clubcard.Filter, err error) {
 		}
 	}()
 	return clubcard.Parse(data)
+}
+
+// buildMasks sets what checkMasked reads, when the index has masks.
+func (g *generation) buildMasks() {
+	if _, ok := g.ix.CoveringMask(&[32]byte{}, 0); !ok {
+		return
+	}
+	g.fptrs = make([]*clubcard.Filter, len(g.filters))
+	for i := range g.filters {
+		lf := &g.filters[i]
+		g.fptrs[i] = lf.f
+		switch {
+		case lf.f == nil:
+			g.broken |= 1 << i
+		case !lf.exact:
+			g.inexact |= 1 << i
+		}
+	}
 }
 
 // verifyCoverage sets loadedFilter.exact: true unless some index entry

@@ -18,14 +18,12 @@ import (
 // issuerRow is one issuer's block in every filter of a generation, by
 // filename index. Immutable once published.
 type issuerRow struct {
-	hash   [32]byte
-	blocks []rowBlock // nil: enrolled in no filter
+	hash     [32]byte
+	blocks   []clubcard.Block // nil: enrolled in no filter
+	enrolled []uint64         // bit set by filename index; nil with blocks
 }
 
-type rowBlock struct {
-	b        clubcard.Block
-	enrolled bool
-}
+func (r *issuerRow) isEnrolled(idx int) bool { return r.enrolled[idx/64]>>(idx%64)&1 == 1 }
 
 // rowTable is an open-addressing hash table with linear probing, read
 // without locks. Rows are only ever added; a full table is replaced by a
@@ -52,10 +50,11 @@ type issuerRows struct {
 	full atomic.Bool
 }
 
-// What a row keeps: itself, plus one rowBlock per filter when enrolled.
+// What a row keeps: itself, plus a block per filter and the enrolled set
+// when enrolled anywhere.
 const (
-	rowSize      = int(unsafe.Sizeof(issuerRow{}))
-	rowBlockSize = int(unsafe.Sizeof(rowBlock{}))
+	rowSize   = int(unsafe.Sizeof(issuerRow{}))
+	blockSize = int(unsafe.Sizeof(clubcard.Block{}))
 )
 
 func (r *issuerRows) init() {
@@ -104,12 +103,14 @@ func (g *generation) row(h *[32]byte) *issuerRow {
 		}
 		if i := f.Find(h); i >= 0 {
 			if row.blocks == nil {
-				row.blocks = make([]rowBlock, len(g.filters))
+				row.blocks = make([]clubcard.Block, len(g.filters))
+				row.enrolled = make([]uint64, (len(g.filters)+63)/64)
 			}
-			row.blocks[j] = rowBlock{b: f.Block(i), enrolled: true}
+			row.blocks[j] = f.Block(i)
+			row.enrolled[j/64] |= 1 << (j % 64)
 		}
 	}
-	cost := rowSize + rowBlockSize*len(row.blocks)
+	cost := rowSize + blockSize*len(row.blocks) + 8*len(row.enrolled)
 	grow := 2*(r.n+1) > len(t.slots)
 	if grow {
 		cost += 8 * 2 * len(t.slots)

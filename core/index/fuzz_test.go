@@ -36,6 +36,9 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("filter index %d out of range", i)
 			}
 		}
+		checkMask(t, ix, &id, ts, got)
+		checkMask(t, ix, &id, ts-1, ix.AppendCovering(nil, &id, ts-1))
+		checkMask(t, ix, &id, ts+1, ix.AppendCovering(nil, &id, ts+1))
 
 		// Rebuild from the parsed content. Build needs distinct names and
 		// non-empty intervals; skip inputs that use what it refuses to write.

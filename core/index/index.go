@@ -73,11 +73,18 @@ type Index struct {
 	// without a scan.
 	entries []Entry
 	logs    []logSpan
+	pfx     []uint64 // logPrefix of each log id, for findLog
+
+	// For CoveringMask (at most MaskFilters names): each log's timeline
+	// cut into pieces of constant covering set.
+	segs   []segment
+	masked bool
 }
 
 type logSpan struct {
-	first, n int
-	lo, hi   uint64
+	first, n       int
+	lo, hi         uint64
+	segFirst, segN int
 }
 
 // Entry is one coverage assertion: filenames[FilterIdx] covers the log for
@@ -147,6 +154,7 @@ func Parse(data []byte) (*Index, error) {
 	type span struct{ start, end uint64 }
 	spans := make([]span, 0, ix.numLogs)
 	ix.logs = make([]logSpan, 0, ix.numLogs)
+	ix.pfx = make([]uint64, 0, ix.numLogs)
 	var prev []byte
 	for i := range ix.numLogs {
 		d := data[ix.dirOff+i*dirEntrySize:]
@@ -155,6 +163,7 @@ func Parse(data []byte) (*Index, error) {
 			return nil, malformed("log directory not strictly sorted at entry %d", i)
 		}
 		prev = id
+		ix.pfx = append(ix.pfx, logPrefix(id))
 		off := binary.BigEndian.Uint64(d[32:])
 		n := uint64(binary.BigEndian.Uint16(d[40:]))
 		if off < dirEnd {
@@ -191,6 +200,9 @@ func Parse(data []byte) (*Index, error) {
 		if spans[i].start < spans[i-1].end {
 			return nil, malformed("entry sections overlap at offset %d", spans[i].start)
 		}
+	}
+	if numNames <= MaskFilters {
+		ix.buildMasks()
 	}
 	return ix, nil
 }
@@ -252,19 +264,24 @@ func (ix *Index) entry(off int) Entry {
 	}
 }
 
-// findLog binary-searches the sorted log directory for logID's position.
+// findLog binary-searches the sorted log directory for logID's position,
+// on the ids' 8-byte prefixes; whole ids are compared only once prefixes
+// match.
 func (ix *Index) findLog(logID *[32]byte) (int, bool) {
-	lo, hi := 0, ix.numLogs
+	p := logPrefix(logID[:])
+	lo, hi := 0, len(ix.pfx)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		d := ix.data[ix.dirOff+mid*dirEntrySize : ix.dirOff+mid*dirEntrySize+32]
-		switch c := bytes.Compare(d, logID[:]); {
-		case c < 0:
+		if ix.pfx[mid] < p {
 			lo = mid + 1
-		case c > 0:
+		} else {
 			hi = mid
-		default:
-			return mid, true
+		}
+	}
+	for ; lo < len(ix.pfx) && ix.pfx[lo] == p; lo++ {
+		o := ix.dirOff + lo*dirEntrySize
+		if [32]byte(ix.data[o:o+32]) == *logID {
+			return lo, true
 		}
 	}
 	return 0, false

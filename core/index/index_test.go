@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -293,8 +295,8 @@ func TestBuildRejects(t *testing.T) {
 	}
 }
 
-func BenchmarkAppendCovering(b *testing.B) {
-	// Mozilla-shaped: one full filter and 35 deltas over 12 logs.
+// mozillaShapedIndex has one full filter and 35 deltas over 12 logs.
+func mozillaShapedIndex(b *testing.B) *Index {
 	var files []FileCoverage
 	for f := range 36 {
 		fc := FileCoverage{Name: "f" + string(rune('a'+f%26)) + string(rune('a'+f/26))}
@@ -307,6 +309,11 @@ func BenchmarkAppendCovering(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return ix
+}
+
+func BenchmarkAppendCovering(b *testing.B) {
+	ix := mozillaShapedIndex(b)
 	buf := make([]uint16, 0, 64)
 	id := [32]byte{100}
 	b.ReportAllocs()
@@ -350,5 +357,75 @@ func TestAppendCoveringSet(t *testing.T) {
 		if !slices.Equal(want, ref) {
 			t.Fatalf("ts %d: %v, want %v", ts, want, ref)
 		}
+	}
+}
+
+// checkMask asserts that CoveringMask gives the set AppendCovering listed
+// (want), when the index is small enough to have masks.
+func checkMask(t *testing.T, ix *Index, id *[32]byte, ts uint64, want []uint16) {
+	t.Helper()
+	m, ok := ix.CoveringMask(id, ts)
+	if ok != (len(ix.Filenames()) <= MaskFilters) {
+		t.Fatalf("CoveringMask ok %v with %d filenames", ok, len(ix.Filenames()))
+	}
+	if !ok {
+		return
+	}
+	var w uint64
+	for _, i := range want {
+		w |= 1 << i
+	}
+	if m != w {
+		t.Fatalf("log %x ts %d: CoveringMask %b, AppendCovering %v", id[:4], ts, m, want)
+	}
+}
+
+// TestCoveringMask compares CoveringMask with AppendCovering on random
+// indexes whose intervals overlap, repeat a filter within a log, touch
+// and reach the ends of the timestamp range, at every timestamp where the
+// answer can change.
+func TestCoveringMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	logs := [][32]byte{logA, logB, logC, {0xa1, 0xa2, 0, 0, 0, 0, 0, 0, 1}}
+	for round := range 200 {
+		nf := 1 + rng.IntN(MaskFilters+4) // past the bound too: ok must turn false
+		files := make([]FileCoverage, nf)
+		for i := range files {
+			files[i].Name = fmt.Sprintf("f%d", i)
+			for range rng.IntN(4) {
+				lo := uint64(rng.IntN(100))
+				hi := lo + uint64(rng.IntN(30))
+				if rng.IntN(10) == 0 {
+					hi = ^uint64(0)
+				}
+				files[i].Coverage = append(files[i].Coverage, Coverage{LogID: logs[rng.IntN(len(logs))], Low: lo, High: hi})
+			}
+		}
+		ix, err := Parse(mustBuild(t, files))
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		for _, id := range append(logs, [32]byte{0xee}) {
+			for _, ts := range []uint64{0, 1, 29, 30, 31, 99, 100, 128, 129, 130, 1 << 40, ^uint64(0) - 1, ^uint64(0)} {
+				checkMask(t, ix, &id, ts, ix.AppendCovering(nil, &id, ts))
+			}
+			for ts := range uint64(140) {
+				checkMask(t, ix, &id, ts, ix.AppendCovering(nil, &id, ts))
+			}
+		}
+	}
+}
+
+func BenchmarkCoveringMask(b *testing.B) {
+	ix := mozillaShapedIndex(b)
+	id := [32]byte{100}
+	b.ReportAllocs()
+	var m uint64
+	for b.Loop() {
+		mm, _ := ix.CoveringMask(&id, 17500)
+		m |= mm
+	}
+	if m == 0 {
+		b.Fatal("no cover")
 	}
 }

@@ -39,6 +39,7 @@ func cmdFilter(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&spec.Deltas, "deltas", 35, "synthetic: delta filters")
 	fs.IntVar(&spec.DeltaSerials, "delta-serials", 60_000, "synthetic: certificates per delta")
 	fs.Float64Var(&spec.RevokedFraction, "revoked-fraction", 0.02, "synthetic: fraction of revoked certificates")
+	fs.IntVar(&spec.DeltaRevoked, "delta-revoked", 0, "synthetic: certificates each delta newly revokes (default: revoked-fraction of delta-serials)")
 	fs.IntVar(&spec.Logs, "logs", 8, "synthetic: CT logs")
 	fs.Int64Var(&spec.Seed, "seed", 1, "synthetic: random seed")
 	if err := fs.Parse(args[1:]); err != nil {

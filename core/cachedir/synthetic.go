@@ -8,11 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +34,7 @@ type SyntheticSpec struct {
 	Deltas          int     // number of deltas (Mozilla keeps ~35)
 	DeltaSerials    int     // certificates newly issued between two runs
 	RevokedFraction float64 // share of the full filter's certificates that are revoked; each delta newly revokes this share of DeltaSerials
+	DeltaRevoked    int     // if set, certificates each delta newly revokes (instead of RevokedFraction·DeltaSerials)
 	Logs            int     // CT logs; every certificate has two SCTs from distinct logs
 	Seed            int64
 }
@@ -133,32 +135,42 @@ func Synthetic(dir string, spec SyntheticSpec) (*Sample, error) {
 		c.revoked = rng.Float64() < spec.RevokedFraction
 		certs = append(certs, c)
 	}
+	// Every build runs over the whole universe: hash each serial once.
+	keys := make([][32]byte, 0, total)
+	keys = appendKeys(keys, issuers, certs)
 	start := time.UnixMilli(synthT0 + synthFullDur)
 	var files []File
-	full, err := buildSynthetic(issuers, logs, certs, nil, fullEnd, uint64(spec.Seed)<<8|1)
+	full, err := buildSynthetic(issuers, logs, certs, keys, nil, fullEnd, uint64(spec.Seed)<<8|1)
 	if err != nil {
 		return nil, err
 	}
 	files = append(files, File{Name: runName(start) + ".filter", Data: full})
 
-	everRevoked := make(map[int]bool)
+	everRevoked := make([]bool, total) // by a delta
 	for d := range spec.Deltas {
 		runEnd := fullEnd + uint64(d+1)*synthRun
+		first := len(certs)
 		for range spec.DeltaSerials {
 			certs = append(certs, newCert(runEnd-synthRun+1, runEnd+1))
 		}
+		keys = appendKeys(keys, issuers, certs[first:])
 		// Newly revoked since the previous run: drawn from every known,
 		// not yet revoked certificate.
 		var newly []int
+		picked := make(map[int]bool)
 		want := int(spec.RevokedFraction * float64(spec.DeltaSerials))
+		if spec.DeltaRevoked > 0 {
+			want = spec.DeltaRevoked
+		}
 		for tries := 0; len(newly) < want && tries < 4*want+16; tries++ {
 			i := rng.IntN(len(certs))
-			if !certs[i].revoked && !everRevoked[i] && !slices.Contains(newly, i) {
+			if !certs[i].revoked && !everRevoked[i] && !picked[i] {
 				newly = append(newly, i)
+				picked[i] = true
 			}
 		}
 		slices.Sort(newly)
-		data, err := buildSynthetic(issuers, logs, certs, newly, runEnd, uint64(spec.Seed)<<8|uint64(d+2))
+		data, err := buildSynthetic(issuers, logs, certs, keys, newly, runEnd, uint64(spec.Seed)<<8|uint64(d+2))
 		if err != nil {
 			return nil, err
 		}
@@ -186,9 +198,11 @@ func Synthetic(dir string, spec SyntheticSpec) (*Sample, error) {
 		}
 	}
 	// Revocations that only a delta knows, so checks must reach them.
-	deltaRevoked := slices.Sorted(maps.Keys(everRevoked))
-	for _, i := range deltaRevoked[:min(len(deltaRevoked), sampleSize)] {
-		s.Revoked = append(s.Revoked, certs[i].input(issuers, logs))
+	for i, n := 0, 0; i < len(certs) && n < sampleSize; i++ {
+		if everRevoked[i] {
+			s.Revoked = append(s.Revoked, certs[i].input(issuers, logs))
+			n++
+		}
 	}
 	lastEnd := fullEnd + uint64(spec.Deltas)*synthRun
 	for range sampleSize {
@@ -202,6 +216,33 @@ func Synthetic(dir string, spec SyntheticSpec) (*Sample, error) {
 	return s, nil
 }
 
+// appendKeys appends the clubcard key of each certificate, hashed on
+// every CPU.
+func appendKeys(keys [][32]byte, issuers [][32]byte, certs []synthCert) [][32]byte {
+	n := len(keys)
+	keys = slices.Grow(keys, len(certs))[:n+len(certs)]
+	const chunk = 1 << 16
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for lo := range work {
+				for i := lo; i < min(lo+chunk, len(certs)); i++ {
+					keys[n+i] = clubcard.Key(&issuers[certs[i].issuer], certs[i].serial[:])
+				}
+			}
+		}()
+	}
+	for lo := 0; lo < len(certs); lo += chunk {
+		work <- lo
+	}
+	close(work)
+	wg.Wait()
+	return keys
+}
+
 // runName names a run's file like Mozilla: date and half of the day.
 func runName(t time.Time) string {
 	t = t.UTC()
@@ -211,7 +252,7 @@ func runName(t time.Time) string {
 // buildSynthetic builds one clubcard over the certificates with SCTs up to
 // end. With newly == nil the revoked set is every revoked certificate (the
 // full filter); otherwise it is exactly newly (a delta).
-func buildSynthetic(issuers, logs [][32]byte, certs []synthCert, newly []int, end, seed uint64) ([]byte, error) {
+func buildSynthetic(issuers, logs [][32]byte, certs []synthCert, keys [][32]byte, newly []int, end, seed uint64) ([]byte, error) {
 	in := &clubcard.BuildInput{Seed: seed}
 	for _, l := range logs {
 		in.Coverage = append(in.Coverage, clubcard.CoverageEntry{LogID: l, Low: synthT0, High: end})
@@ -238,6 +279,7 @@ func buildSynthetic(issuers, logs [][32]byte, certs []synthCert, newly []int, en
 			is.Revoked = append(is.Revoked, c.serial[:])
 		} else {
 			is.NotRevoked = append(is.NotRevoked, c.serial[:])
+			is.NotRevokedKeys = append(is.NotRevokedKeys, keys[i])
 		}
 	}
 	for _, is := range byIssuer {

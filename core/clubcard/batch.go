@@ -17,7 +17,7 @@ import "math/bits"
 // column do not wait on each other.
 func Members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte) uint64 {
 	a := keyLanes(key)
-	var start [64]uint64       // the equation's first row in each block
+	var start [64]uint64      // the equation's first row in each block
 	var live, inverted uint64 // filters that may still hold the key; inverted blocks
 	var rank uint8
 	for m := set; m != 0; m &= m - 1 {

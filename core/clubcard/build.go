@@ -23,6 +23,11 @@ type IssuerInput struct {
 	SPKIHash   [32]byte
 	Revoked    [][]byte
 	NotRevoked [][]byte
+	// NotRevokedKeys optionally holds Key(SPKIHash, NotRevoked[i]) for
+	// every i. A producer that rebuilds over the same universe every run
+	// (a delta twice a day) hashes each serial once instead of per build;
+	// the builder trusts these keys.
+	NotRevokedKeys [][32]byte
 }
 
 // BuildInput is everything a v4 filter holds.
@@ -334,12 +339,21 @@ func (b *issuerBuild) exactRibbon(approx [][]uint64) error {
 			return fmt.Errorf("clubcard: empty serial for issuer %x", b.in.SPKIHash[:8])
 		}
 	}
+	keys := b.in.NotRevokedKeys
+	if keys != nil && len(keys) != len(b.in.NotRevoked) {
+		return fmt.Errorf("clubcard: issuer %x has %d serials but %d keys", b.in.SPKIHash[:8], len(b.in.NotRevoked), len(keys))
+	}
 	if b.approx.m == 0 {
 		return nil // empty block: definitive without the exact filter
 	}
 	var pass []keyed
 	for idx, serial := range b.in.NotRevoked {
-		k := keyOf(&b.in.SPKIHash, serial, idx)
+		var k keyed
+		if keys != nil {
+			k = keyed{a: keyLanes(&keys[idx]), idx: uint32(idx)}
+		} else {
+			k = keyOf(&b.in.SPKIHash, serial, idx)
+		}
 		s := k.a[3]%b.approx.m + b.approxOffset
 		ok := true
 		for c := range b.rank {

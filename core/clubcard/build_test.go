@@ -188,6 +188,31 @@ func TestBuildDeterministic(t *testing.T) {
 	if string(a) != string(b) {
 		t.Fatal("same seed, different output")
 	}
+	// Precomputed keys give the same file as hashing in the builder; keys
+	// that do not match the serials' count are refused.
+	for i := range in.Issuers {
+		is := &in.Issuers[i]
+		for _, s := range is.NotRevoked {
+			is.NotRevokedKeys = append(is.NotRevokedKeys, Key(&is.SPKIHash, s))
+		}
+	}
+	if c, err := Build(in); err != nil || string(c) != string(a) {
+		t.Fatalf("with precomputed keys: err %v, same bytes %v", err, string(c) == string(a))
+	}
+	// They are used, not recomputed: other keys, another file.
+	for i := range in.Issuers {
+		for j := range in.Issuers[i].NotRevokedKeys {
+			in.Issuers[i].NotRevokedKeys[j][5] ^= 1
+		}
+	}
+	if c, err := Build(in); err != nil || string(c) == string(a) {
+		t.Fatalf("with altered keys: err %v, same bytes %v", err, string(c) == string(a))
+	}
+	last := &in.Issuers[len(in.Issuers)-1]
+	last.NotRevokedKeys = last.NotRevokedKeys[1:]
+	if _, err := Build(in); err == nil {
+		t.Fatal("a key missing: no error")
+	}
 }
 
 // TestRibbonSolve overloads a system so some insertions fail, and checks

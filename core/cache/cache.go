@@ -62,6 +62,7 @@ import (
 	"time"
 
 	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/clock"
 	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/outcome"
 )
@@ -100,10 +101,9 @@ type Cache struct {
 	dir      string
 	interval int64 // ns; < 0: no automatic refresh
 	retries  int
-	epoch    time.Time
 
 	cur      atomic.Pointer[generation]
-	lastStat atomic.Int64 // ns since epoch
+	lastStat atomic.Int64 // clock.Mono() of the last stat
 	lastErr  atomic.Pointer[error]
 	closed   atomic.Bool
 
@@ -115,7 +115,7 @@ type Cache struct {
 
 // Open opens dir and loads its current generation.
 func Open(dir string, opts Options) (*Cache, error) {
-	c := &Cache{dir: dir, interval: int64(opts.StatInterval), retries: opts.Retries, epoch: time.Now()}
+	c := &Cache{dir: dir, interval: int64(opts.StatInterval), retries: opts.Retries}
 	if c.interval == 0 {
 		c.interval = int64(time.Second)
 	}
@@ -140,18 +140,17 @@ func (c *Cache) Dir() string { return c.dir }
 func (c *Cache) Refresh() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lastStat.Store(int64(time.Since(c.epoch)))
+	c.lastStat.Store(clock.Mono())
 	return c.refreshLocked(true)
 }
 
 // maybeRefresh runs at most once per interval across all goroutines; a
 // goroutine that finds a load in progress carries on with the current
 // generation.
-func (c *Cache) maybeRefresh() {
+func (c *Cache) maybeRefresh(now int64) {
 	if c.interval < 0 {
 		return
 	}
-	now := int64(time.Since(c.epoch))
 	last := c.lastStat.Load()
 	if now-last < c.interval || !c.lastStat.CompareAndSwap(last, now) {
 		return
@@ -258,7 +257,7 @@ func (c *Cache) DataTimeUnix() int64 {
 // refresh), or returns nil when there is none. The result is a snapshot the
 // caller may keep; its slices must not be modified.
 func (c *Cache) Generation() *GenerationInfo {
-	c.maybeRefresh()
+	c.maybeRefresh(clock.Mono())
 	g := c.acquire()
 	if g == nil {
 		return nil
@@ -279,7 +278,13 @@ const maxStackCovering = 64
 // nil, is reset and receives the generation id and every covering filter
 // with its own answer; with d all covering filters are queried even after a
 // revoked answer, so the report is complete.
-func (c *Cache) Check(in *certinput.Input, d *Detail) (o outcome.Outcome, err error) {
+func (c *Cache) Check(in *certinput.Input, d *Detail) (outcome.Outcome, error) {
+	return c.CheckAt(in, d, clock.Mono())
+}
+
+// CheckAt is Check for a caller that has read clock.Mono() already (mono),
+// so that one check reads the clock once.
+func (c *Cache) CheckAt(in *certinput.Input, d *Detail, mono int64) (o outcome.Outcome, err error) {
 	if d != nil {
 		d.reset()
 	}
@@ -292,7 +297,7 @@ func (c *Cache) Check(in *certinput.Input, d *Detail) (o outcome.Outcome, err er
 		}
 		return outcome.NotCovered, nil
 	}
-	c.maybeRefresh()
+	c.maybeRefresh(mono)
 	g := c.acquire()
 	if g == nil {
 		return outcome.NoData, c.noDataErr()

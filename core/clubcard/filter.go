@@ -79,6 +79,7 @@ type Block struct {
 	exc, nexc             uint32 // the exception list: its offset in the file, its entry count
 	rank                  uint8
 	inverted              bool
+	fits                  bool // v4, and every window of the block is inside its columns: Members' fast path
 }
 
 // Filter is a parsed clubcard. It aliases the bytes given to Parse, which
@@ -171,6 +172,16 @@ func (f *Filter) Block(i int) Block {
 		}
 	}
 	b.approxMod = newFastmod(uint64(b.approxM))
+	// The five-word window of the block's last row must be inside each
+	// of its columns for the fast path; a builder that lays blocks out as
+	// clubcard does leaves few exceptions (blocks at a column's very end).
+	if b.approxM > 0 && !f.le {
+		last := (uint64(b.approxOffset)+uint64(b.approxM)-1)/64 + 5
+		b.fits = true
+		for _, c := range f.approx[:b.rank] {
+			b.fits = b.fits && c.n >= last
+		}
+	}
 	return b
 }
 
@@ -364,11 +375,19 @@ func (f *Filter) eval(c *column, limb, shift uint64, a *[4]uint64) uint64 {
 	default:
 		w0, w1, w2, w3, w4 = f.word(c, limb), f.word(c, limb+1), f.word(c, limb+2), f.word(c, limb+3), f.word(c, limb+4)
 	}
-	// A shift of 64 yields 0 in Go, so shift == 0 needs no special case.
-	r := (w0>>shift | w1<<(64-shift)) & a[0]
-	r ^= (w1>>shift | w2<<(64-shift)) & a[1]
-	r ^= (w2>>shift | w3<<(64-shift)) & a[2]
-	r ^= (w3>>shift | w4<<(64-shift)) & a[3]
+	return parity5(w0, w1, w2, w3, w4, shift, a)
+}
+
+// parity5 is the parity of a against the 256 bits from bit shift of the
+// five words w0..w4 (w0's low bit first).
+func parity5(w0, w1, w2, w3, w4, shift uint64, a *[4]uint64) uint64 {
+	// Two shifts, so that shift == 0 moves the next word out entirely;
+	// masked to 63 so that the compiler needs no over-shift fixups.
+	sh, up := shift&63, 63-shift&63
+	r := (w0>>sh | w1<<1<<up) & a[0]
+	r ^= (w1>>sh | w2<<1<<up) & a[1]
+	r ^= (w2>>sh | w3<<1<<up) & a[2]
+	r ^= (w3>>sh | w4<<1<<up) & a[3]
 	return uint64(bits.OnesCount64(r) & 1)
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/revocheck/revocheck/core/clock"
 )
 
 // Dir is the directory of a cache (and of a mirror tree) that holds CRL sets
@@ -33,7 +35,6 @@ type Store struct {
 	reload  sync.Mutex   // one reloader at a time; others keep the old generation
 	closed  atomic.Bool
 	now     func() time.Time // nil: the real clocks (tests set a fake one)
-	epoch   time.Time        // origin of the monotonic tick
 }
 
 // generation is one consistent view: the sets of one manifest. Its mappings
@@ -62,7 +63,7 @@ type mapping struct{ b []byte }
 // It never fails: a missing directory or manifest is an empty store, and a
 // damaged one is reported by Status and retried later.
 func OpenStore(dir string) *Store {
-	s := &Store{dir: dir, epoch: time.Now()}
+	s := &Store{dir: dir}
 	s.gen.Store(s.load(fileStamp{}))
 	s.nextChk.Store(s.tick() + int64(time.Second))
 	return s
@@ -71,11 +72,14 @@ func OpenStore(dir string) *Store {
 // tick is the reload gate's clock in ns. Every check reads it, so it is
 // the monotonic clock: a wall-clock read costs about twice as much (60 ns
 // on some VMs).
-func (s *Store) tick() int64 {
+func (s *Store) tick() int64 { return s.tickAt(clock.Mono()) }
+
+// tickAt is tick for a caller that has read clock.Mono() (mono) already.
+func (s *Store) tickAt(mono int64) int64 {
 	if s.now != nil {
 		return s.now().UnixNano()
 	}
-	return int64(time.Since(s.epoch))
+	return mono
 }
 
 func (s *Store) wallNow() time.Time {
@@ -87,9 +91,11 @@ func (s *Store) wallNow() time.Time {
 
 // current returns the generation to use, reloading when the manifest
 // changed. Lookups never wait for a reload in progress.
-func (s *Store) current() *generation {
+func (s *Store) current() *generation { return s.currentAt(clock.Mono()) }
+
+func (s *Store) currentAt(mono int64) *generation {
 	g := s.gen.Load()
-	now := s.tick()
+	now := s.tickAt(mono)
 	if now < s.nextChk.Load() || s.closed.Load() {
 		return g
 	}
@@ -242,7 +248,13 @@ func mapFile(path string, wantSize int64) ([]byte, error) {
 // serial (content bytes): covered when any set lists the issuer, revoked when
 // any listing set has the serial.
 func (s *Store) Lookup(issuerSPKIHash *[32]byte, serial []byte) (covered, revoked bool) {
-	g := s.current()
+	return s.LookupAt(issuerSPKIHash, serial, clock.Mono())
+}
+
+// LookupAt is Lookup for a caller that has read clock.Mono() (mono)
+// already, so that one check reads the clock once.
+func (s *Store) LookupAt(issuerSPKIHash *[32]byte, serial []byte, mono int64) (covered, revoked bool) {
+	g := s.currentAt(mono)
 	for _, set := range g.sets {
 		c, r := set.Lookup(issuerSPKIHash, serial)
 		covered = covered || c

@@ -16,6 +16,7 @@ import (
 
 	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/clock"
 	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/crlset"
 	"github.com/revocheck/revocheck/core/outcome"
@@ -40,7 +41,6 @@ type Checker struct {
 	crl     *crlset.Store
 	now     func() time.Time
 
-	epoch time.Time                 // monotonic origin of staleness.until
 	stale atomic.Pointer[staleness] // the last staleness verdict
 }
 
@@ -49,7 +49,7 @@ type Checker struct {
 // the wall clock costs about 60 ns on some VMs, a tenth of a whole check.
 type staleness struct {
 	dataTime int64 // unix ns of the data judged
-	until    int64 // ns since Checker.epoch (monotonic) the verdict holds
+	until    int64 // clock.Mono() until which the verdict holds
 	stale    bool
 }
 
@@ -83,7 +83,6 @@ func New(cfg *config.Config) *Checker {
 		policy: cfg.Policy,
 		crl:    crlset.OpenStore(filepath.Join(cfg.CacheDir, "crlsets")),
 		now:    time.Now,
-		epoch:  time.Now(),
 	}
 }
 
@@ -147,9 +146,12 @@ func (c *Checker) CheckInput(in *certinput.Input, d *cache.Detail) Decision {
 // CheckInputErr is CheckInput with the reason for an error or no_data
 // outcome (for the CLI).
 func (c *Checker) CheckInputErr(in *certinput.Input, d *cache.Detail) (outcome.Outcome, error) {
+	// One clock reading for the three time gates of a check (package
+	// clock says why).
+	mono := clock.Mono()
 	// Exact revocation sets (compiled CRLs) answer first: they are
 	// definitive for the issuers they cover, with or without SCTs.
-	crlCovered, crlRevoked := c.crl.Lookup(&in.IssuerSPKIHash, in.Serial)
+	crlCovered, crlRevoked := c.crl.LookupAt(&in.IssuerSPKIHash, in.Serial, mono)
 	if crlRevoked {
 		return outcome.Revoked, nil
 	}
@@ -160,7 +162,7 @@ func (c *Checker) CheckInputErr(in *certinput.Input, d *cache.Detail) (outcome.O
 		}
 		return outcome.NoData, err
 	}
-	o, err := cc.Check(in, d)
+	o, err := cc.CheckAt(in, d, mono)
 	if err != nil {
 		return outcome.Error, err
 	}
@@ -170,7 +172,7 @@ func (c *Checker) CheckInputErr(in *certinput.Input, d *cache.Detail) (outcome.O
 	if crlCovered {
 		return outcome.NotRevoked, nil
 	}
-	if c.policy.MaxAge > 0 && c.isStale(cc.DataTimeUnix()) {
+	if c.policy.MaxAge > 0 && c.isStale(cc.DataTimeUnix(), mono) {
 		return outcome.Stale, nil
 	}
 	return o, nil
@@ -178,11 +180,10 @@ func (c *Checker) CheckInputErr(in *certinput.Input, d *cache.Detail) (outcome.O
 
 // isStale reports whether data of this time (unix ns, 0: unknown) is older
 // than the policy's max-age, to within a second.
-func (c *Checker) isStale(dataTime int64) bool {
+func (c *Checker) isStale(dataTime, mono int64) bool {
 	if dataTime == 0 {
 		return false
 	}
-	mono := int64(time.Since(c.epoch))
 	if s := c.stale.Load(); s != nil && s.dataTime == dataTime && mono < s.until {
 		return s.stale
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revocheck/revocheck/core/cachedir"
+	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/integration/harness"
@@ -156,27 +158,65 @@ func BenchmarkCheckDER(b *testing.B) {
 func TestStalenessMemo(t *testing.T) {
 	dt := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	wall := dt.Add(30 * time.Minute)
-	c := &Checker{epoch: time.Now(), now: func() time.Time { return wall }}
+	c := &Checker{now: func() time.Time { return wall }}
 	c.policy.MaxAge = time.Hour
-	if c.isStale(dt.UnixNano()) {
+	mono := int64(1000) // the monotonic reading a check passes in
+	if c.isStale(dt.UnixNano(), mono) {
 		t.Fatal("30 min old data judged stale")
 	}
 	wall = dt.Add(2 * time.Hour)
-	if c.isStale(dt.UnixNano()) {
+	if c.isStale(dt.UnixNano(), mono+int64(time.Second)-1) {
 		t.Fatal("verdict re-evaluated within its second")
 	}
-	if !c.isStale(dt.Add(-time.Minute).UnixNano()) {
+	if !c.isStale(dt.Add(-time.Minute).UnixNano(), mono) {
 		t.Fatal("other data not re-evaluated")
 	}
-	c.epoch = c.epoch.Add(-2 * time.Second) // a second and more has passed
-	if newer := dt.Add(90 * time.Minute).UnixNano(); c.isStale(newer) {
+	mono += 2 * int64(time.Second) // a second and more has passed
+	if newer := dt.Add(90 * time.Minute).UnixNano(); c.isStale(newer, mono) {
 		t.Fatal("30 min old data judged stale")
 	}
-	c.epoch = c.epoch.Add(-2 * time.Second)
-	if !c.isStale(dt.UnixNano()) {
+	mono += 2 * int64(time.Second)
+	if !c.isStale(dt.UnixNano(), mono) {
 		t.Fatal("2 h old data not stale after the second passed")
 	}
-	if c.isStale(0) {
+	if c.isStale(0, mono) {
 		t.Fatal("unknown data time judged stale")
+	}
+}
+
+// BenchmarkCheckInputMozillaSized is the whole decision a C ABI check
+// makes (CRL sets, cache, staleness, policy) for extracted inputs, on a
+// cache the size of Mozilla's (cachedir.MozillaSized, generated on first
+// use: minutes, so give go test -timeout 60m). max-age is on, with a
+// bound the synthetic data's dates meet.
+func BenchmarkCheckInputMozillaSized(b *testing.B) {
+	if testing.Short() {
+		b.Skip("-short: the Mozilla-sized cache takes minutes to generate")
+	}
+	dir, s, err := cachedir.SyntheticCached(cachedir.MozillaSized)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := checker(b, dir, "max-age=36500d")
+	for _, k := range []struct {
+		want outcome.Outcome
+		set  []certinput.Input
+	}{
+		{outcome.NotRevoked, s.NotRevoked},
+		{outcome.Revoked, s.Revoked},
+		{outcome.NotEnrolled, s.NotEnrolled},
+		{outcome.NotCovered, s.NotCovered},
+	} {
+		for i := range k.set { // a warm handle: the cache open, every issuer seen once
+			c.CheckInput(&k.set[i], nil)
+		}
+		b.Run(k.want.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if d := c.CheckInput(&k.set[i%len(k.set)], nil); d.Outcome != k.want {
+					b.Fatalf("sample %d: %+v", i%len(k.set), d)
+				}
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"math"
 	"math/bits"
 	"sort"
 
@@ -79,7 +80,6 @@ type Block struct {
 	exc, nexc             uint32 // the exception list: its offset in the file, its entry count
 	rank                  uint8
 	inverted              bool
-	fits                  bool // v4, and every window of the block is inside its columns: Members' fast path
 }
 
 // Filter is a parsed clubcard. It aliases the bytes given to Parse, which
@@ -91,10 +91,14 @@ type Filter struct {
 	coverage []CoverageEntry
 	covPfx   []uint64 // first 8 bytes of each coverage log id, to skip mismatches fast
 	maxRank  uint8    // the largest approx_rank, checked against len(approx)
-	data     []byte   // the whole file
-	ent      []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block
-	approx   []column
-	exact    column
+	// minCol[r] is the length in bytes of the shortest of the first r
+	// approximate columns (v4 only): a window that ends within it is
+	// inside all of them (Members' fast path).
+	minCol []uint64
+	data   []byte   // the whole file
+	ent    []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block
+	approx []column
+	exact  column
 }
 
 // Parse reads a clubcard filter file, dispatching on its first two bytes:
@@ -172,16 +176,6 @@ func (f *Filter) Block(i int) Block {
 		}
 	}
 	b.approxMod = newFastmod(uint64(b.approxM))
-	// The five-word window of the block's last row must be inside each
-	// of its columns for the fast path; a builder that lays blocks out as
-	// clubcard does leaves few exceptions (blocks at a column's very end).
-	if b.approxM > 0 && !f.le {
-		last := (uint64(b.approxOffset)+uint64(b.approxM)-1)/64 + 5
-		b.fits = true
-		for _, c := range f.approx[:b.rank] {
-			b.fits = b.fits && c.n >= last
-		}
-	}
 	return b
 }
 
@@ -453,6 +447,13 @@ func (f *Filter) checkIndex() error {
 	}
 	if int(f.maxRank) > len(f.approx) {
 		return malformed("issuer approx_rank exceeds the approximate filter's column count")
+	}
+	if !f.le {
+		f.minCol = make([]uint64, len(f.approx)+1)
+		f.minCol[0] = math.MaxUint64
+		for i, c := range f.approx {
+			f.minCol[i+1] = min(f.minCol[i], uint64(len(c.b)))
+		}
 	}
 	ids := make([][32]byte, len(f.coverage))
 	for i := range f.coverage {

@@ -79,6 +79,15 @@ func FuzzParse(f *testing.F) {
 			b := flt.Block(i)
 			iss := flt.IssuerHash(i)
 			flt.Contains(&iss, []byte{1})
+			// Members' fast path answers as Member, for keys in and out
+			// of the block.
+			for _, serial := range [][]byte{{1}, {2, 3}, data[:min(len(data), 9)]} {
+				key := Key(&iss, serial)
+				want := flt.Member(&b, &key, serial)
+				if got := Members([]*Filter{flt}, []Block{b}, 1, &key, serial); got != 0 != want {
+					t.Fatalf("issuer %d serial %x: Members %b, Member %v", i, serial, got, want)
+				}
+			}
 			flt.forExceptions(&b, func(s []byte) {
 				if enrolled, revoked := flt.Contains(&iss, s); !enrolled || revoked != b.inverted {
 					t.Fatalf("exception %x: enrolled %v revoked %v", s, enrolled, revoked)

@@ -2,7 +2,8 @@
 # cabi-bench.sh [--quick] [SPEC...] — check latency in-process (Go) and
 # through the C ABI of librevocheck.so, on synthetic caches (SPEC: mozilla,
 # the Mozilla-shaped cache of 1 full filter + 35 deltas over 1000 issuers,
-# and x10, ten times the certificates; default both):
+# and sized, the size of Mozilla's data: ~6 MB full filter + 35 deltas of
+# ~150 KB; default both):
 #   - Go: cache.Check and engine.CheckInput per kind of input, cache.Open;
 #     engine.CheckDER on a real chain of the test PKI;
 #   - C: bench/report/cdriver/cabi_bench dlopens the library like an
@@ -10,7 +11,7 @@
 #     revocheck_check_input per kind, revocheck_check_der on the real chain,
 #     and instructions per check under valgrind --tool=callgrind.
 # The synthetic caches are generated on first use and kept under $TMPDIR
-# (core/cachedir.SyntheticCached); x10 takes a few minutes the first time.
+# (core/cachedir.SyntheticCached); sized takes ~4 minutes and ~14 GB of memory the first time.
 #
 # Needs make all. Rows go to $BENCH_ROWS when set (bench/run-all.sh).
 # shellcheck source=bench/report/lib.sh
@@ -21,11 +22,11 @@ SPECS=()
 for a in "$@"; do
 	case $a in
 	--quick) QUICK=(-quick) ;;
-	mozilla | x10) SPECS+=("$a") ;;
-	*) die "usage: bench/cabi-bench.sh [--quick] [mozilla] [x10]" ;;
+	mozilla | sized) SPECS+=("$a") ;;
+	*) die "usage: bench/cabi-bench.sh [--quick] [mozilla] [sized]" ;;
 	esac
 done
-((${#SPECS[@]})) || SPECS=(mozilla x10)
+((${#SPECS[@]})) || SPECS=(mozilla sized)
 [[ -f $B/lib/librevocheck.so.0 && -f $B/include/revocheck.h ]] || die "$B/lib/librevocheck.so.0 missing; run make all"
 
 bench_report

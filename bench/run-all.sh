@@ -4,7 +4,7 @@
 # regenerated (between its markers; the prose around them stays).
 #
 #   --quick      fewer runs everywhere (a few minutes once the synthetic
-#                caches exist; the first run generates them: ~2 min for x10)
+#                caches exist; the first run generates them: ~4 min and ~14 GB of memory for sized)
 #   --no-build   skip `make all`
 #   --no-render  measure and print, leave docs/BENCHMARKS.md alone
 #
@@ -64,7 +64,7 @@ step() {
 }
 
 # ---- check latency (Go, C ABI), cold first check and RSS of the library
-step check cabi-bench bench/cabi-bench.sh "${Q[@]}" mozilla x10 || true
+step check cabi-bench bench/cabi-bench.sh "${Q[@]}" mozilla sized || true
 
 # ---- the real Mozilla delta, 36 times (core/cache BenchmarkCheckRealDelta36)
 real_delta() {
@@ -101,14 +101,14 @@ step check daemon-rtt daemon_rtt || true
 cold() {
 	local m x
 	m=$("$REPORT" synth -spec mozilla -with-sites "$CACHE_DIR" -combined "$W/mozilla-combined")
-	x=$("$REPORT" synth -spec x10 -with-sites "$CACHE_DIR" -combined "$W/x10-combined")
+	x=$("$REPORT" synth -spec sized -with-sites "$CACHE_DIR" -combined "$W/sized-combined")
 	"$REPORT" cold -revocheck "$B/bin/revocheck" -chain "$SITE_GOOD_CHAIN" -runs "$COLD_RUNS" \
 		-cache "test-site cache (1 filter)=$CACHE_DIR" -cache "mozilla cache + test sites (37 filters)=$m" \
-		-cache "x10 cache + test sites (37 filters)=$x" \
+		-cache "sized cache + test sites (37 filters)=$x" \
 		-cmd "bench/run-all.sh (report cold -chain good.chain.pem -cache ...)"
 }
 step cold cold cold || true
-step cold rss bench/rss.sh "$RSS_RUNS" mozilla x10 || true
+step cold rss bench/rss.sh "$RSS_RUNS" mozilla sized || true
 step cold runtime-floor bench/runtime-floor.sh "$COLD_RUNS" || true
 
 # ---- whole-process overhead of real clients

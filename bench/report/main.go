@@ -1,9 +1,9 @@
 // Command report measures revocheck for docs/BENCHMARKS.md and renders the
 // tables there. bench/run-all.sh drives it; each subcommand also runs alone:
 //
-//	report synth   -spec mozilla|x10 [-with-sites CACHE -combined DIR] [-sample FILE]
-//	report gocheck -spec mozilla|x10 [-der LEAF.der ISSUER.der] [-quick]
-//	report cabi    -spec mozilla|x10 -driver BIN -lib librevocheck.so.0 [-quick]
+//	report synth   -spec mozilla|sized [-with-sites CACHE -combined DIR] [-sample FILE]
+//	report gocheck -spec mozilla|sized [-der LEAF.der ISSUER.der] [-quick]
+//	report cabi    -spec mozilla|sized -driver BIN -lib librevocheck.so.0 [-quick]
 //	report cold    -revocheck BIN -chain CHAIN.pem -cache NAME=DIR...
 //	report sync    -revocheck BIN [-quick]
 //	report render  -rows ROWS.tsv -doc docs/BENCHMARKS.md

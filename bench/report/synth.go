@@ -16,17 +16,13 @@ import (
 )
 
 // specs are the synthetic caches the report measures. mozilla is the
-// Mozilla-shaped cache the core benchmarks use (1 full filter, 35 deltas,
-// 1000 issuers; every filter covers an old certificate, so a check consults
-// all 36); x10 has ten times the certificates in every filter.
+// Mozilla-shaped cache (1 full filter, 35 deltas, 1000 issuers; every
+// filter covers an old certificate, so a check consults all 36; 2 MB);
+// sized has the same shape at the size of Mozilla's data (~6 MB full
+// filter, 11 MB in all), the one the core's latency target is set on.
 var specs = map[string]cachedir.SyntheticSpec{
 	"mozilla": cachedir.MozillaShaped,
-	"x10": func() cachedir.SyntheticSpec {
-		s := cachedir.MozillaShaped
-		s.FullSerials *= 10
-		s.DeltaSerials *= 10
-		return s
-	}(),
+	"sized":   cachedir.MozillaSized,
 	// The mirror one run before "mozilla": the same files minus the
 	// newest delta (the generator is deterministic per seed), so syncing
 	// from it to "mozilla" downloads exactly one new filter.
@@ -38,7 +34,7 @@ var specs = map[string]cachedir.SyntheticSpec{
 }
 
 func specFlag(fs *flag.FlagSet) *string {
-	return fs.String("spec", "mozilla", "synthetic cache: mozilla, x10 or mozilla-prev")
+	return fs.String("spec", "mozilla", "synthetic cache: mozilla, sized or mozilla-prev")
 }
 
 // synthetic returns the directory of the cache for a spec name, generating

@@ -21,8 +21,8 @@ import (
 // the block's columns (minCol), not per column; and columns are read in
 // pairs, so the two reads do not wait on each other's answer (a key outside
 // the set is ruled out after two columns on average) and one branch
-// decides a pair. v3 blocks, and windows that reach past a column's end
-// (its implicit zero words), take encoded itself.
+// decides a pair. Windows that reach past a column's end (its implicit
+// zero words) take encoded itself.
 func Members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte) uint64 {
 	a := keyLanes(key)
 	var held uint64
@@ -34,10 +34,18 @@ func Members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte)
 			s := b.approxMod.mod(a[3], uint64(b.approxM)) + uint64(b.approxOffset)
 			off := s / 64 * 8
 			cols := f.approx[:b.rank]
-			if f.le || off+40 > f.minCol[len(cols)] {
+			if off+40 > f.minCol[len(cols)] {
 				in = f.encoded(b, key, serial)
 			} else {
 				w := shiftLanes(&a, s%64)
+				if f.le {
+					// v3 words are little-endian: read them as
+					// big-endian all the same, and byte-swap the lanes
+					// instead (the same permutation of both sides keeps
+					// the parity).
+					rb := bits.ReverseBytes64
+					w = [5]uint64{rb(w[0]), rb(w[1]), rb(w[2]), rb(w[3]), rb(w[4])}
+				}
 				pass := true
 				for c := 0; pass && c < len(cols); c += 2 {
 					r := window(&cols[c], off, &w)
@@ -60,7 +68,7 @@ func Members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte)
 }
 
 // window returns a value whose low bit is the parity of the shifted lanes
-// w against the 40 bytes at off in the v4 column c. The caller has checked
+// w against the 40 bytes at off in column c, read as big-endian words. The caller has checked
 // off+40 <= f.minCol[r] for c among f.approx[:r]; the bytes are read without
 // a second check (with one, the compiler no longer inlines the read and a
 // check costs a fifth more instructions). That bound is the filter's own

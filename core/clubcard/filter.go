@@ -92,8 +92,8 @@ type Filter struct {
 	covPfx   []uint64 // first 8 bytes of each coverage log id, to skip mismatches fast
 	maxRank  uint8    // the largest approx_rank, checked against len(approx)
 	// minCol[r] is the length in bytes of the shortest of the first r
-	// approximate columns (v4 only): a window that ends within it is
-	// inside all of them (Members' fast path).
+	// approximate columns: a window that ends within it is inside all of
+	// them (Members' fast path).
 	minCol []uint64
 	data   []byte   // the whole file
 	ent    []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block
@@ -448,12 +448,10 @@ func (f *Filter) checkIndex() error {
 	if int(f.maxRank) > len(f.approx) {
 		return malformed("issuer approx_rank exceeds the approximate filter's column count")
 	}
-	if !f.le {
-		f.minCol = make([]uint64, len(f.approx)+1)
-		f.minCol[0] = math.MaxUint64
-		for i, c := range f.approx {
-			f.minCol[i+1] = min(f.minCol[i], uint64(len(c.b)))
-		}
+	f.minCol = make([]uint64, len(f.approx)+1)
+	f.minCol[0] = math.MaxUint64
+	for i, c := range f.approx {
+		f.minCol[i+1] = min(f.minCol[i], uint64(len(c.b)))
 	}
 	ids := make([][32]byte, len(f.coverage))
 	for i := range f.coverage {

@@ -400,7 +400,9 @@ func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, err
 // index.MaskFilters files and no detail to record: the covering filters
 // are a bit set, intersected with the generation's broken and inexact
 // filters and the issuer's enrolled ones, and the enrolled covering
-// filters are queried together (clubcard.Members).
+// filters are queried together (clubcard.AnyMember: it stops at the first
+// filter that holds the key, since revoked wins the aggregation whatever
+// the others answer).
 func (g *generation) checkMasked(in *certinput.Input) (outcome.Outcome, error) {
 	var cov uint64
 	for i := range in.SCTs {
@@ -433,7 +435,7 @@ func (g *generation) checkMasked(in *certinput.Input) (outcome.Outcome, error) {
 	}
 	if enrolled != 0 {
 		key := clubcard.Key(&in.IssuerSPKIHash, in.Serial)
-		if clubcard.Members(g.fptrs, row.blocks, enrolled, &key, in.Serial) != 0 {
+		if clubcard.AnyMember(g.fptrs, row.blocks, enrolled, &key, in.Serial) {
 			return outcome.Revoked, nil
 		}
 	}

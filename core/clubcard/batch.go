@@ -24,6 +24,18 @@ import (
 // decides a pair. Windows that reach past a column's end (its implicit
 // zero words) take encoded itself.
 func Members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte) uint64 {
+	return members(fs, bs, set, key, serial, false)
+}
+
+// AnyMember reports whether any filter of set holds the key (Members != 0),
+// stopping at the first that does: a certificate revoked in the full filter
+// is answered without reading the deltas, which cannot change a revoked
+// answer.
+func AnyMember(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte) bool {
+	return members(fs, bs, set, key, serial, true) != 0
+}
+
+func members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte, first bool) uint64 {
 	a := keyLanes(key)
 	var held uint64
 	for m := set; m != 0; m &= m - 1 {
@@ -62,6 +74,9 @@ func Members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte)
 		}
 		if in != b.inverted {
 			held |= 1 << i
+			if first {
+				break
+			}
 		}
 	}
 	return held

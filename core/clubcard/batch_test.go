@@ -111,6 +111,9 @@ func TestMembers(t *testing.T) {
 			if got := Members(fs, bs, set, &key, s); got != want {
 				t.Fatalf("issuer %x serial %x set %b: Members %b, Member %b", is.SPKIHash[:4], s, set, got, want)
 			}
+			if any := AnyMember(fs, bs, set, &key, s); any != (want != 0) {
+				t.Fatalf("issuer %x serial %x set %b: AnyMember %v, Member %b", is.SPKIHash[:4], s, set, any, want)
+			}
 		}
 	}
 	if inverted == 0 || exceptions == 0 {

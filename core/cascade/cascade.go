@@ -64,6 +64,12 @@ func (h HashAlg) String() string {
 // into billions of hash computations.
 const MaxHashFuncs = 256
 
+// MaxTotalHashFuncs bounds the hash functions of all layers together, which
+// is what one lookup may compute: real cascades use about a hundred, while
+// a 15 KB file of tiny layers at MaxHashFuncs each would cost a lookup
+// 350 000 hashes (a tenth of a second) without it.
+const MaxTotalHashFuncs = 4096
+
 // Error is the type of every parse error of this package.
 type Error struct{ msg string }
 
@@ -125,6 +131,7 @@ func Parse(data []byte) (*Cascade, error) {
 	default:
 		return nil, errorf("unknown version %d", c.version)
 	}
+	var total uint64 // hash functions so far
 	for len(p) > 0 {
 		n := len(c.layers) + 1
 		if len(p) < 10 {
@@ -151,6 +158,9 @@ func Parse(data []byte) (*Cascade, error) {
 		}
 		if nHash > MaxHashFuncs {
 			return nil, errorf("layer %d has %d hash functions (max %d)", n, nHash, MaxHashFuncs)
+		}
+		if total += uint64(nHash); total > MaxTotalHashFuncs {
+			return nil, errorf("layers 1 to %d have %d hash functions together (max %d)", n, total, MaxTotalHashFuncs)
 		}
 		byteCount := (uint64(size) + 7) / 8
 		if uint64(len(p)) < byteCount {

@@ -254,6 +254,13 @@ func TestParseHostile(t *testing.T) {
 		return append(b, bits...)
 	}
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	manyLayers := func(n int) []byte { // n layers of MaxHashFuncs each
+		out := []byte{1, 0}
+		for i := range n {
+			out = append(out, layer(1, 8, MaxHashFuncs, uint8(i+1), 0xff)...)
+		}
+		return out
+	}
 	v1 := []byte{1, 0}
 	v2 := []byte{2, 0, 0, 0}
 	ok1 := layer(1, 9, 1, 1, 0x41, 0x00) // rust-cascade bloom_v1_test_from_bytes
@@ -286,6 +293,8 @@ func TestParseHostile(t *testing.T) {
 		{"2**32 - 1 hash functions", cat(v1, layer(1, 8, 0xffffffff, 1, 0)), false},
 		{"max hash functions", cat(v1, layer(1, 8, MaxHashFuncs, 1, 0xff)), true},
 		{"zero hash functions", cat(v1, layer(1, 8, 0, 1, 0)), true},
+		{"max hash functions in all layers", manyLayers(MaxTotalHashFuncs / MaxHashFuncs), true},
+		{"more hash functions in all layers than max", manyLayers(MaxTotalHashFuncs/MaxHashFuncs + 1), false},
 	}
 	for _, tt := range tests {
 		c, err := Parse(tt.data)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/clubcard"
+	"github.com/revocheck/revocheck/core/outcome"
 )
 
 // SyntheticSpec shapes a synthetic cache. The model follows how Mozilla
@@ -79,6 +80,19 @@ type Sample struct {
 	NotRevoked  []certinput.Input `json:"not_revoked"`  // covered by every filter, never revoked
 	NotCovered  []certinput.Input `json:"not_covered"`  // SCTs newer than the newest delta
 	NotEnrolled []certinput.Input `json:"not_enrolled"` // covered, issuer unknown to every filter
+}
+
+// Kind is one kind of sample input and the outcome a check must give it.
+type Kind struct {
+	Want outcome.Outcome
+	Set  []certinput.Input
+}
+
+// Kinds lists the sample by expected outcome, in the order benchmarks
+// report them.
+func (s *Sample) Kinds() []Kind {
+	return []Kind{{outcome.NotRevoked, s.NotRevoked}, {outcome.Revoked, s.Revoked},
+		{outcome.NotEnrolled, s.NotEnrolled}, {outcome.NotCovered, s.NotCovered}}
 }
 
 const (

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/revocheck/revocheck/core/cachedir"
-	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/integration/harness"
@@ -198,23 +197,15 @@ func BenchmarkCheckInputMozillaSized(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := checker(b, dir, "max-age=36500d")
-	for _, k := range []struct {
-		want outcome.Outcome
-		set  []certinput.Input
-	}{
-		{outcome.NotRevoked, s.NotRevoked},
-		{outcome.Revoked, s.Revoked},
-		{outcome.NotEnrolled, s.NotEnrolled},
-		{outcome.NotCovered, s.NotCovered},
-	} {
-		for i := range k.set { // a warm handle: the cache open, every issuer seen once
-			c.CheckInput(&k.set[i], nil)
+	for _, k := range s.Kinds() {
+		for i := range k.Set { // a warm handle: the cache open, every issuer seen once
+			c.CheckInput(&k.Set[i], nil)
 		}
-		b.Run(k.want.String(), func(b *testing.B) {
+		b.Run(k.Want.String(), func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				if d := c.CheckInput(&k.set[i%len(k.set)], nil); d.Outcome != k.want {
-					b.Fatalf("sample %d: %+v", i%len(k.set), d)
+				if d := c.CheckInput(&k.Set[i%len(k.Set)], nil); d.Outcome != k.Want {
+					b.Fatalf("sample %d: %+v", i%len(k.Set), d)
 				}
 			}
 		})

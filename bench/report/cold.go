@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-	"syscall"
+	"syscall" // only the *Rusage that os.ProcessState.SysUsage returns: a standard library type
 	"time"
 )
 

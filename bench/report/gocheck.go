@@ -7,8 +7,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/certinput"
@@ -25,8 +26,8 @@ type loopStat struct {
 // threadCPU is the CPU time of the calling OS thread: on a shared machine
 // wall time includes other engineers' builds, CPU time does not.
 func threadCPU() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru) != nil {
+	var ru unix.Rusage
+	if unix.Getrusage(unix.RUSAGE_THREAD, &ru) != nil {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()

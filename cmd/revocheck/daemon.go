@@ -10,7 +10,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/checkd"
 )
@@ -64,7 +65,7 @@ func cmdDaemon(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "answering checks on %s from %s\n", ln.Addr(), srv.CacheDir())
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	signal.Notify(sig, os.Interrupt, unix.SIGTERM, unix.SIGHUP)
 	defer signal.Stop(sig)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -73,7 +74,7 @@ func cmdDaemon(args []string, stdout, stderr io.Writer) error {
 		case err := <-errc:
 			return fmt.Errorf("daemon: %w", err)
 		case s := <-sig:
-			if s != syscall.SIGHUP {
+			if s != unix.SIGHUP {
 				return nil
 			}
 			if err := srv.Reload(); err != nil {

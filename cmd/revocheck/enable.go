@@ -22,7 +22,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
+	"syscall" // only the *Stat_t that os.FileInfo.Sys returns: a standard library type
 	"unicode/utf8"
 )
 

@@ -3,7 +3,8 @@ package cache
 import (
 	"fmt"
 	"os"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // fileID identifies the bytes behind a path: a replaced file (rename over
@@ -15,10 +16,10 @@ type fileID struct {
 }
 
 func statID(path string) (fileID, error) {
-	var st syscall.Stat_t
+	var st unix.Stat_t
 	for {
-		err := syscall.Stat(path, &st)
-		if err == syscall.EINTR {
+		err := unix.Stat(path, &st)
+		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
@@ -28,7 +29,7 @@ func statID(path string) (fileID, error) {
 	}
 }
 
-func idOf(st *syscall.Stat_t) fileID {
+func idOf(st *unix.Stat_t) fileID {
 	return fileID{
 		dev: uint64(st.Dev), ino: uint64(st.Ino), size: st.Size,
 		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(),
@@ -46,20 +47,20 @@ func mapFile(path string) ([]byte, fileID, func(), error) {
 	var fd int
 	var err error
 	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0)
-		if err != syscall.EINTR {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+		if err != unix.EINTR {
 			break
 		}
 	}
 	if err != nil {
 		return nil, fileID{}, nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer syscall.Close(fd)
-	var st syscall.Stat_t
-	if err := syscall.Fstat(fd, &st); err != nil {
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, fileID{}, nil, &os.PathError{Op: "fstat", Path: path, Err: err}
 	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fileID{}, nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	id := idOf(&st)
@@ -69,9 +70,9 @@ func mapFile(path string) ([]byte, fileID, func(), error) {
 	if uint64(st.Size) > uint64(maxFileSize) {
 		return nil, fileID{}, nil, fmt.Errorf("%s: %d bytes, more than %d", path, st.Size, maxFileSize)
 	}
-	data, err := syscall.Mmap(fd, 0, int(st.Size), syscall.PROT_READ, syscall.MAP_SHARED)
+	data, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fileID{}, nil, &os.PathError{Op: "mmap", Path: path, Err: err}
 	}
-	return data, id, func() { _ = syscall.Munmap(data) }, nil
+	return data, id, func() { _ = unix.Munmap(data) }, nil
 }

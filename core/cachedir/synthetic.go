@@ -15,8 +15,9 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/clubcard"
@@ -344,7 +345,7 @@ func SyntheticCached(spec SyntheticSpec) (dir string, s *Sample, err error) {
 		return "", nil, err
 	}
 	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
 		return "", nil, err
 	}
 	if data, err := os.ReadFile(samplePath); err == nil {

@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
+	"syscall" // RawConn and the *Stat_t of os.FileInfo.Sys: types of the standard library, not calls
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/outcome"
@@ -235,7 +237,7 @@ func (s *Server) handle(conn *net.UnixConn) {
 		case err != nil:
 			pool.Put(bp)
 			return
-		case n > MaxRequest || flags&syscall.MSG_TRUNC != 0:
+		case n > MaxRequest || flags&unix.MSG_TRUNC != 0:
 			rep = s.errorReply(StatusInvalid) // the rest of the message is discarded
 		default:
 			rep = s.Answer((*bp)[:n])
@@ -255,8 +257,8 @@ func nextLen(rc syscall.RawConn) (int, error) {
 	var n int
 	var rerr error
 	err := rc.Read(func(fd uintptr) bool {
-		n, _, rerr = syscall.Recvfrom(int(fd), nil, syscall.MSG_PEEK|syscall.MSG_TRUNC|syscall.MSG_DONTWAIT)
-		return rerr != syscall.EAGAIN
+		n, _, rerr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC|unix.MSG_DONTWAIT)
+		return rerr != unix.EAGAIN
 	})
 	if err != nil {
 		return 0, err
@@ -274,7 +276,7 @@ func Listen(path string) (l *net.UnixListener, created bool, err error) {
 		os.Unsetenv("LISTEN_PID")
 		os.Unsetenv("LISTEN_FDS")
 		os.Unsetenv("LISTEN_FDNAMES")
-		syscall.CloseOnExec(3)
+		unix.CloseOnExec(3)
 		fl, err := net.FileListener(os.NewFile(3, "systemd socket"))
 		if err != nil {
 			return nil, false, fmt.Errorf("daemon: socket from systemd: %w", err)

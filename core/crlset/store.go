@@ -10,8 +10,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/clock"
 )
@@ -124,8 +125,8 @@ func (s *Store) currentAt(mono int64) *generation {
 }
 
 func stat(path string) fileStamp {
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
 		return fileStamp{}
 	}
 	return fileStamp{ok: true, dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
@@ -172,7 +173,7 @@ func (s *Store) load(st fileStamp) *generation {
 	var maps []*mapping
 	release := func() {
 		for _, mp := range maps {
-			syscall.Munmap(mp.b)
+			unix.Munmap(mp.b)
 		}
 	}
 	for _, f := range files {
@@ -192,7 +193,7 @@ func (s *Store) load(st fileStamp) *generation {
 		}
 		set, err := Parse(b)
 		if err != nil {
-			syscall.Munmap(b)
+			unix.Munmap(b)
 			g.err = fmt.Errorf("%s: %w", f.Filename, err)
 			release()
 			return g
@@ -205,7 +206,7 @@ func (s *Store) load(st fileStamp) *generation {
 		g.mapped = &mappings{list: maps}
 		runtime.AddCleanup(g.mapped, func(ms []*mapping) {
 			for _, mp := range ms {
-				syscall.Munmap(mp.b)
+				unix.Munmap(mp.b)
 			}
 		}, maps)
 	}
@@ -237,7 +238,7 @@ func mapFile(path string, wantSize int64) ([]byte, error) {
 	if fi.Size() < headerSize || fi.Size() > 1<<40 {
 		return nil, errorf("%s: implausible size %d", filepath.Base(path), fi.Size())
 	}
-	b, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	b, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("crlset: mmap %s: %w", filepath.Base(path), err)
 	}

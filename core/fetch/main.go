@@ -10,9 +10,9 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
-	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/config"
 )
@@ -79,7 +79,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return &Error{fmt.Errorf("fetch: --attempts must be 1..20")}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -138,9 +138,8 @@ func isTerminal(w io.Writer) bool {
 	}
 	// TCGETS succeeds only on a terminal (not on /dev/null, a pipe or the
 	// journal's socket).
-	var t syscall.Termios
-	_, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
-	return e == 0
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // progress draws a one-line bar on a terminal, at most 10 times a second.

@@ -8,8 +8,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/fetch"
 )
@@ -63,7 +64,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if *attempts < 1 || *attempts > 20 {
 		return &fetch.Error{Err: errors.New("mirror: --attempts must be 1..20")}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()

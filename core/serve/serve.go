@@ -21,8 +21,10 @@ import (
 	"os/signal"
 	"path"
 	"strings"
-	"syscall"
+	"syscall" // only the *Stat_t that os.FileInfo.Sys returns: a standard library type
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Handler serves the tree at dir. It keeps dir open: the tree may be
@@ -197,7 +199,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	srv := Server(h)
 	fmt.Fprintf(stdout, "serving %s on http://%s/\n", *dir, ln.Addr())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -16,9 +16,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
+	"syscall" // only SysProcAttr, which os/exec takes: a standard library type
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/cachedir"
 	"github.com/revocheck/revocheck/core/certinput"
@@ -205,7 +207,7 @@ func (e *Env) Run(t testing.TB, extraEnv []string, name string, args ...string) 
 	// answer for the test's cache.
 	cmd.Env = append(append(os.Environ(), "REVOCHECK_SOCKET=none"), extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.Cancel = func() error { return unix.Kill(-cmd.Process.Pid, unix.SIGKILL) }
 	cmd.Stdin = nil
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {

@@ -11,7 +11,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/integration/harness"
 	"github.com/revocheck/revocheck/integration/testpki"
@@ -47,6 +48,6 @@ func main() {
 	}
 	fmt.Print(b.String())
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(sig, unix.SIGINT, unix.SIGTERM)
 	<-sig
 }

@@ -33,6 +33,7 @@ func init() {
 		"check":   {"check a certificate chain (PEM on stdin or files, or --connect host)", cmdCheck},
 		"status":  {"show the cache, its coverage and freshness, and which adapters are active", cmdStatus},
 		"verify":  {"verify the cache against its manifest, without network", cmdVerify},
+		"inspect": {"identify a filter file (clubcard, legacy mlbf cascade or stash) and describe it", cmdInspect},
 		"config":  {"print the effective configuration and where each value came from", cmdConfig},
 		"filter":  {"build filters: `revocheck filter build --out DIR ...`", cmdFilter},
 		"fetch":   {"sync the cache from a mirror", cmdFetch},

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/revocheck/revocheck/core/cascade"
+	"github.com/revocheck/revocheck/core/clubcard"
+)
+
+const inspectUsage = `[--json] FILE...
+
+Identifies each revocation filter file by its bytes and prints what it is:
+a clubcard (v3, or v4 of C2SP upki-revocation: coverage per CT log, issuers,
+matrix sizes), a legacy CRLite MLBF filter cascade (version, hash mode, salt,
+layers) or a legacy CRLite stash (issuers, revoked serials). Only regular
+files of at most 1 GiB are read. Exit status: 0 every file identified; 1 a
+file could not be read or is none of these formats (the others are still
+inspected).`
+
+// maxInspectSize bounds a file inspect reads into memory: as large as the
+// cache accepts a filter (core/cache), far above any real one.
+const maxInspectSize = 1 << 30
+
+// inspectLayer is one layer of a legacy cascade.
+type inspectLayer struct {
+	Bits      uint32 `json:"bits"`
+	HashFuncs uint32 `json:"hash_functions"`
+}
+
+// inspectLog is one coverage entry of a clubcard.
+type inspectLog struct {
+	LogID  string `json:"log_id"` // hex
+	FromMs uint64 `json:"from_ms"`
+	ToMs   uint64 `json:"to_ms"`
+	From   string `json:"from"` // RFC 3339, UTC
+	To     string `json:"to"`
+}
+
+// inspectReport describes one file; the fields of other formats are omitted.
+type inspectReport struct {
+	File    string `json:"file"`
+	Format  string `json:"format"` // "clubcard", "mlbf-cascade", "stash"
+	Version int    `json:"version,omitempty"`
+	Size    int64  `json:"size"`
+	Issuers *int   `json:"issuers,omitempty"`
+	// clubcard
+	Coverage        []inspectLog   `json:"coverage,omitempty"`
+	InvertedIssuers *int           `json:"inverted_issuers,omitempty"`
+	ApproxWords     *uint64        `json:"approximate_words,omitempty"`
+	ExactWords      *uint64        `json:"exact_words,omitempty"`
+	Exceptions      *int           `json:"exceptions,omitempty"`
+	MaxApproxRank   *int           `json:"max_approximate_rank,omitempty"`
+	HashMode        string         `json:"hash_mode,omitempty"` // mlbf-cascade
+	Inverted        *bool          `json:"inverted,omitempty"`
+	Salt            *string        `json:"salt,omitempty"` // hex
+	Layers          []inspectLayer `json:"layers,omitempty"`
+	TotalBits       *uint64        `json:"total_bits,omitempty"`
+	RevokedSerials  *int           `json:"revoked_serials,omitempty"` // stash
+}
+
+func cmdInspect(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("inspect", inspectUsage, stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object per file, one per line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errors.New("inspect: give at least one FILE")
+	}
+	failed, printed := 0, 0
+	for _, path := range fs.Args() {
+		r, err := inspectFile(path)
+		if err != nil {
+			failed++
+			fmt.Fprintf(stderr, "revocheck: error: %v\n", err)
+			continue
+		}
+		if *asJSON {
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s\n", b)
+			continue
+		}
+		if printed++; printed > 1 {
+			fmt.Fprintln(stdout)
+		}
+		r.print(stdout)
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("inspect: %d of %d file(s) not identified", failed, fs.NArg())}
+	}
+	return nil
+}
+
+// readRegular reads path whole if it is a regular file of at most max
+// bytes. O_NONBLOCK: opening a FIFO put in its place must not hang.
+func readRegular(path string, max int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file but %s", path, fileKind(fi.Mode()))
+	}
+	if fi.Size() > max {
+		return nil, fmt.Errorf("%s: %d bytes, more than %d", path, fi.Size(), max)
+	}
+	// Read what was stated, and not a byte more even if the file grows.
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return nil, fmt.Errorf("%s: changed while read: %w", path, err)
+	}
+	return b, nil
+}
+
+// inspectFile identifies one file. The leading bytes choose the format
+// (clubcard [3 0] or [4 0], cascade u16le 1 or 2); a stash has no
+// magic, so it is tried when that format does not parse, and the first
+// error is the one reported.
+func inspectFile(path string) (*inspectReport, error) {
+	data, err := readRegular(path, maxInspectSize)
+	if err != nil {
+		return nil, err
+	}
+	return identify(path, data)
+}
+
+// identify describes data, the contents of the file path.
+func identify(path string, data []byte) (*inspectReport, error) {
+	r := &inspectReport{File: path, Size: int64(len(data))}
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%s: empty file", path)
+	}
+	var first error
+	switch {
+	case len(data) >= 2 && (data[0] == 3 || data[0] == 4) && data[1] == 0:
+		f, err := clubcard.Parse(data)
+		if err == nil {
+			r.clubcard(f)
+			return r, nil
+		}
+		first = err
+	case len(data) >= 2 && (data[0] == 1 || data[0] == 2) && data[1] == 0:
+		c, err := cascade.Parse(data)
+		if err == nil {
+			r.cascade(c)
+			return r, nil
+		}
+		first = err
+	}
+	s, err := cascade.ParseStash(data)
+	if err == nil {
+		r.Format = "stash"
+		n, issuers := s.Len(), s.Issuers()
+		r.Issuers, r.RevokedSerials = &issuers, &n
+		return r, nil
+	}
+	if first == nil {
+		head := data[:min(len(data), 4)]
+		first = fmt.Errorf("its first bytes %x name no known version, and read as a stash: %w", head, err)
+	}
+	return nil, fmt.Errorf("%s: not a clubcard (v3, v4), legacy mlbf cascade or stash: %w", path, first)
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m&os.ModeDir != 0:
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a fifo"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "of mode " + m.String()
+}
+
+func (r *inspectReport) clubcard(f *clubcard.Filter) {
+	r.Format = "clubcard"
+	r.Version = f.Version()
+	n := f.NumIssuers()
+	r.Issuers = &n
+	for _, c := range f.Coverage() {
+		r.Coverage = append(r.Coverage, inspectLog{LogID: hex.EncodeToString(c.LogID[:]),
+			FromMs: c.Low, ToMs: c.High, From: msTime(c.Low), To: msTime(c.High)})
+	}
+	inverted, maxRank := 0, 0
+	f.Issuers(func(i clubcard.IssuerInfo) bool {
+		if i.Inverted {
+			inverted++
+		}
+		maxRank = max(maxRank, i.ApproxRank)
+		return true
+	})
+	approx, exact, exc := f.Stats()
+	r.InvertedIssuers, r.MaxApproxRank = &inverted, &maxRank
+	r.ApproxWords, r.ExactWords, r.Exceptions = &approx, &exact, &exc
+}
+
+func (r *inspectReport) cascade(c *cascade.Cascade) {
+	r.Format = "mlbf-cascade"
+	r.Version = c.Version()
+	r.HashMode = c.HashAlg().String()
+	inv, salt, bits := c.Inverted(), hex.EncodeToString(c.Salt()), c.BitCount()
+	r.Inverted, r.Salt, r.TotalBits = &inv, &salt, &bits
+	for i := range c.Layers() {
+		b, h := c.LayerSize(i)
+		r.Layers = append(r.Layers, inspectLayer{Bits: b, HashFuncs: h})
+	}
+}
+
+// msTime formats a coverage bound; a hostile file may hold any uint64.
+func msTime(ms uint64) string {
+	if ms > 1<<53 {
+		return "out of range"
+	}
+	return time.UnixMilli(int64(ms)).UTC().Format(time.RFC3339)
+}
+
+func (r *inspectReport) print(w io.Writer) {
+	switch r.Format {
+	case "clubcard":
+		fmt.Fprintf(w, "%s: clubcard v%d\n", r.File, r.Version)
+		fmt.Fprintf(w, "  size:        %d bytes\n", r.Size)
+		fmt.Fprintf(w, "  issuers:     %d (%d inverted)\n", *r.Issuers, *r.InvertedIssuers)
+		fmt.Fprintf(w, "  matrices:    approximate %d words (max rank %d), exact %d words, %d exceptions\n",
+			*r.ApproxWords, *r.MaxApproxRank, *r.ExactWords, *r.Exceptions)
+		fmt.Fprintf(w, "  coverage:    %d CT log(s)\n", len(r.Coverage))
+		for _, l := range r.Coverage {
+			fmt.Fprintf(w, "    %s  %s .. %s\n", l.LogID, l.From, l.To)
+		}
+	case "mlbf-cascade":
+		fmt.Fprintf(w, "%s: legacy mlbf filter cascade v%d\n", r.File, r.Version)
+		fmt.Fprintf(w, "  size:        %d bytes\n", r.Size)
+		fmt.Fprintf(w, "  hash mode:   %s\n", r.HashMode)
+		fmt.Fprintf(w, "  inverted:    %v\n", *r.Inverted)
+		if *r.Salt == "" {
+			fmt.Fprintf(w, "  salt:        none\n")
+		} else {
+			fmt.Fprintf(w, "  salt:        %d bytes, %s\n", len(*r.Salt)/2, *r.Salt)
+		}
+		fmt.Fprintf(w, "  layers:      %d (%d bits)\n", len(r.Layers), *r.TotalBits)
+		for i, l := range r.Layers {
+			fmt.Fprintf(w, "    %d: %d bits, %d hash function(s)\n", i+1, l.Bits, l.HashFuncs)
+		}
+	case "stash":
+		fmt.Fprintf(w, "%s: legacy crlite stash\n", r.File)
+		fmt.Fprintf(w, "  size:        %d bytes\n", r.Size)
+		fmt.Fprintf(w, "  issuers:     %d\n", *r.Issuers)
+		fmt.Fprintf(w, "  revoked:     %d serials\n", *r.RevokedSerials)
+	}
+}

@@ -52,18 +52,20 @@ type inspectReport struct {
 	Size    int64  `json:"size"`
 	Issuers *int   `json:"issuers,omitempty"`
 	// clubcard
-	Coverage        []inspectLog   `json:"coverage,omitempty"`
-	InvertedIssuers *int           `json:"inverted_issuers,omitempty"`
-	ApproxWords     *uint64        `json:"approximate_words,omitempty"`
-	ExactWords      *uint64        `json:"exact_words,omitempty"`
-	Exceptions      *int           `json:"exceptions,omitempty"`
-	MaxApproxRank   *int           `json:"max_approximate_rank,omitempty"`
-	HashMode        string         `json:"hash_mode,omitempty"` // mlbf-cascade
-	Inverted        *bool          `json:"inverted,omitempty"`
-	Salt            *string        `json:"salt,omitempty"` // hex
-	Layers          []inspectLayer `json:"layers,omitempty"`
-	TotalBits       *uint64        `json:"total_bits,omitempty"`
-	RevokedSerials  *int           `json:"revoked_serials,omitempty"` // stash
+	Coverage        []inspectLog `json:"coverage,omitempty"`
+	InvertedIssuers *int         `json:"inverted_issuers,omitempty"`
+	ApproxWords     *uint64      `json:"approximate_words,omitempty"`
+	ExactWords      *uint64      `json:"exact_words,omitempty"`
+	Exceptions      *int         `json:"exceptions,omitempty"`
+	MaxApproxRank   *int         `json:"max_approximate_rank,omitempty"`
+	// mlbf-cascade
+	HashMode  string         `json:"hash_mode,omitempty"`
+	Inverted  *bool          `json:"inverted,omitempty"`
+	Salt      *string        `json:"salt,omitempty"` // hex
+	Layers    []inspectLayer `json:"layers,omitempty"`
+	TotalBits *uint64        `json:"total_bits,omitempty"`
+	// stash
+	RevokedSerials *int `json:"revoked_serials,omitempty"`
 }
 
 func cmdInspect(args []string, stdout, stderr io.Writer) error {

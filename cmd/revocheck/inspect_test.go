@@ -70,15 +70,22 @@ func inspectData(t require.TestingT) map[string][]byte {
 	mlbf1 := layer(layer([]byte{1, 0}, cascade.MurmurHash3, 1000, 6, 1), cascade.MurmurHash3, 100, 1, 2)
 	mlbf2 := layer([]byte{2, 0, 1, 4, 'n', 'a', 'c', 'l'}, cascade.SHA256Ctr, 256, 3, 1)
 
-	var stash []byte
-	for _, s := range [][]byte{{5}, {1, 2, 3}} {
-		stash = le.AppendUint32(stash, 1)
-		stash = append(append(stash, 32), issuer[:]...)
-		stash = append(append(stash, byte(len(s))), s...)
+	stashOf := func(blocks ...[][]byte) (b []byte) {
+		for _, serials := range blocks {
+			b = le.AppendUint32(b, uint32(len(serials)))
+			b = append(append(b, 32), issuer[:]...)
+			for _, s := range serials {
+				b = append(append(b, byte(len(s))), s...)
+			}
+		}
+		return b
 	}
+	stash := stashOf([][]byte{{5}}, [][]byte{{1, 2, 3}})
+	// Starts [3 0 0 0]: a clubcard v3's version, which fails to parse.
+	stash3 := stashOf([][]byte{{1}, {2}, {3}})
 
 	return map[string][]byte{
-		"v4.filter": v4, "v3.filter": v3, "v1.mlbf": mlbf1, "v2.mlbf": mlbf2, "x.stash": stash,
+		"v4.filter": v4, "v3.filter": v3, "v1.mlbf": mlbf1, "v2.mlbf": mlbf2, "x.stash": stash, "x3.stash": stash3,
 		"garbage":    bytes.Repeat([]byte("not a filter "), 50),
 		"short.mlbf": mlbf1[:len(mlbf1)-3],
 		"empty":      {},
@@ -89,7 +96,7 @@ func TestInspectFormats(t *testing.T) {
 	dir := inspectFiles(t)
 	p := func(name string) string { return filepath.Join(dir, name) }
 
-	code, out, errOut := runCLI(t, nil, "inspect", p("v4.filter"), p("v3.filter"), p("v1.mlbf"), p("v2.mlbf"), p("x.stash"))
+	code, out, errOut := runCLI(t, nil, "inspect", p("v4.filter"), p("v3.filter"), p("v1.mlbf"), p("v2.mlbf"), p("x.stash"), p("x3.stash"))
 	require.Equal(t, 0, code, errOut)
 	require.Empty(t, errOut)
 	for _, want := range []string{
@@ -101,6 +108,7 @@ func TestInspectFormats(t *testing.T) {
 		p("v2.mlbf") + ": legacy mlbf filter cascade v2\n", "hash mode:   sha256ctr", "inverted:    true",
 		"salt:        4 bytes, 6e61636c",
 		p("x.stash") + ": legacy crlite stash\n", "issuers:     1\n", "revoked:     2 serials",
+		p("x3.stash") + ": legacy crlite stash\n", "revoked:     3 serials",
 	} {
 		require.Contains(t, out, want)
 	}

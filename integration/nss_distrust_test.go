@@ -1,0 +1,256 @@
+package integration
+
+// False distrust through the NSS trust module, with real vfychain and
+// tstclnt (issue 18 items 1 and 2):
+//
+//   - serials built so that one certificate's serial content bytes are
+//     another's complete DER INTEGER (05 / 02 01 05, 80 / 02 02 00 80, ...),
+//     revoked one way and valid the other;
+//   - two CAs under one Name, one of which revokes a serial the other also
+//     issued.
+//
+// docs/NSS.md "Serial encodings" and "Shared issuer names" state what these
+// tests measure.
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/revocheck/revocheck/core/crlcompile"
+	"github.com/revocheck/revocheck/integration/harness"
+)
+
+// dpki is a small PKI with chosen serials.
+type dpki struct {
+	t    *testing.T
+	dir  string
+	now  time.Time
+	root *dcert
+}
+
+type dcert struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	der  string // path of the DER file
+	pem  string // path of the PEM file
+}
+
+func newDPKI(t *testing.T) *dpki {
+	p := &dpki{t: t, dir: t.TempDir(), now: time.Now().Truncate(time.Second)}
+	p.root = p.issue("root", "revocheck distrust test root", nil, true, big.NewInt(1))
+	return p
+}
+
+// issue makes a certificate; serial is the positive INTEGER value (its DER
+// content is the minimal two's-complement encoding, so 0x80 → 00 80).
+func (p *dpki) issue(file, cn string, parent *dcert, ca bool, serial *big.Int) *dcert {
+	t := p.t
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: cn, Organization: []string{"revocheck distrust tests"}},
+		NotBefore:    p.now.Add(-time.Hour),
+		NotAfter:     p.now.Add(30 * 24 * time.Hour),
+	}
+	if ca {
+		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
+	} else {
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.DNSNames = []string{"localhost"}
+		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+	}
+	signer, signerKey := tmpl, key
+	if parent != nil {
+		signer, signerKey = parent.cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, key.Public(), signerKey)
+	if err != nil {
+		t.Fatalf("issue %s: %v", file, err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dcert{cert: c, key: key, der: filepath.Join(p.dir, file+".der"), pem: filepath.Join(p.dir, file+".pem")}
+	must(t, os.WriteFile(d.der, der, 0o644))
+	must(t, os.WriteFile(d.pem, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644))
+	return d
+}
+
+// crl is ca's DER CRL revoking the serials.
+func (p *dpki) crl(ca *dcert, serials ...*big.Int) []byte {
+	var entries []x509.RevocationListEntry
+	for _, s := range serials {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: s, RevocationTime: p.now.Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(p.now.Unix()), ThisUpdate: p.now.Add(-time.Hour), NextUpdate: p.now.Add(7 * 24 * time.Hour),
+		RevokedCertificateEntries: entries,
+	}, ca.cert, ca.key)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return der
+}
+
+// cache compiles the CRLs (each verified against the CA certificates given)
+// into a fresh cache directory, as `revocheck mirror crl` does.
+func (p *dpki) cache(crls [][]byte, cas ...*dcert) string {
+	dir := filepath.Join(p.t.TempDir(), "cache")
+	var caPEMs [][]byte
+	for _, c := range cas {
+		b, err := os.ReadFile(c.pem)
+		must(p.t, err)
+		caPEMs = append(caPEMs, b)
+	}
+	if err := crlcompile.CompileFiles(crls, caPEMs, dir); err != nil {
+		p.t.Fatalf("compile CRLs: %v", err)
+	}
+	return dir
+}
+
+// distrustDB is an NSS database trusting p's root, with the module reading
+// cache when withModule.
+func distrustDB(t *testing.T, rootPEM, cache string, withModule bool) string {
+	t.Helper()
+	certutil, modutil := nssTool(t, "certutil"), nssTool(t, "modutil")
+	dir := filepath.Join(t.TempDir(), "nssdb")
+	must(t, os.MkdirAll(dir, 0o755))
+	db := "sql:" + dir
+	if out, err := nssRun(t, nil, "", certutil, "-N", "--empty-password", "-d", db); err != nil {
+		t.Fatalf("certutil -N: %v\n%s", err, out)
+	}
+	if out, err := nssRun(t, nil, "", certutil, "-A", "-n", "distrust test root", "-t", "C,,", "-a", "-i", rootPEM, "-d", db); err != nil {
+		t.Fatalf("certutil -A: %v\n%s", err, out)
+	}
+	if withModule {
+		lib := filepath.Join(harness.BuildDir(), "lib", nssModuleLibraryName)
+		if out, err := nssRun(t, nil, "", modutil, "-add", "revocheck", "-libfile", lib,
+			"-string", "cache-dir="+cache, "-dbdir", db, "-force"); err != nil {
+			t.Fatalf("modutil -add: %v\n%s", err, out)
+		}
+	}
+	return db
+}
+
+// vfy runs vfychain -u 1 on leaf+ca: "" when the chain is good, else the
+// "ERROR -NNNN" code printed.
+func vfy(t *testing.T, db string, env []string, leaf, ca *dcert) string {
+	t.Helper()
+	out, err := nssRun(t, env, "", nssTool(t, "vfychain"), "-d", db, "-u", "1", leaf.der, ca.der)
+	if err == nil && strings.Contains(out, "Chain is good!") {
+		return ""
+	}
+	if i := strings.Index(out, "ERROR -"); i >= 0 {
+		return strings.TrimSuffix(strings.Fields(out[i:])[1], ":")
+	}
+	return "failed: " + fmt.Sprint(err)
+}
+
+func hexSerial(c *dcert) string {
+	// The DER content bytes, as a CRL and NSS carry them.
+	b := c.cert.SerialNumber.Bytes()
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		b = append([]byte{0}, b...)
+	}
+	return hex.EncodeToString(b)
+}
+
+func bigHex(s string) *big.Int {
+	v, ok := new(big.Int).SetString(s, 16)
+	if !ok {
+		panic(s)
+	}
+	return v
+}
+
+// TestNSSDistrustSerialEncodings: one CA's certificates whose serial
+// content bytes are another's full DER INTEGER, in both directions: each
+// revoked one is refused (-8171), each valid one accepted, by vfychain and
+// by tstclnt.
+func TestNSSDistrustSerialEncodings(t *testing.T) {
+	p := newDPKI(t)
+	ca := p.issue("ca", "Serial Test CA", p.root, true, big.NewInt(2))
+	type leafCase struct {
+		serial  string // hex value
+		revoked bool
+	}
+	cases := []leafCase{
+		{"05", true}, {"020105", false}, // revoked one-byte serial; its DER as a valid serial
+		{"07", false}, {"020107", true}, // and the other way round
+		{"80", true}, {"02020080", false}, // leading 00 (content 00 80, DER 02 02 00 80)
+		{"81", false}, {"02020081", true},
+		{"7f", true}, {"02017f", false}, // one-byte serial at the sign boundary
+		// A revoked serial that is itself a DER INTEGER (of 01 09), and
+		// the valid serials it and its own DER encoding collide with.
+		{"0109", false}, {"02020109", true}, {"020402020109", false},
+	}
+	var revoked []*big.Int
+	leaves := map[string]*dcert{}
+	for _, c := range cases {
+		s := bigHex(strings.ReplaceAll(c.serial, " ", ""))
+		leaves[c.serial] = p.issue("leaf-"+strings.ReplaceAll(c.serial, " ", ""), "localhost", ca, false, s)
+		if c.revoked {
+			revoked = append(revoked, s)
+		}
+	}
+	cache := p.cache([][]byte{p.crl(ca, revoked...)}, ca)
+	for _, withModule := range []bool{false, true} {
+		db := distrustDB(t, p.root.pem, cache, withModule)
+		for _, c := range cases {
+			want := ""
+			if withModule && c.revoked {
+				want = secCode[secUntrustedCert]
+			}
+			leaf := leaves[c.serial]
+			if got := vfy(t, db, []string{"REVOCHECK_DEBUG=1"}, leaf, ca); got != want {
+				t.Errorf("module=%v serial %s (content %s, revoked %v): vfychain got %q, want %q",
+					withModule, c.serial, hexSerial(leaf), c.revoked, got, want)
+			}
+		}
+	}
+}
+
+// serveChain serves leaf+ca over TLS on 127.0.0.1 until the test ends.
+func serveChain(t *testing.T, leaf, ca *dcert) int {
+	t.Helper()
+	cert := tls.Certificate{Certificate: [][]byte{leaf.cert.Raw, ca.cert.Raw}, PrivateKey: leaf.key}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	srv := &http.Server{
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "hello distrust") }),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go srv.ServeTLS(ln, "", "")
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -13,6 +13,7 @@ package integration
 // tests measure.
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -21,11 +22,13 @@ import (
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -252,5 +255,125 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// revocheckCLI runs build/bin/revocheck with args; its exit code (-1 when it
+// did not run) and output.
+func revocheckCLI(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	out, err := nssRun(t, nil, "", filepath.Join(harness.BuildDir(), "bin", "revocheck"), args...)
+	if err == nil {
+		return 0, out
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), out
+	}
+	return -1, out
+}
+
+// TestNSSDistrustSharedName: CAs X and Y are both "CN=Corp Internal CA"
+// (different keys); X revokes serial 02, which Y has also issued, valid.
+//
+//   - Both CRLs compiled: the Name is under two keys, so the module gives no
+//     opinion for it. Y's valid 02 is accepted, and so is X's revoked 02:
+//     the documented loss. `revocheck check` (by key, as the OpenSSL and
+//     GnuTLS adapters) still refuses X's 02 and accepts Y's; `revocheck
+//     status` warns about the shared Name.
+//   - Only X's CRL compiled: the cache knows one key under the Name, and the
+//     module distrusts X's revoked 02 — and Y's valid 02 too, the one
+//     exception docs/NSS.md states (a CA whose CRL is not compiled is
+//     invisible to the cache).
+func TestNSSDistrustSharedName(t *testing.T) {
+	p := newDPKI(t)
+	x := p.issue("ca-x", "Corp Internal CA", p.root, true, big.NewInt(0x10))
+	y := p.issue("ca-y", "Corp Internal CA", p.root, true, big.NewInt(0x11))
+	if !bytes.Equal(x.cert.RawSubject, y.cert.RawSubject) {
+		t.Fatal("the two CAs must carry byte-identical Names")
+	}
+	x02 := p.issue("x-02", "localhost", x, false, big.NewInt(2))
+	x03 := p.issue("x-03", "localhost", x, false, big.NewInt(3))
+	y02 := p.issue("y-02", "localhost", y, false, big.NewInt(2))
+	y05 := p.issue("y-05", "localhost", y, false, big.NewInt(5))
+	crlX, crlY := p.crl(x, big.NewInt(2)), p.crl(y, big.NewInt(5))
+
+	unk, bad := "", secCode[secUntrustedCert]
+	for _, tc := range []struct {
+		desc  string
+		cache string
+		want  map[*dcert]string // vfychain verdict with the module
+	}{
+		{"both CRLs", p.cache([][]byte{crlX, crlY}, x, y),
+			map[*dcert]string{x02: unk, x03: unk, y02: unk, y05: unk}},
+		{"only X's CRL", p.cache([][]byte{crlX}, x),
+			map[*dcert]string{x02: bad, x03: unk, y02: bad, y05: unk}},
+	} {
+		db := distrustDB(t, p.root.pem, tc.cache, true)
+		for leaf, want := range tc.want {
+			ca := x
+			if leaf == y02 || leaf == y05 {
+				ca = y
+			}
+			if got := vfy(t, db, nil, leaf, ca); got != want {
+				t.Errorf("%s: %s: vfychain got %q, want %q", tc.desc, filepath.Base(leaf.der), got, want)
+			}
+		}
+	}
+
+	// The other stacks judge by issuer key: unaffected by the shared Name.
+	both := p.cache([][]byte{crlX, crlY}, x, y)
+	for leaf, want := range map[*dcert]int{x02: 2, x03: 0, y02: 0, y05: 2} {
+		ca := x
+		if leaf == y02 || leaf == y05 {
+			ca = y
+		}
+		if code, out := revocheckCLI(t, "check", "--cache-dir", both, leaf.der, ca.der); code != want {
+			t.Errorf("revocheck check %s: exit %d, want %d\n%s", filepath.Base(leaf.der), code, want, out)
+		}
+	}
+	code, out := revocheckCLI(t, "status", "--cache-dir", both)
+	if code < 0 || !strings.Contains(out, `WARNING: "CN=Corp Internal CA,O=revocheck distrust tests" is the name of 2 different CA keys`) {
+		t.Errorf("revocheck status does not warn about the shared name (exit %d)", code)
+	}
+	code, out = revocheckCLI(t, "status", "--cache-dir", p.cache([][]byte{crlX}, x))
+	if code < 0 || strings.Contains(out, "WARNING: \"CN=Corp") {
+		t.Errorf("revocheck status warns about a name under one key (exit %d)", code)
+	}
+}
+
+// TestNSSDistrustDatabaseCerts: a certificate NSS reads from its database
+// (here imported with certutil -A) is asked about with the DER INTEGER only.
+// A revoked serial of 8 octets or more is then still refused; a short one
+// whose DER INTEGER is another certificate's valid serial is ambiguous and
+// not distrusted (docs/NSS.md "Serial encodings").
+func TestNSSDistrustDatabaseCerts(t *testing.T) {
+	p := newDPKI(t)
+	ca := p.issue("ca", "Database Test CA", p.root, true, big.NewInt(3))
+	long := p.issue("leaf-long", "localhost", ca, false, bigHex("5a0b1c2d3e4f60718293a4b5c6d7e8f9"))
+	short := p.issue("leaf-05", "localhost", ca, false, big.NewInt(5))
+	p.issue("leaf-020105", "localhost", ca, false, bigHex("020105")) // valid
+	cache := p.cache([][]byte{p.crl(ca, long.cert.SerialNumber, short.cert.SerialNumber)}, ca)
+	certutil := nssTool(t, "certutil")
+	for _, tc := range []struct {
+		leaf *dcert
+		want string
+	}{
+		{long, secCode[secUntrustedCert]},
+		{short, ""}, // ambiguous from a database: the documented loss
+	} {
+		db := distrustDB(t, p.root.pem, cache, true)
+		// Fresh from bytes (content bytes, then DER INTEGER): refused.
+		if got := vfy(t, db, nil, tc.leaf, ca); got != secCode[secUntrustedCert] {
+			t.Errorf("%s as a file: vfychain got %q, want refused", filepath.Base(tc.leaf.der), got)
+		}
+		for _, c := range []*dcert{ca, tc.leaf} {
+			if out, err := nssRun(t, nil, "", certutil, "-A", "-n", filepath.Base(c.der), "-t", ",,", "-a", "-i", c.pem, "-d", db); err != nil {
+				t.Fatalf("certutil -A: %v\n%s", err, out)
+			}
+		}
+		if got := vfy(t, db, []string{"REVOCHECK_DEBUG=1"}, tc.leaf, ca); got != tc.want {
+			t.Errorf("%s from the database: vfychain got %q, want %q", filepath.Base(tc.leaf.der), got, tc.want)
+		}
 	}
 }

@@ -182,6 +182,14 @@ static int der_integer(const unsigned char *s, size_t n, const unsigned char **c
 	return 1;
 }
 
+/* A search NSS did not precede with the content bytes (a certificate read
+ * from a database) is taken as a DER INTEGER when the serial inside has at
+ * least this many octets: a certificate whose serial's content bytes happen
+ * to be 02, a length and another revoked serial of the same CA that long
+ * does not occur (CA/B serials are >= 64 random bits; sequential serials
+ * never reach 8 octets). Shorter serials stay ambiguous: no opinion. */
+#define NSSRC_DER_ONLY_MIN 8
+
 /* The last search of this thread that found nothing: NSS's DER follow-up
  * for a freshly decoded certificate comes right after it. Issuers longer
  * than the buffer are not remembered (their follow-up is then ambiguous). */
@@ -258,9 +266,20 @@ static int judge(const unsigned char *issuer, size_t issuer_len, const unsigned 
 	} else {
 		int rq = is_revoked(issuer, issuer_len, q, qn);
 		int rw = is_revoked(issuer, issuer_len, w, wn);
-		/* Either reading may be NSS's: distrust only if both say so. */
-		verdict = rq && rw;
-		why = rq == rw ? "both readings agree" : "ambiguous (content or DER INTEGER): no opinion";
+		if (rq == rw) {
+			verdict = rq;
+			why = "both readings agree";
+		} else if (rw && wn >= NSSRC_DER_ONLY_MIN) {
+			/* Read as content bytes, q would be the serial of another
+			 * certificate of this CA made of 02, a length, and a revoked
+			 * serial of >= 8 octets; read as DER, the certificate NSS holds
+			 * from a database (no content-bytes search before). */
+			verdict = 1;
+			why = "DER INTEGER of a long serial";
+		} else {
+			verdict = 0;
+			why = "ambiguous (content bytes or DER INTEGER): no opinion";
+		}
 	}
 	if (verdict)
 		last.issuer_len = 0;

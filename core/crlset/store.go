@@ -46,7 +46,7 @@ type generation struct {
 	err    error // why the last load failed (nil when fine or absent)
 	loaded time.Time
 	shared map[string]struct{} // names under more than one issuer key (SharedNames)
-	mapped *mappings // owns the mappings behind sets; shared by copies of a generation
+	mapped *mappings           // owns the mappings behind sets; shared by copies of a generation
 }
 
 // mappings owns file mappings; a cleanup unmaps them once unreachable.

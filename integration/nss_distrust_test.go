@@ -190,8 +190,8 @@ func bigHex(s string) *big.Int {
 
 // TestNSSDistrustSerialEncodings: one CA's certificates whose serial
 // content bytes are another's full DER INTEGER, in both directions: each
-// revoked one is refused (-8171), each valid one accepted, by vfychain and
-// by tstclnt.
+// revoked one is refused (vfychain -8171, tstclnt SEC_ERROR_UNTRUSTED_CERT),
+// each valid one accepted; without the module all are accepted.
 func TestNSSDistrustSerialEncodings(t *testing.T) {
 	p := newDPKI(t)
 	ca := p.issue("ca", "Serial Test CA", p.root, true, big.NewInt(2))
@@ -219,6 +219,11 @@ func TestNSSDistrustSerialEncodings(t *testing.T) {
 		}
 	}
 	cache := p.cache([][]byte{p.crl(ca, revoked...)}, ca)
+	tstclnt := nssTool(t, "tstclnt")
+	ports := map[string]int{}
+	for _, c := range cases {
+		ports[c.serial] = serveChain(t, leaves[c.serial], ca)
+	}
 	for _, withModule := range []bool{false, true} {
 		db := distrustDB(t, p.root.pem, cache, withModule)
 		for _, c := range cases {
@@ -230,6 +235,14 @@ func TestNSSDistrustSerialEncodings(t *testing.T) {
 			if got := vfy(t, db, []string{"REVOCHECK_DEBUG=1"}, leaf, ca); got != want {
 				t.Errorf("module=%v serial %s (content %s, revoked %v): vfychain got %q, want %q",
 					withModule, c.serial, hexSerial(leaf), c.revoked, got, want)
+			}
+			// The same chain presented by a TLS server, to tstclnt.
+			out, err := nssRun(t, nil, "GET / HTTP/1.0\r\n\r\n", tstclnt,
+				"-h", "127.0.0.1", "-p", fmt.Sprint(ports[c.serial]), "-d", db)
+			hello := strings.Contains(out, "hello distrust")
+			if wantOK := want == ""; wantOK != (err == nil && hello) ||
+				(!wantOK && !strings.Contains(out, secUntrustedCert)) {
+				t.Errorf("module=%v serial %s (revoked %v): tstclnt exit %v, connected %v", withModule, c.serial, c.revoked, err, hello)
 			}
 		}
 	}

@@ -30,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -387,6 +388,50 @@ func TestNSSDistrustDatabaseCerts(t *testing.T) {
 		}
 		if got := vfy(t, db, []string{"REVOCHECK_DEBUG=1"}, tc.leaf, ca); got != tc.want {
 			t.Errorf("%s from the database: vfychain got %q, want %q", filepath.Base(tc.leaf.der), got, tc.want)
+		}
+	}
+}
+
+// TestNSSDistrustSearchReading drives the module's reading of a search
+// (docs/NSS.md "Serial encodings", rules 1-3) search by search, on one OS
+// thread, as NSS would: content bytes, the DER follow-up, and DER INTEGERs
+// alone (database certificates).
+func TestNSSDistrustSearchReading(t *testing.T) {
+	p := newDPKI(t)
+	ca := p.issue("ca", "Reading Test CA", p.root, true, big.NewInt(4))
+	long := bigHex("5a0b1c2d3e4f6071") // 8 octets
+	cache := p.cache([][]byte{p.crl(ca, big.NewInt(5), bigHex("020107"), long)}, ca)
+	name := ca.cert.RawSubject
+	runtime.LockOSThread() // the module remembers the previous search per thread
+	defer runtime.UnlockOSThread()
+	m := nssModule(t, harness.BuildDir(), "cache-dir="+cache)
+	s := openRO(t, m)
+	defer m.CloseSession(s)
+	h := func(x string) []byte {
+		b, err := hex.DecodeString(x)
+		must(t, err)
+		return b
+	}
+	for i, step := range []struct {
+		serial string
+		want   int
+		why    string
+	}{
+		{"05", 1, "content bytes, revoked"},
+		{"020105", 0, "valid 0x020105 asked by content bytes: ambiguous with the DER of 05"},
+		{"0203020105", 0, "its DER follow-up: 020105, not revoked"},
+		{"07", 0, "valid 07, content bytes"},
+		{"020107", 0, "its DER follow-up: 07, not revoked (though 020107 is)"},
+		{"020107", 0, "revoked 0x020107 by content bytes: ambiguous, no opinion yet"},
+		{"0203020107", 1, "its DER follow-up: 020107, revoked"},
+		{"0203020107", 0, "the same DER INTEGER alone (a database certificate): short serial, ambiguous"},
+		{"020105", 0, "DER of revoked 05 alone: short serial, ambiguous"},
+		{"5a0b1c2d3e4f6071", 1, "long revoked serial, content bytes"},
+		{"02085a0b1c2d3e4f6071", 1, "its DER INTEGER alone: >= 8 octets, revoked"},
+		{"02085a0b1c2d3e4f6072", 0, "DER INTEGER of a valid long serial"},
+	} {
+		if got := len(findTrust(t, m, s, trustTemplate(name, h(step.serial)))); got != step.want {
+			t.Errorf("step %d, serial %s (%s): %d trust objects, want %d", i, step.serial, step.why, got, step.want)
 		}
 	}
 }

@@ -143,8 +143,10 @@ REVOCHECK_API int revocheck_check_input(revocheck_handle h,
  * which answer at random for keys outside their universe. Outcome is
  * REVOCHECK_OUTCOME_REVOKED, REVOCHECK_OUTCOME_NOT_REVOKED (a revocation set
  * covers the issuer) or REVOCHECK_OUTCOME_NOT_COVERED.
- * serial: DER INTEGER content bytes, or a full DER INTEGER (tag 0x02 + length
- * + content) — both accepted.
+ * serial: the DER INTEGER content bytes (leading 0x00 kept), exactly; a full
+ * DER INTEGER is not stripped here (the NSS module decides which encoding NSS
+ * sent, docs/NSS.md "Serial encodings"). A name that the CRL sets give to
+ * more than one issuer key answers REVOCHECK_OUTCOME_NOT_COVERED.
  */
 REVOCHECK_API int revocheck_check_issuer_serial(revocheck_handle h,
                                   const uint8_t *issuer_name, size_t name_len,

@@ -6,13 +6,15 @@
  * certificate in the whole cache). It answers searches that name a
  * certificate: CKO_NSS_TRUST (or no class) with CKA_ISSUER and
  * CKA_SERIAL_NUMBER, the serial as DER INTEGER content or as a full DER
- * INTEGER. When librevocheck says revoked — from exact, serial-keyed data
- * only — the search finds one trust object that distrusts the certificate
+ * INTEGER (judge() decides which NSS meant). When librevocheck says revoked
+ * — from exact, serial-keyed data only — the search finds one trust object
+ * that distrusts the certificate
  * for every usage; otherwise nothing. A template matches when every
  * attribute it names exists on the object with identical bytes.
  */
 #include "nssrc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,6 +138,162 @@ static CK_ATTRIBUTE_PTR find_attr(CK_ATTRIBUTE_PTR tmpl, CK_ULONG n, CK_ATTRIBUT
 	return NULL;
 }
 
+/*
+ * Serial encodings. NSS 3.87 (lib/pki, lib/dev) puts two encodings in
+ * CKA_SERIAL_NUMBER of a CKO_NSS_TRUST search, both through
+ * nssToken_FindTrustForCertificate:
+ *  - the DER INTEGER content bytes (CERTCertificate.serialNumber), in the
+ *    first search for a certificate it has just decoded from bytes
+ *    (pki3hack.c fill_CERTCertificateFields, cryptocontext branch: every
+ *    certificate of a handshake, every vfychain input);
+ *  - the complete DER INTEGER, tag and length included (NSSCertificate.serial
+ *    from CERT_SerialNumberFromDERCert, or the CKA_SERIAL_NUMBER of a
+ *    certificate stored on a token) in every other search: the one that
+ *    follows at once, on the same thread, when the first found nothing
+ *    (stan_GetCERTCertificate via CERT_NewTempCertificate), and the only one
+ *    for certificates read from a database (nssTrust_GetCERTCertTrustForCert).
+ * The bytes alone cannot say which was meant: content 02 01 05 is also the
+ * DER INTEGER of serial 05. So judge() reads a search as one encoding only
+ * when that is certain, and never answers "revoked" for a reading that may
+ * be the wrong one (docs/NSS.md "Serial encodings").
+ */
+
+/* The DER INTEGER content of s when s is exactly one INTEGER TLV in any
+ * length form NSS's decoder accepts (1..4 length octets); else 0. */
+static int der_integer(const unsigned char *s, size_t n, const unsigned char **content,
+                       size_t *content_len)
+{
+	if (n < 2 || s[0] != 0x02)
+		return 0;
+	size_t len = s[1], hdr = 2;
+	if (len & 0x80) {
+		size_t k = len & 0x7f;
+		if (k == 0 || k > 4 || n < 2 + k)
+			return 0;
+		len = 0;
+		for (size_t i = 0; i < k; i++)
+			len = len << 8 | s[2 + i];
+		hdr += k;
+	}
+	if (len != n - hdr)
+		return 0;
+	*content = s + hdr;
+	*content_len = len;
+	return 1;
+}
+
+/* A search NSS did not precede with the content bytes (a certificate read
+ * from a database) is taken as a DER INTEGER when the serial inside has at
+ * least this many octets: a certificate whose serial's content bytes happen
+ * to be 02, a length and another revoked serial of the same CA that long
+ * does not occur (CA/B serials are >= 64 random bits; sequential serials
+ * never reach 8 octets). Shorter serials stay ambiguous: no opinion. */
+#define NSSRC_DER_ONLY_MIN 8
+
+/* The last search of this thread that found nothing: NSS's DER follow-up
+ * for a freshly decoded certificate comes right after it. Issuers longer
+ * than the buffer are not remembered (their follow-up is then ambiguous). */
+#define NSSRC_LAST_ISSUER 1024
+static _Thread_local struct {
+	size_t issuer_len, serial_len; /* issuer_len 0: nothing remembered */
+	unsigned char issuer[NSSRC_LAST_ISSUER];
+	unsigned char serial[NSSRC_MAX_SERIAL];
+} last;
+
+static int last_is(const unsigned char *issuer, size_t issuer_len, const unsigned char *serial,
+                   size_t serial_len)
+{
+	return last.issuer_len != 0 && last.issuer_len == issuer_len &&
+	       last.serial_len == serial_len && memcmp(last.issuer, issuer, issuer_len) == 0 &&
+	       memcmp(last.serial, serial, serial_len) == 0;
+}
+
+static void remember(const unsigned char *issuer, size_t issuer_len, const unsigned char *serial,
+                     size_t serial_len)
+{
+	last.issuer_len = 0;
+	if (issuer_len > sizeof last.issuer || serial_len > sizeof last.serial)
+		return;
+	memcpy(last.issuer, issuer, issuer_len);
+	memcpy(last.serial, serial, serial_len);
+	last.serial_len = serial_len;
+	last.issuer_len = issuer_len;
+}
+
+static void hexify(char *out, size_t size, const unsigned char *b, size_t n)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 6 < size; i++)
+		o += (size_t)snprintf(out + o, size - o, "%02x", b[i]);
+	if (o + 6 >= size && n * 2 > o)
+		snprintf(out + o, size - o, "...");
+}
+
+/* 1 when librevocheck says the serial (content bytes) is revoked. */
+static int is_revoked(const unsigned char *issuer, size_t issuer_len, const unsigned char *serial,
+                      size_t serial_len)
+{
+	if (serial_len == 0)
+		return 0;
+	revocheck_result res = {0, 1};
+	int answered = rc_check_issuer_serial(&nssrc_gl.loader, issuer, issuer_len, serial,
+	                                      serial_len, &res);
+	if (nssrc_gl.loader.debug) {
+		char hex[64];
+		hexify(hex, sizeof hex, serial, serial_len);
+		rc_debug(&nssrc_gl.loader, "  serial content %s: %s", hex,
+		         answered ? rc_outcome_name(res.outcome) : "unavailable");
+	}
+	return answered && res.outcome == REVOCHECK_OUTCOME_REVOKED;
+}
+
+/* 1 when the certificate NSS asks about is certainly revoked. */
+static int judge(const unsigned char *issuer, size_t issuer_len, const unsigned char *q, size_t qn)
+{
+	const unsigned char *w;
+	size_t wn;
+	int verdict;
+	const char *why;
+	if (!der_integer(q, qn, &w, &wn)) {
+		/* NSS's DER form always parses: these are content bytes. */
+		verdict = is_revoked(issuer, issuer_len, q, qn);
+		why = "content bytes (not a DER INTEGER)";
+	} else if (last_is(issuer, issuer_len, w, wn)) {
+		/* The follow-up for the certificate just asked about by its
+		 * content bytes, which found nothing. */
+		verdict = is_revoked(issuer, issuer_len, w, wn);
+		why = "DER INTEGER following its content bytes";
+	} else {
+		int rq = is_revoked(issuer, issuer_len, q, qn);
+		int rw = is_revoked(issuer, issuer_len, w, wn);
+		if (rq == rw) {
+			verdict = rq;
+			why = "both readings agree";
+		} else if (rw && wn >= NSSRC_DER_ONLY_MIN) {
+			/* Read as content bytes, q would be the serial of another
+			 * certificate of this CA made of 02, a length, and a revoked
+			 * serial of >= 8 octets; read as DER, the certificate NSS holds
+			 * from a database (no content-bytes search before). */
+			verdict = 1;
+			why = "DER INTEGER of a long serial";
+		} else {
+			verdict = 0;
+			why = "ambiguous (content bytes or DER INTEGER): no opinion";
+		}
+	}
+	if (verdict)
+		last.issuer_len = 0;
+	else
+		remember(issuer, issuer_len, q, qn);
+	if (nssrc_gl.loader.debug) {
+		char hex[64];
+		hexify(hex, sizeof hex, q, qn);
+		rc_debug(&nssrc_gl.loader, "trust query (issuer %lu bytes, serial %s): %s, %s",
+		         (unsigned long)issuer_len, hex, verdict ? "revoked" : "no trust object", why);
+	}
+	return verdict;
+}
+
 CK_RV nssrc_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
 	if (pTemplate == NULL && ulCount > 0)
@@ -180,13 +338,7 @@ CK_RV nssrc_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemp
 	nssrc_gl.busy++;
 	pthread_mutex_unlock(&nssrc_gl.lock);
 
-	revocheck_result res = {0, 1};
-	int answered = rc_check_issuer_serial(&nssrc_gl.loader, ia->pValue, ia->ulValueLen,
-	                                      sa->pValue, sa->ulValueLen, &res);
-	int revoked = answered && res.outcome == REVOCHECK_OUTCOME_REVOKED;
-	rc_debug(&nssrc_gl.loader, "trust query (issuer %lu bytes, serial %lu bytes): %s",
-	         (unsigned long)ia->ulValueLen, (unsigned long)sa->ulValueLen,
-	         answered ? rc_outcome_name(res.outcome) : "unavailable");
+	int revoked = judge(ia->pValue, ia->ulValueLen, sa->pValue, sa->ulValueLen);
 
 	CK_RV rv = CKR_OK;
 	pthread_mutex_lock(&nssrc_gl.lock);

@@ -55,6 +55,9 @@ type statusReport struct {
 	Policy         map[string]string `json:"policy"`
 	Adapters       []adapterStatus   `json:"adapters"`
 	Daemon         daemonStatus      `json:"daemon"`
+
+	// Names under several CA keys: not enforced through NSS (crlset_shared.go).
+	CRLSetShared []sharedIssuerName `json:"crlset_shared_names"`
 }
 
 func cmdStatus(args []string, stdout, stderr io.Writer) error {
@@ -82,6 +85,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	r.inspectCache(cfg.CacheDir, cfg.Policy.MaxAge)
 	st := crlset.OpenStore(filepath.Join(cfg.CacheDir, crlset.Dir)).Status()
 	r.CRLSetIssuers, r.CRLSetEntries = len(st.Issuers), st.Entries
+	r.CRLSetShared = sharedIssuerNames(st.Issuers)
 	r.Adapters = detectAdapters()
 	r.Daemon = probeDaemon()
 	if *asJSON {
@@ -196,6 +200,7 @@ func (r *statusReport) print(w io.Writer) {
 		fmt.Fprintf(w, "          log %s…  %s → %s\n", l.LogID[:16], l.From.Format("2006-01-02 15:04"), l.To.Format("2006-01-02 15:04"))
 	}
 	fmt.Fprintf(w, "crl sets: %d issuer(s), %d revoked serial(s)\n", r.CRLSetIssuers, r.CRLSetEntries)
+	printSharedIssuerNames(w, r.CRLSetShared)
 	fmt.Fprintf(w, "policy:  ")
 	for _, o := range outcome.All() {
 		fmt.Fprintf(w, " %s=%s", o, r.Policy[o.String()])

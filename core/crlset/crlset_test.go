@@ -145,8 +145,8 @@ func TestSharedName(t *testing.T) {
 	if c, r := s.LookupName(name, []byte{0x42, 0x01}); !c || !r {
 		t.Fatal("name must be revoked")
 	}
-	if c, r := s.LookupNameEither(name, []byte{0x02, 0x02, 0x42, 0x01}); !c || !r {
-		t.Fatal("DER INTEGER form must be revoked")
+	if _, r := s.LookupName(name, []byte{0x02, 0x02, 0x42, 0x01}); r {
+		t.Fatal("a DER INTEGER is not the content bytes: lookups are exact")
 	}
 	if !s.Issuers()[1].NextUpdate.IsZero() && !s.Issuers()[0].NextUpdate.IsZero() {
 		t.Fatal("missing nextUpdate not kept as zero")
@@ -181,28 +181,6 @@ func TestBucketBits(t *testing.T) {
 		b := bucketBits(n)
 		if n > MaxBucketLoad<<b || (b > 0 && n <= MaxBucketLoad<<(b-1)) || b > maxBucketBits {
 			t.Errorf("bucketBits(%d) = %d", n, b)
-		}
-	}
-}
-
-func TestNormalizeSerial(t *testing.T) {
-	long := append([]byte{0x02, 0x81, 0x80}, bytes.Repeat([]byte{7}, 0x80)...)
-	for _, tc := range []struct {
-		in, want []byte
-		der      bool
-	}{
-		{[]byte{0x02, 0x01, 0x05}, []byte{0x05}, true},
-		{[]byte{0x02, 0x02, 0x00, 0x80}, []byte{0x00, 0x80}, true},
-		{[]byte{0x02, 0x03, 0x00, 0x80}, []byte{0x02, 0x03, 0x00, 0x80}, false}, // length mismatch
-		{[]byte{0x05, 0x01, 0x05}, []byte{0x05, 0x01, 0x05}, false},
-		{[]byte{0x02, 0x00}, []byte{0x02, 0x00}, false},
-		{[]byte{0x02, 0x81, 0x05, 1, 2, 3, 4, 5}, []byte{0x02, 0x81, 0x05, 1, 2, 3, 4, 5}, false}, // non-minimal
-		{long, long[3:], true},
-		{nil, nil, false},
-	} {
-		got, der := NormalizeSerial(tc.in)
-		if !bytes.Equal(got, tc.want) || der != tc.der {
-			t.Errorf("NormalizeSerial(%x) = %x %v, want %x %v", tc.in, got, der, tc.want, tc.der)
 		}
 	}
 }
@@ -265,11 +243,9 @@ func TestLookupAllocs(t *testing.T) {
 	must(t, err)
 	ti := iss[1]
 	ser := []byte{0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16}
-	der := append([]byte{0x02, 0x10}, ser...)
 	if a := testing.AllocsPerRun(1000, func() {
 		s.Lookup(&ti.spki, ser)
 		s.LookupName(ti.name, ser)
-		s.LookupNameEither(ti.name, der)
 	}); a != 0 {
 		t.Fatalf("%v allocs per lookup", a)
 	}
@@ -306,7 +282,7 @@ func FuzzParse(f *testing.F) {
 				t.Fatal("listed name not covered")
 			}
 		}
-		s.LookupNameEither(name, serial)
+		s.LookupName(name, serial)
 		total := uint64(0)
 		for _, in := range infos {
 			total += uint64(in.Count)

@@ -1,44 +1,51 @@
 package crlset
 
-// NormalizeSerial returns the DER INTEGER content bytes of a serial given
-// either as content bytes or as a complete DER INTEGER (tag 0x02, a minimal
-// definite length, then exactly that many content bytes), as NSS sends both.
-// isDER reports that the input parsed as a complete INTEGER. The result
-// aliases the input.
-//
-// The two forms are ambiguous: content bytes may happen to start with 0x02
-// and a length byte that matches (probability about 2⁻¹⁶ for random
-// serials). Callers that must not miss a revocation look up both the input
-// and the returned content when isDER is true; see LookupNameEither.
-func NormalizeSerial(serial []byte) (content []byte, isDER bool) {
-	if len(serial) < 3 || serial[0] != 0x02 {
-		return serial, false
-	}
-	n, hdr := 0, 2
-	switch l := serial[1]; {
-	case l < 0x80:
-		n = int(l)
-	case l == 0x81 && len(serial) >= 3 && serial[2] >= 0x80:
-		n, hdr = int(serial[2]), 3
-	default: // longer forms do not occur for serials (≤ 20 octets, RFC 5280 §4.1.2.2)
-		return serial, false
-	}
-	if n == 0 || hdr+n != len(serial) {
-		return serial, false
-	}
-	return serial[hdr:], true
+import "bytes"
+
+// Lookups by issuer Name (what NSS gives a trust module) take the serial as
+// DER INTEGER content bytes, exactly: which encoding NSS meant is decided by
+// the NSS module, which sees the order of NSS's queries (docs/NSS.md
+// "Serial encodings"). Nothing here guesses between encodings.
+
+// SharedName is a DER Name that several issuer keys carry.
+type SharedName struct {
+	Name []byte
+	Keys [][32]byte // distinct SPKI hashes, in order of appearance
 }
 
-// LookupNameEither is LookupName for a serial in either encoding: the input
-// as content bytes and, when it also parses as a complete DER INTEGER, its
-// content. Revoked when either form is listed.
-func (s *Set) LookupNameEither(issuerName, serial []byte) (covered, revoked bool) {
-	covered, revoked = s.LookupName(issuerName, serial)
-	if !covered || revoked {
-		return covered, revoked
+// SharedNames lists the names carried by more than one distinct issuer key
+// (the same key in several sets counts once). A lookup by such a name cannot
+// tell which CA a certificate came from: Store.LookupName does not answer
+// for it.
+func SharedNames(issuers []IssuerInfo) []SharedName {
+	first := make(map[string]int, len(issuers)) // name → index in out, or -1-i of its first issuer
+	var out []SharedName
+	for i, in := range issuers {
+		j, seen := first[string(in.Name)]
+		switch {
+		case !seen:
+			first[string(in.Name)] = -1 - i
+		case j < 0:
+			k0 := issuers[-1-j].SPKIHash
+			if k0 == in.SPKIHash {
+				continue
+			}
+			first[string(in.Name)] = len(out)
+			out = append(out, SharedName{Name: bytes.Clone(in.Name), Keys: [][32]byte{k0, in.SPKIHash}})
+		default:
+			if !containsKey(out[j].Keys, in.SPKIHash) {
+				out[j].Keys = append(out[j].Keys, in.SPKIHash)
+			}
+		}
 	}
-	if c, ok := NormalizeSerial(serial); ok {
-		_, revoked = s.LookupName(issuerName, c)
+	return out
+}
+
+func containsKey(keys [][32]byte, k [32]byte) bool {
+	for _, x := range keys {
+		if x == k {
+			return true
+		}
 	}
-	return covered, revoked
+	return false
 }

@@ -46,7 +46,8 @@ type generation struct {
 	files  []string
 	err    error // why the last load failed (nil when fine or absent)
 	loaded time.Time
-	mapped *mappings // owns the mappings behind sets; shared by copies of a generation
+	shared map[string]struct{} // names under more than one issuer key (SharedNames)
+	mapped *mappings           // owns the mappings behind sets; shared by copies of a generation
 }
 
 // mappings owns file mappings; a cleanup unmaps them once unreachable.
@@ -202,6 +203,16 @@ func (s *Store) load(st fileStamp) *generation {
 		g.sets = append(g.sets, set)
 		g.files = append(g.files, f.Filename)
 	}
+	var all []IssuerInfo
+	for _, set := range g.sets {
+		all = append(all, set.Issuers()...)
+	}
+	for _, sn := range SharedNames(all) {
+		if g.shared == nil {
+			g.shared = map[string]struct{}{}
+		}
+		g.shared[string(sn.Name)] = struct{}{}
+	}
 	if len(maps) > 0 {
 		g.mapped = &mappings{list: maps}
 		runtime.AddCleanup(g.mapped, func(ms []*mapping) {
@@ -268,27 +279,20 @@ func (s *Store) LookupAt(issuerSPKIHash *[32]byte, serial []byte, mono int64) (c
 	return covered, revoked
 }
 
-// LookupName is Lookup by the issuer's DER Name, over every key with that name.
+// LookupName is Lookup by the issuer's DER Name, the serial as DER INTEGER
+// content bytes. It answers only for a name that every set of the generation
+// gives to one issuer key: a name carried by two different keys (two CAs
+// under one Name, or one CA that rolled its key) is not covered, because a
+// revocation under one key says nothing about the other's certificates and
+// the Name cannot tell them apart (docs/NSS.md "Shared issuer names").
 func (s *Store) LookupName(issuerName, serial []byte) (covered, revoked bool) {
 	g := s.current()
+	if _, shared := g.shared[string(issuerName)]; shared {
+		runtime.KeepAlive(g)
+		return false, false
+	}
 	for _, set := range g.sets {
 		c, r := set.LookupName(issuerName, serial)
-		covered = covered || c
-		if r {
-			revoked = true
-			break
-		}
-	}
-	runtime.KeepAlive(g)
-	return covered, revoked
-}
-
-// LookupNameEither is LookupName for a serial given as content bytes or as a
-// complete DER INTEGER (see NormalizeSerial).
-func (s *Store) LookupNameEither(issuerName, serial []byte) (covered, revoked bool) {
-	g := s.current()
-	for _, set := range g.sets {
-		c, r := set.LookupNameEither(issuerName, serial)
 		covered = covered || c
 		if r {
 			revoked = true

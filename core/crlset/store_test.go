@@ -75,7 +75,13 @@ func TestStoreReload(t *testing.T) {
 	if c, _ := s.Lookup(&ti1.spki, ti1.serials[0]); c {
 		t.Fatal("old set still served after reload")
 	}
-	ti2 := iss2[1]
+	var ti2 testIssuer // one whose name no other key carries (buildTestSet: i%3 == 0)
+	for i := 0; i < len(iss2); i += 3 {
+		if len(iss2[i].serials) > 0 {
+			ti2 = iss2[i]
+			break
+		}
+	}
 	if len(ti2.serials) == 0 {
 		t.Skip("seed gave no serials")
 	}
@@ -156,8 +162,54 @@ func TestStoreLookupAllocs(t *testing.T) {
 	ser := []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 	if a := testing.AllocsPerRun(1000, func() {
 		s.Lookup(&iss1[0].spki, ser)
-		s.LookupNameEither(iss1[0].name, ser)
+		s.LookupName(iss1[0].name, ser)
 	}); a != 0 {
 		t.Fatalf("%v allocs per store lookup", a)
+	}
+}
+
+// A Name carried by two different keys — within one set or across two —
+// is not answered by name (two CAs named alike: a revocation under one says
+// nothing about the other's certificates); the same key in two sets is one
+// CA and still answers. Lookups by key are unaffected.
+func TestStoreSharedNameNoOpinion(t *testing.T) {
+	kx, ky := sha256.Sum256([]byte("X")), sha256.Sum256([]byte("Y"))
+	name := []byte("0\x16CN=Corp Internal CA")
+	one := func(keys ...[32]byte) []byte {
+		b := NewBuilder([16]byte{1})
+		for _, k := range keys {
+			must(t, b.AddIssuer(k, name, t0, t1))
+		}
+		must(t, b.AddSerial(keys[0], []byte{0x02}))
+		d, err := b.Bytes(t0)
+		must(t, err)
+		return d
+	}
+	for _, tc := range []struct {
+		desc    string
+		sets    map[string][]byte
+		byName  bool // answered by name
+		nShared int
+	}{
+		{"one key", map[string][]byte{"a.crlset": one(kx)}, true, 0},
+		{"one key in two sets", map[string][]byte{"a.crlset": one(kx), "b.crlset": one(kx)}, true, 0},
+		{"two keys in one set", map[string][]byte{"a.crlset": one(kx, ky)}, false, 1},
+		{"two keys in two sets", map[string][]byte{"a.crlset": one(kx), "b.crlset": one(ky)}, false, 1},
+	} {
+		cache := t.TempDir()
+		writeTree(t, cache, tc.sets)
+		s := OpenStore(filepath.Join(cache, Dir))
+		c, r := s.LookupName(name, []byte{0x02})
+		if c != tc.byName || r != tc.byName {
+			t.Errorf("%s: by name covered=%v revoked=%v, want %v", tc.desc, c, r, tc.byName)
+		}
+		if c, r := s.Lookup(&kx, []byte{0x02}); !c || !r {
+			t.Errorf("%s: by key X not revoked", tc.desc)
+		}
+		if sh := SharedNames(s.Status().Issuers); len(sh) != tc.nShared ||
+			(tc.nShared == 1 && len(sh[0].Keys) != 2) {
+			t.Errorf("%s: SharedNames = %+v", tc.desc, sh)
+		}
+		s.Close()
 	}
 }

@@ -194,15 +194,17 @@ func (c *Checker) isStale(dataTime, mono int64) bool {
 }
 
 // CheckIssuerSerial checks a certificate known only by its issuer's DER
-// Name and its serial (what NSS gives a trust module). Only exact data is
+// Name and its serial's DER INTEGER content bytes (what NSS gives a trust
+// module), under a name that only one issuer key carries. Only exact data is
 // consulted (see docs/NSS.md): a clubcard answers at random for keys outside
 // its universe and, without SCTs, that cannot be ruled out.
 func (c *Checker) CheckIssuerSerial(issuerName, serial []byte) (Decision, error) {
 	if len(issuerName) == 0 || len(serial) == 0 {
 		return c.policy.Decide(outcome.Error), errors.New("issuer name and serial are required")
 	}
-	// NSS sends serials as content bytes or as a full DER INTEGER.
-	covered, revoked := c.crl.LookupNameEither(issuerName, serial)
+	// The serial is content bytes, exactly: the NSS module decides which
+	// encoding NSS sent (docs/NSS.md "Serial encodings").
+	covered, revoked := c.crl.LookupName(issuerName, serial)
 	switch {
 	case revoked:
 		return c.policy.Decide(outcome.Revoked), nil

@@ -96,7 +96,7 @@ func TestCheckConnect(t *testing.T) {
 // TestFixtureInputs: for every real chain of test-sites.json, --json prints
 // the inputs upki recorded (hex instead of base64), even without a cache.
 func TestFixtureInputs(t *testing.T) {
-	data, err := os.ReadFile("../../../shared/fixtures/test-sites.json")
+	data, err := os.ReadFile("../../testdata/fixtures/test-sites.json")
 	if err != nil {
 		t.Fatalf("fixtures: %v", err)
 	}

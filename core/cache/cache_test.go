@@ -21,7 +21,7 @@ import (
 )
 
 const (
-	fixtureDir   = "../../../shared/fixtures/"
+	fixtureDir   = "../../testdata/fixtures/"
 	fixtureName  = "mozilla-20260624-1-default.filter.delta"
 	fixtureShort = "20260624-1-default.filter.delta" // index.bin names are at most 32 bytes
 )

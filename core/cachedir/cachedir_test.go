@@ -18,7 +18,7 @@ import (
 
 func fixture(t testing.TB) []byte {
 	t.Helper()
-	data, err := os.ReadFile("../../../shared/fixtures/mozilla-20260624-1-default.filter.delta")
+	data, err := os.ReadFile("../../testdata/fixtures/mozilla-20260624-1-default.filter.delta")
 	if err != nil {
 		t.Fatal(err)
 	}

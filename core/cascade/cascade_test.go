@@ -13,14 +13,14 @@ import (
 	"github.com/revocheck/revocheck/core/certinput"
 )
 
-// fixtures is shared/ beside the project checkout (see shared/fixtures/README.md).
-const fixtures = "../../../shared/fixtures/legacy-cascade"
+// fixtures are committed in testdata/fixtures/ (provenance and licence in its READMEs).
+const fixtures = "../../testdata/fixtures/legacy-cascade"
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
 	if err != nil {
-		t.Fatalf("fixture missing (shared/ must be checked out beside the project): %v", err)
+		t.Fatalf("fixture missing (testdata/fixtures/ is part of the repository): %v", err)
 	}
 	return b
 }
@@ -403,7 +403,7 @@ func FuzzParse(f *testing.F) {
 // certinput.Extract computes, so Key(in.IssuerSPKIHash, in.Serial) is the
 // cascade key for a real certificate.
 func TestV1KeyIsCertinputKey(t *testing.T) {
-	b, err := os.ReadFile("../../../shared/fixtures/firefox-crlite-certs/issuer.pem")
+	b, err := os.ReadFile("../../testdata/fixtures/firefox-crlite-certs/issuer.pem")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,8 @@ import (
 	"unsafe"
 )
 
-// fixtures is shared/ beside the project checkout (see shared/fixtures/README.md).
-const fixtures = "../../../shared/fixtures"
+// fixtures are committed in testdata/fixtures/ (provenance and licence in its READMEs).
+const fixtures = "../../testdata/fixtures"
 
 type testSites struct {
 	Sites []struct {
@@ -42,7 +42,7 @@ func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
 	if err != nil {
-		t.Fatalf("fixture missing (shared/ must be checked out beside the project): %v", err)
+		t.Fatalf("fixture missing (testdata/fixtures/ is part of the repository): %v", err)
 	}
 	return b
 }

@@ -10,7 +10,7 @@ import (
 )
 
 const (
-	fixtureDir     = "../../../shared/fixtures/"
+	fixtureDir     = "../../testdata/fixtures/"
 	fixtureFilter  = fixtureDir + "mozilla-20260624-1-default.filter.delta"
 	fixtureAnswers = fixtureFilter + ".answers.json"
 	fixtureSites   = fixtureDir + "test-sites.json"
@@ -31,7 +31,7 @@ func readFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("fixture missing (shared/ must be checked out beside the project): %v", err)
+		t.Fatalf("fixture missing (testdata/fixtures/ is part of the repository): %v", err)
 	}
 	return b
 }

@@ -26,7 +26,7 @@ import (
 	"github.com/revocheck/revocheck/core/serve"
 )
 
-const fixtureDelta = "../../../shared/fixtures/mozilla-20260624-1-default.filter.delta"
+const fixtureDelta = "../../testdata/fixtures/mozilla-20260624-1-default.filter.delta"
 
 func fixture(t testing.TB) []byte {
 	t.Helper()
@@ -696,7 +696,7 @@ func TestMainFlagsAndExitCodes(t *testing.T) {
 // upki's real public manifest (legacy "filters" form, Mozilla's names):
 // accepted, and a dry run plans every file with the listed byte count.
 func TestRealUpkiManifestDryRun(t *testing.T) {
-	raw, err := os.ReadFile("../../../shared/fixtures/upki-manifest-legacy.json")
+	raw, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 const hashA = "d2dfd3b4de4ee7b6479888af5ceaef82c5c59ac471b7ef488a59654a32089e26"
 
 func TestLegacyFixture(t *testing.T) {
-	data, err := os.ReadFile("../../../shared/fixtures/upki-manifest-legacy.json")
+	data, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,9 +144,11 @@ func TestMarshalRejectsInvalid(t *testing.T) {
 // FuzzParse: never panic; failures wrap ErrInvalid and return nil; a parsed
 // manifest re-marshals to one that parses to the same value.
 func FuzzParse(f *testing.F) {
-	if data, err := os.ReadFile("../../../shared/fixtures/upki-manifest-legacy.json"); err == nil {
-		f.Add(data)
+	data, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
+	if err != nil {
+		f.Fatal(err)
 	}
+	f.Add(data)
 	f.Add([]byte(`{"generated_at":1,"comment":"c","files":[{"filename":"a.filter","size":3,"hash":"` + hashA + `"}]}`))
 	f.Add([]byte(`{"generated_at":1,"filters":[]}`))
 	f.Add([]byte(`{"generated_at":1,"files":[],"filters":[]}`))

@@ -147,7 +147,7 @@ type answerVector struct {
 }
 
 func answerVectors(t *testing.T) []answerVector {
-	raw, err := os.ReadFile("../../../shared/fixtures/mozilla-20260624-1-default.filter.delta.answers.json")
+	raw, err := os.ReadFile("../../testdata/fixtures/mozilla-20260624-1-default.filter.delta.answers.json")
 	if err != nil {
 		t.Fatal(err)
 	}

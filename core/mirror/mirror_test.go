@@ -29,7 +29,7 @@ import (
 	"github.com/revocheck/revocheck/core/manifest"
 )
 
-const fixtureDelta = "../../../shared/fixtures/mozilla-20260624-1-default.filter.delta"
+const fixtureDelta = "../../testdata/fixtures/mozilla-20260624-1-default.filter.delta"
 
 // fakeRS is a local Remote Settings: server info, two collections and an
 // attachments host, in the JSON shapes firefox.settings.services.mozilla.com

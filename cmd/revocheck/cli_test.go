@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/revocheck/revocheck/integration/harness"
+
+	"github.com/stretchr/testify/require"
 )
 
 // runCLI runs the CLI in-process with stdin from a file.
@@ -22,9 +24,7 @@ func runCLI(t *testing.T, stdin []byte, args ...string) (code int, stdout, stder
 		f := filepath.Join(t.TempDir(), "stdin")
 		os.WriteFile(f, stdin, 0o644)
 		in, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer in.Close()
 		old := os.Stdin
 		os.Stdin = in
@@ -97,9 +97,7 @@ func TestCheckConnect(t *testing.T) {
 // the inputs upki recorded (hex instead of base64), even without a cache.
 func TestFixtureInputs(t *testing.T) {
 	data, err := os.ReadFile("../../testdata/fixtures/test-sites.json")
-	if err != nil {
-		t.Fatalf("fixtures: %v", err)
-	}
+	require.NoError(t, err, "fixtures")
 	var f struct {
 		Sites []struct {
 			Label  string `json:"ca_label"`
@@ -115,14 +113,10 @@ func TestFixtureInputs(t *testing.T) {
 			} `json:"detail"`
 		} `json:"sites"`
 	}
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(data, &f))
 	b64hex := func(s string) string {
 		b, err := base64.StdEncoding.DecodeString(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return hex.EncodeToString(b)
 	}
 	n := 0
@@ -206,9 +200,7 @@ func TestFilterBuild(t *testing.T) {
 func TestStatusDaemon(t *testing.T) {
 	env := harness.New(t)
 	dir := filepath.Join(t.TempDir(), "run")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(dir, 0o755))
 	sock := filepath.Join(dir, "check.sock")
 	t.Setenv("REVOCHECK_SOCKET", sock)
 	status := func() string {
@@ -219,23 +211,17 @@ func TestStatusDaemon(t *testing.T) {
 		t.Errorf("no daemon: %s", out)
 	}
 	srv, err := checkd.New("", "cache-dir="+env.CacheDir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer srv.Close()
 	ln, _, err := checkd.Listen(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	go srv.Serve(ln)
 	if out := status(); !strings.Contains(out, sock+": answering") {
 		t.Errorf("daemon running: %s", out)
 	}
 	ln.Close()
 	os.Chmod(dir, 0o777)
-	if err := os.WriteFile(filepath.Join(dir, "check.sock"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "check.sock"), nil, 0o644))
 	if out := status(); !strings.Contains(out, "IGNORED by the adapters") {
 		t.Errorf("untrusted directory: %s", out)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
 	"github.com/revocheck/revocheck/core/outcome"
+
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -35,9 +37,7 @@ type site struct {
 func b64(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -96,12 +96,8 @@ func loadSites(t testing.TB) []site {
 	}
 	for name, v := range map[string]any{"test-sites.json": &ts, fixtureName + ".answers.json": &ans} {
 		data, err := os.ReadFile(fixtureDir + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(data, v); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, v))
 	}
 	var out []site
 	i := 0
@@ -127,9 +123,7 @@ func loadSites(t testing.TB) []site {
 func fixtureBytes(t testing.TB) []byte {
 	t.Helper()
 	data, err := os.ReadFile(fixtureDir + fixtureName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return data
 }
 
@@ -146,18 +140,14 @@ func fixtureCache(t testing.TB, names ...string) string {
 	for _, n := range names {
 		files = append(files, cachedir.File{Name: n, Data: data})
 	}
-	if err := cachedir.Write(dir, files, cachedir.Options{GeneratedAt: time.Unix(1782000000, 0), Comment: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cachedir.Write(dir, files, cachedir.Options{GeneratedAt: time.Unix(1782000000, 0), Comment: "test"}))
 	return dir
 }
 
 func mustOpen(t testing.TB, dir string, opts Options) *Cache {
 	t.Helper()
 	c, err := Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -194,9 +184,7 @@ func TestFixtureAnswers(t *testing.T) {
 	var d Detail
 	for _, s := range sites {
 		o, err := c.Check(&s.in, &d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if d.Generation == 0 {
 			t.Fatalf("%s: no generation in detail", s.label)
 		}
@@ -305,9 +293,7 @@ func TestGenerationInfo(t *testing.T) {
 		t.Fatalf("data time %v", c.DataTime())
 	}
 	// Without manifest.json the data time is index.bin's mtime.
-	if err := os.Remove(filepath.Join(dir, "manifest.json")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Remove(filepath.Join(dir, "manifest.json")))
 	c2 := mustOpen(t, dir, Options{})
 	fi, _ := os.Stat(filepath.Join(dir, "index.bin"))
 	if !c2.DataTime().Equal(fi.ModTime()) || c2.Generation().Manifest != nil {
@@ -333,9 +319,7 @@ func TestNoDataAndLazy(t *testing.T) {
 		t.Fatal("generation without data")
 	}
 	// Data appears: picked up by the periodic stat, no reopen.
-	if err := cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}))
 	time.Sleep(time.Millisecond)
 	if o, err := c.Check(&in, nil); o != outcome.Revoked || err != nil {
 		t.Fatalf("after data appeared: %v %v", o, err)
@@ -353,12 +337,8 @@ func TestNoDataAndLazy(t *testing.T) {
 func writeRaw(t testing.TB, dir, name string, data []byte) {
 	t.Helper()
 	tmp := filepath.Join(dir, ".tmp-test-"+name)
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(tmp, data, 0o644))
+	require.NoError(t, os.Rename(tmp, filepath.Join(dir, name)))
 }
 
 func TestMissingFilter(t *testing.T) {
@@ -372,9 +352,7 @@ func TestMissingFilter(t *testing.T) {
 	// index.bin names the real filter and one that does not exist, both
 	// covering the same logs.
 	raw, err := index.Build([]index.FileCoverage{{Name: fixtureShort, Coverage: ic}, {Name: "gone.delta", Coverage: ic}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, dir, "index.bin", raw)
 	c := mustOpen(t, dir, Options{Retries: 2})
 	g := c.Generation()
@@ -421,9 +399,7 @@ func TestInconsistentIndex(t *testing.T) {
 	}
 	sct := nc.in.SCTs[0]
 	raw, err := index.Build([]index.FileCoverage{{Name: fixtureShort, Coverage: []index.Coverage{{LogID: sct.LogID, Low: sct.Timestamp, High: sct.Timestamp}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, dir, "index.bin", raw)
 	c := mustOpen(t, dir, Options{})
 	if o, err := c.Check(&nc.in, nil); o != outcome.Error || !errors.Is(err, ErrInconsistent) {
@@ -461,9 +437,7 @@ func TestCorruptIndex(t *testing.T) {
 	}
 	// And is replaced once a good index.bin returns.
 	writeRaw(t, dir, "index.bin", good)
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Refresh())
 	if g := c.Generation(); g.ID != 2 || g.LastError != "" {
 		t.Fatalf("generation %d last error %q", g.ID, g.LastError)
 	}
@@ -492,9 +466,7 @@ func TestCorruptFilter(t *testing.T) {
 	for vi, v := range variants {
 		writeRaw(t, dir, fixtureShort, v)
 		c, err := Open(dir, Options{})
-		if err != nil {
-			t.Fatalf("variant %d: open: %v", vi, err)
-		}
+		require.NoError(t, err, "variant %d: open", vi)
 		broken := c.Generation().BrokenFiles == 1
 		for _, s := range sites {
 			o, err := c.Check(&s.in, nil)
@@ -512,13 +484,9 @@ func TestCorruptFilter(t *testing.T) {
 // writeV0 re-encodes index.bin as the legacy upkiidx0.
 func writeV0(t *testing.T, dir string) {
 	data, err := os.ReadFile(filepath.Join(dir, "index.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ix, err := index.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := append([]byte(index.Magic0), byte(len(ix.Filenames())))
 	out = binary.BigEndian.AppendUint32(out, uint32(ix.NumLogs()))
 	for _, n := range ix.Filenames() {
@@ -556,9 +524,7 @@ func TestLegacyIndexV0(t *testing.T) {
 func TestManifestOnlyDirectory(t *testing.T) {
 	// As Mozilla publishes: filters + manifest.json, no index.bin.
 	dir := fixtureCache(t)
-	if err := os.Remove(filepath.Join(dir, "index.bin")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Remove(filepath.Join(dir, "index.bin")))
 	c := mustOpen(t, dir, Options{StatInterval: -1})
 	if g := c.Generation(); g.Source != "manifest.json" || len(g.Files) != 1 {
 		t.Fatalf("generation %+v", g)
@@ -570,12 +536,8 @@ func TestManifestOnlyDirectory(t *testing.T) {
 		t.Fatalf("broken filter in manifest mode: %v", err)
 	}
 	// An index.bin appearing later takes over.
-	if err := cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}))
+	require.NoError(t, c.Refresh())
 	if g := c.Generation(); g.Source != "index.bin" || g.ID != 2 {
 		t.Fatalf("after index.bin appeared: %+v", g)
 	}
@@ -630,9 +592,7 @@ func TestConcurrentReplace(t *testing.T) {
 		for _, n := range names {
 			files = append(files, cachedir.File{Name: n, Data: data})
 		}
-		if err := cachedir.WriteFilters(dir, files); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, cachedir.WriteFilters(dir, files))
 		time.Sleep(2 * time.Millisecond)
 	}
 	time.Sleep(5 * time.Millisecond)
@@ -659,9 +619,7 @@ func TestConcurrentReplace(t *testing.T) {
 
 func TestCloseDuringChecks(t *testing.T) {
 	c, err := Open(fixtureCache(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sites := loadSites(t)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -762,9 +720,7 @@ func openSynthetic(t *testing.T, spec cachedir.SyntheticSpec) (*Cache, *cachedir
 	t.Helper()
 	dir := t.TempDir()
 	s, err := cachedir.Synthetic(dir, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return mustOpen(t, dir, Options{}), s
 }
 
@@ -848,9 +804,7 @@ func BenchmarkCheckMozillaSized(b *testing.B) {
 func benchCheckSynthetic(b *testing.B, spec cachedir.SyntheticSpec) {
 	start := time.Now()
 	dir, s, err := cachedir.SyntheticCached(spec)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	if d := time.Since(start); d > time.Second {
 		b.Logf("generated %s in %v", dir, d.Round(time.Second))
 	}
@@ -864,9 +818,7 @@ func benchCheckSynthetic(b *testing.B, spec cachedir.SyntheticSpec) {
 			c0 := processCPU()
 			c, err := Open(dir, Options{StatInterval: -1})
 			cpuNs += processCPU() - c0
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			b.StopTimer()
 			c.Close()
 			b.StartTimer()
@@ -910,9 +862,7 @@ func BenchmarkCheckRealDelta36(b *testing.B) {
 		b.ReportAllocs()
 		processCPULoop(b, func(int) {
 			c, err := Open(dir, Options{StatInterval: -1})
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			c.Close()
 		})
 	})
@@ -943,23 +893,17 @@ func BenchmarkCheckRealDelta36(b *testing.B) {
 func TestVanishedFilterRetry(t *testing.T) {
 	dir := fixtureCache(t)
 	good, err := os.ReadFile(filepath.Join(dir, "index.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c := mustOpen(t, dir, Options{StatInterval: -1})
 	raw, err := index.Build([]index.FileCoverage{{Name: "removed.delta", Coverage: []index.Coverage{{LogID: [32]byte{1}, Low: 1, High: 2}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, dir, "index.bin", raw)
 	retries := 0
 	c.onRetry = func() {
 		retries++
 		writeRaw(t, dir, "index.bin", good)
 	}
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Refresh())
 	g := c.Generation()
 	if retries != 1 || g.ID != 2 || g.BrokenFiles != 0 || len(g.Files) != 1 || g.Files[0].Name != fixtureShort {
 		t.Fatalf("retries %d, generation %d files %+v", retries, g.ID, g.Files)
@@ -969,9 +913,7 @@ func TestVanishedFilterRetry(t *testing.T) {
 	writeRaw(t, dir, "index.bin", raw)
 	retries = 0
 	c.onRetry = func() { retries++ }
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Refresh())
 	if g := c.Generation(); retries != 3 || g.BrokenFiles != 1 {
 		t.Fatalf("retries %d, broken %d", retries, g.BrokenFiles)
 	}
@@ -983,22 +925,14 @@ func TestManifestOnlyUpdate(t *testing.T) {
 	dir := fixtureCache(t)
 	c := mustOpen(t, dir, Options{StatInterval: -1})
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := manifest.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m.GeneratedAt += 3600
 	out, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, dir, "manifest.json", out)
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Refresh())
 	if got := c.DataTime().Unix(); got != m.GeneratedAt {
 		t.Fatalf("data time %d, want %d", got, m.GeneratedAt)
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/outcome"
+
+	"github.com/stretchr/testify/require"
 )
 
 // An upki cache of 11 v3 filters written by Mozilla's own builder, and the
@@ -37,9 +39,7 @@ type builderQuery struct {
 func loadBuilderQueries(t testing.TB) []builderQuery {
 	t.Helper()
 	data, err := os.ReadFile(builderQueries)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var qs []builderQuery
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(nil, 1<<16)
@@ -74,9 +74,7 @@ func loadBuilderQueries(t testing.TB) []builderQuery {
 		q.truth, q.upki = f[3][0], f[5][0]
 		qs = append(qs, q)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sc.Err())
 	return qs
 }
 
@@ -101,20 +99,14 @@ func copyBuilderCache(t testing.TB, skip ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	ents, err := os.ReadDir(builderCache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, e := range ents {
 		if e.Name() == "README.md" || slices.Contains(skip, e.Name()) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(builderCache, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644))
 	}
 	return dir
 }

@@ -14,65 +14,51 @@ import (
 	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
+
+	"github.com/stretchr/testify/require"
 )
 
 func fixture(t testing.TB) []byte {
 	t.Helper()
 	data, err := os.ReadFile("../../testdata/fixtures/mozilla-20260624-1-default.filter.delta")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return data
 }
 
 func readIndex(t *testing.T, dir string) *index.Index {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "index.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ix, err := index.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ix
 }
 
 func readManifest(t *testing.T, dir string) *manifest.Manifest {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := manifest.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
 func inode(t *testing.T, path string) uint64 {
 	t.Helper()
 	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return fi.Sys().(*syscall.Stat_t).Ino
 }
 
 func TestWrite(t *testing.T) {
 	data := fixture(t)
 	f, err := clubcard.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cov := f.Coverage()
 	dir := filepath.Join(t.TempDir(), "cache")
 	at := time.Unix(1782000000, 0)
 	files := []File{{"full.filter", data}, {"d1.delta", data}}
-	if err := Write(dir, files, Options{GeneratedAt: at, Comment: "c"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Write(dir, files, Options{GeneratedAt: at, Comment: "c"}))
 	ix := readIndex(t, dir)
 	if !slices.Equal(ix.Filenames(), []string{"full.filter", "d1.delta"}) || ix.NumLogs() != len(cov) {
 		t.Fatalf("index names %q logs %d (filter has %d)", ix.Filenames(), ix.NumLogs(), len(cov))
@@ -99,15 +85,9 @@ func TestWrite(t *testing.T) {
 	// Second generation: d1 goes, d2 arrives, full is unchanged (not
 	// rewritten); files the cache never listed stay.
 	keep := filepath.Join(dir, "crlsets")
-	if err := os.Mkdir(keep, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFilters(dir, []File{{"full.filter", data}, {"d2.delta", data}}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(keep, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644))
+	require.NoError(t, WriteFilters(dir, []File{{"full.filter", data}, {"d2.delta", data}}))
 	if _, err := os.Stat(filepath.Join(dir, "d1.delta")); !os.IsNotExist(err) {
 		t.Fatalf("d1.delta not removed: %v", err)
 	}
@@ -151,9 +131,7 @@ func TestWriteRejects(t *testing.T) {
 		t.Fatalf("rejected writes left %d files", len(ents))
 	}
 	// An empty set is a valid (empty) cache.
-	if err := WriteFilters(dir, nil); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WriteFilters(dir, nil))
 	if ix := readIndex(t, dir); len(ix.Filenames()) != 0 || ix.NumLogs() != 0 {
 		t.Fatal("empty cache index not empty")
 	}
@@ -163,9 +141,7 @@ func TestSynthetic(t *testing.T) {
 	spec := SyntheticSpec{Issuers: 8, FullSerials: 2000, Deltas: 3, DeltaSerials: 200, RevokedFraction: 0.1, Logs: 3, Seed: 42}
 	a, b := t.TempDir(), t.TempDir()
 	sa, err := Synthetic(a, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := Synthetic(b, spec); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fixtures are committed in testdata/fixtures/ (provenance and licence in its READMEs).
@@ -19,27 +21,21 @@ const fixtures = "../../testdata/fixtures/legacy-cascade"
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatalf("fixture missing (testdata/fixtures/ is part of the repository): %v", err)
-	}
+	require.NoError(t, err, "fixture missing (testdata/fixtures/ is part of the repository)")
 	return b
 }
 
 func mustParse(t testing.TB, name string) *Cascade {
 	t.Helper()
 	c, err := Parse(readFixture(t, name))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	require.NoError(t, err, "%s", name)
 	return c
 }
 
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -219,9 +215,7 @@ func TestMozCrliteQuery(t *testing.T) {
 		t.Fatalf("test-1.filter is not the file moz_crlite_query's tests serve")
 	}
 	c, err := Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if c.Version() != 2 || c.HashAlg() != MurmurHash3 || c.Inverted() || c.Layers() < 1 {
 		t.Fatalf("header: v%d alg=%v inverted=%v layers=%d", c.Version(), c.HashAlg(), c.Inverted(), c.Layers())
 	}
@@ -354,9 +348,7 @@ func BenchmarkHas(b *testing.B) {
 
 func FuzzParse(f *testing.F) {
 	ents, err := os.ReadDir(filepath.Join(fixtures, "rust-cascade"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	n := 0
 	for _, e := range ents {
 		if filepath.Ext(e.Name()) == ".py" {
@@ -404,17 +396,13 @@ func FuzzParse(f *testing.F) {
 // cascade key for a real certificate.
 func TestV1KeyIsCertinputKey(t *testing.T) {
 	b, err := os.ReadFile("../../testdata/fixtures/firefox-crlite-certs/issuer.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	blk, _ := pem.Decode(b)
 	if blk == nil {
 		t.Fatal("issuer.pem: no PEM block")
 	}
 	h, err := certinput.SPKIHash(blk.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	revoked2 := unhex(t, "f11c3dd048f74edb7c45192b83e5980d2f67ec84b4ddb9396e33ff5173ed698f00d2e8f6aa80481cd4")
 	if !bytes.Equal(h[:], revoked2[:32]) {
 		t.Fatalf("GoDaddy G2 SPKI hash %x is not the key's issuer half", h)

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 type stashEntry struct {
@@ -44,9 +46,7 @@ func TestMozCrliteQueryStash(t *testing.T) {
 		t.Fatal("test-1.stash is not the file moz_crlite_query's tests serve")
 	}
 	s, err := ParseStash(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	entries := walkStash(t, data)
 	if len(entries) != 2669 || s.Len() != len(entries) {
 		t.Fatalf("stash has %d serials, walk found %d (want 2669)", s.Len(), len(entries))

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tlv encodes one DER element with a minimal length.
@@ -203,9 +206,7 @@ func TestParseCertHostile(t *testing.T) {
 	for _, tt := range tests {
 		err := ParseCert(tt.der, &c)
 		if tt.want == nil {
-			if err != nil {
-				t.Errorf("%s: %v", tt.name, err)
-			}
+			assert.NoError(t, err, "%s", tt.name)
 			continue
 		}
 		if !errors.Is(err, tt.want) {
@@ -317,9 +318,7 @@ func TestExtractReusesSCTs(t *testing.T) {
 	buf := make([]SCT, 3, 16)
 	buf[0].Timestamp = 99
 	in := Input{SCTs: buf}
-	if err := Extract(sites[0].leaf, sites[0].candidates[0], &in); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Extract(sites[0].leaf, sites[0].candidates[0], &in))
 	if &in.SCTs[0] != &buf[0] || len(in.SCTs) != len(sites[0].scts) || in.SCTs[0] != sites[0].scts[0] {
 		t.Errorf("SCTs not reused from index 0")
 	}
@@ -333,9 +332,7 @@ func TestExtractAllocs(t *testing.T) {
 	for _, s := range sites {
 		issuer := s.candidates[0]
 		allocs := testing.AllocsPerRun(20, func() {
-			if err := Extract(s.leaf, issuer, &in); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, Extract(s.leaf, issuer, &in))
 		})
 		if allocs != 0 {
 			t.Fatalf("%s: Extract allocates %v times", s.name, allocs)
@@ -373,9 +370,7 @@ func BenchmarkExtract(b *testing.B) {
 	b.SetBytes(int64(len(leaf) + len(issuer)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := Extract(leaf, issuer, &in); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, Extract(leaf, issuer, &in))
 	}
 }
 
@@ -384,9 +379,7 @@ func BenchmarkParseCert(b *testing.B) {
 	var c Cert
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := ParseCert(leaf, &c); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, ParseCert(leaf, &c))
 	}
 }
 
@@ -434,9 +427,7 @@ func FuzzParseCert(f *testing.F) {
 			t.Fatal("empty mandatory field")
 		}
 		h, err := SPKIHash(der)
-		if err != nil {
-			t.Fatalf("ParseCert accepts what SPKIHash rejects: %v", err)
-		}
+		require.NoError(t, err, "ParseCert accepts what SPKIHash rejects")
 		_ = h
 		c.IsCA()
 		c.Validity()

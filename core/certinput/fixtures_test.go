@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fixtures are committed in testdata/fixtures/ (provenance and licence in its READMEs).
@@ -41,18 +43,14 @@ type testSites struct {
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatalf("fixture missing (testdata/fixtures/ is part of the repository): %v", err)
-	}
+	require.NoError(t, err, "fixture missing (testdata/fixtures/ is part of the repository)")
 	return b
 }
 
 func b64(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatalf("bad base64 %q: %v", s, err)
-	}
+	require.NoError(t, err, "bad base64 %q", s)
 	return b
 }
 
@@ -69,9 +67,7 @@ type site struct {
 func loadSites(t testing.TB) []site {
 	t.Helper()
 	var ts testSites
-	if err := json.Unmarshal(readFixture(t, "test-sites.json"), &ts); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(readFixture(t, "test-sites.json"), &ts))
 	var out []site
 	for _, s := range ts.Sites {
 		if s.Detail == nil {
@@ -105,14 +101,10 @@ func loadSites(t testing.TB) []site {
 func issuerOf(t testing.TB, leaf []byte, candidates [][]byte) int {
 	t.Helper()
 	var lc Cert
-	if err := ParseCert(leaf, &lc); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ParseCert(leaf, &lc))
 	for i, cand := range candidates {
 		var c Cert
-		if err := ParseCert(cand, &c); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, ParseCert(cand, &c))
 		if bytes.Equal(c.Subject, lc.Issuer) {
 			return i
 		}
@@ -179,13 +171,9 @@ func TestCrossCheckX509(t *testing.T) {
 func crossCheck(t *testing.T, i int, der []byte) {
 	t.Helper()
 	xc, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("cert %d: crypto/x509: %v", i, err)
-	}
+	require.NoError(t, err, "cert %d: crypto/x509", i)
 	var c Cert
-	if err := ParseCert(der, &c); err != nil {
-		t.Fatalf("cert %d (%s): %v", i, xc.Subject, err)
-	}
+	require.NoError(t, ParseCert(der, &c), "cert %d (%s)", i, xc.Subject)
 	check := func(name string, got, want []byte) {
 		if !bytes.Equal(got, want) {
 			t.Errorf("cert %d (%s): %s differs from crypto/x509", i, xc.Subject, name)
@@ -226,9 +214,7 @@ func crossCheck(t *testing.T, i int, der []byte) {
 	}
 	if len(sctExt) > 0 {
 		got, err := ParseSCTList(c.SCTList, nil)
-		if err != nil {
-			t.Fatalf("cert %d: %v", i, err)
-		}
+		require.NoError(t, err, "cert %d", i)
 		want := refSCTs(t, sctExt)
 		if len(got) != len(want) {
 			t.Fatalf("cert %d: %d scts, reference decoder %d", i, len(got), len(want))
@@ -324,9 +310,7 @@ func TestFirefoxCerts(t *testing.T) {
 	certs := firefoxPEMs(t)
 	issuer := certs[0].der
 	xi, err := x509.ParseCertificate(issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wantHash := sha256.Sum256(xi.RawSubjectPublicKeyInfo)
 	wantSerial := map[string]string{
 		"valid":              "00da4f392bfd8bcea8",
@@ -338,9 +322,7 @@ func TestFirefoxCerts(t *testing.T) {
 	wantSCTs := map[string]int{"valid": 3, "revoked": 2, "revoked-in-stash": 2, "revoked-in-stash-2": 2, "notcovered": 3}
 	for _, p := range certs[1:] {
 		var in Input
-		if err := Extract(p.der, issuer, &in); err != nil {
-			t.Fatalf("%s: %v", p.name, err)
-		}
+		require.NoError(t, Extract(p.der, issuer, &in), "%s", p.name)
 		if got := hex.EncodeToString(in.Serial); got != wantSerial[p.name] {
 			t.Errorf("%s: serial %s, want %s", p.name, got, wantSerial[p.name])
 		}
@@ -354,9 +336,7 @@ func TestFirefoxCerts(t *testing.T) {
 	// valid.pem's first SCT, as openssl x509 -ext ct_precert_scts prints it:
 	// log id A4:B9:09:90:B4:18:58:14:87:BB:13:A2:CC:67:70:0A:..., Oct 15 19:54:14.686 2018 GMT.
 	var in Input
-	if err := Extract(certs[1].der, issuer, &in); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Extract(certs[1].der, issuer, &in))
 	prefix, _ := hex.DecodeString("a4b90990b418581487bb13a2cc67700a")
 	ts := uint64(time.Date(2018, 10, 15, 19, 54, 14, 686e6, time.UTC).UnixMilli())
 	if !bytes.HasPrefix(in.SCTs[0].LogID[:], prefix) || in.SCTs[0].Timestamp != ts {
@@ -364,9 +344,7 @@ func TestFirefoxCerts(t *testing.T) {
 	}
 	// issuer.pem is a CA certificate without SCTs.
 	var c Cert
-	if err := ParseCert(issuer, &c); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ParseCert(issuer, &c))
 	if c.SCTList != nil || !c.IsCA() {
 		t.Errorf("issuer.pem: sct list %x, IsCA %v", c.SCTList, c.IsCA())
 	}

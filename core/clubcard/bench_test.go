@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/require"
 )
 
 // realistic is a built filter shaped like a CRLite full filter in
@@ -33,17 +35,13 @@ var realistic = sync.OnceValues(func() (*BuildInput, []byte) {
 func parsedRealistic(b *testing.B) (*BuildInput, *Filter) {
 	in, data := realistic()
 	f, err := Parse(data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return in, f
 }
 
 func TestQueryAllocs(t *testing.T) {
 	f, err := Parse(readFixture(t, fixtureFilter))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := loadFixtureCases(t)
 	allocs := testing.AllocsPerRun(100, func() {
 		for _, c := range cases {
@@ -65,9 +63,7 @@ func benchQuery(b *testing.B, f *Filter, ins []certinput.Input) {
 
 func BenchmarkQueryFixture(b *testing.B) {
 	f, err := Parse(readFixture(b, fixtureFilter))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	var ins []certinput.Input
 	for _, c := range loadFixtureCases(b) {
 		ins = append(ins, *c.in)
@@ -117,9 +113,7 @@ func BenchmarkBuild(b *testing.B) {
 	start := time.Now()
 	for b.Loop() {
 		data, err := Build(in)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		size = len(data)
 	}
 	b.ReportMetric(float64(keys)*float64(b.N)/time.Since(start).Seconds(), "keys/s")
@@ -135,9 +129,7 @@ func TestBuildRealistic(t *testing.T) {
 	}
 	in, data := realistic()
 	f, err := Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	aw, ew, ex := f.Stats()
 	t.Logf("%d bytes: approx %d words, exact %d words, %d exceptions", len(data), aw, ew, ex)
 	checkAll(t, f, in.Issuers)

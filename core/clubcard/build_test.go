@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/require"
 )
 
 // genIssuer makes an issuer with distinct serials of varied lengths: a
@@ -64,13 +66,9 @@ func checkAll(t *testing.T, f *Filter, issuers []IssuerInput) {
 func buildParse(t *testing.T, in *BuildInput) *Filter {
 	t.Helper()
 	data, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, err := Parse(data)
-	if err != nil {
-		t.Fatalf("parse of built filter: %v", err)
-	}
+	require.NoError(t, err, "parse of built filter")
 	if f.NumIssuers() != len(in.Issuers) {
 		t.Fatalf("issuers: %d, want %d", f.NumIssuers(), len(in.Issuers))
 	}
@@ -178,13 +176,9 @@ func TestBuildDeterministic(t *testing.T) {
 		in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), rng.IntN(50), rng.IntN(2000)))
 	}
 	a, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if string(a) != string(b) {
 		t.Fatal("same seed, different output")
 	}

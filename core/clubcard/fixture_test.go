@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -30,18 +32,14 @@ type jsonInput struct {
 func readFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("fixture missing (testdata/fixtures/ is part of the repository): %v", err)
-	}
+	require.NoError(t, err, "fixture missing (testdata/fixtures/ is part of the repository)")
 	return b
 }
 
 func b64(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatalf("bad base64 %q: %v", s, err)
-	}
+	require.NoError(t, err, "bad base64 %q", s)
 	return b
 }
 
@@ -86,9 +84,7 @@ func loadFixtureCases(t testing.TB) []fixtureCase {
 			Detail *jsonInput `json:"detail"`
 		} `json:"sites"`
 	}
-	if err := json.Unmarshal(readFixture(t, fixtureSites), &sites); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(readFixture(t, fixtureSites), &sites))
 	var answers struct {
 		TestSites []struct {
 			Label  string `json:"ca_label"`
@@ -100,9 +96,7 @@ func loadFixtureCases(t testing.TB) []fixtureCase {
 			Answer string `json:"answer"`
 		} `json:"vectors"`
 	}
-	if err := json.Unmarshal(readFixture(t, fixtureAnswers), &answers); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(readFixture(t, fixtureAnswers), &answers))
 	var cases []fixtureCase
 	k := 0
 	for _, s := range sites.Sites {
@@ -140,9 +134,7 @@ func loadFixtureCases(t testing.TB) []fixtureCase {
 // every recorded test site against a real Mozilla delta filter.
 func TestMozillaFixture(t *testing.T) {
 	f, err := Parse(readFixture(t, fixtureFilter))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if f.Version() != 4 {
 		t.Fatalf("version %d", f.Version())
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Filters written by Mozilla's own builder (clubcard-crlite 0.6.0), with the
@@ -69,9 +71,7 @@ func parseBuilderQueries(t testing.TB, data []byte, nAnswers int) []builderQuery
 		}
 		qs = append(qs, q)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sc.Err())
 	return qs
 }
 
@@ -114,9 +114,7 @@ func TestMozillaBuilderFilters(t *testing.T) {
 			}
 			for col, v := range []int{3, 4} {
 				f, err := Parse(readFixture(t, fmt.Sprintf("%s%s.v%d.filter", builderDir, name, v)))
-				if err != nil {
-					t.Fatalf("v%d: %v", v, err)
-				}
+				require.NoError(t, err, "v%d", v)
 				if f.Version() != v {
 					t.Fatalf("v%d file parsed as v%d", v, f.Version())
 				}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // encodeV3 writes the logical filter f in the v3 (bincode) format, from
@@ -75,9 +77,7 @@ func (f *Filter) forExceptions(b *Block, fn func([]byte)) {
 func checkV3Equivalent(t *testing.T, f *Filter, issuers []IssuerInput) {
 	t.Helper()
 	g, err := Parse(encodeV3(f))
-	if err != nil {
-		t.Fatalf("v3 parse: %v", err)
-	}
+	require.NoError(t, err, "v3 parse")
 	if g.Version() != 3 || g.NumIssuers() != f.NumIssuers() || len(g.Coverage()) != len(f.Coverage()) {
 		t.Fatalf("v3 differs: version %d issuers %d", g.Version(), g.NumIssuers())
 	}
@@ -94,13 +94,9 @@ func checkV3Equivalent(t *testing.T, f *Filter, issuers []IssuerInput) {
 
 func TestV3Fixture(t *testing.T) {
 	f, err := Parse(readFixture(t, fixtureFilter))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	g, err := Parse(encodeV3(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, c := range loadFixtureCases(t) {
 		if got := g.Query(c.in); got != c.answer {
 			t.Errorf("v3 %s: got %v, want %v", c.name, got, c.answer)
@@ -231,9 +227,7 @@ func TestExceptions(t *testing.T) {
 		in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), 30, 500))
 	}
 	data, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, _ := Parse(data)
 	if !bytes.Equal(reencodeV4(f, nil), data) {
 		t.Fatal("re-encoding the built filter changed it")
@@ -247,9 +241,7 @@ func TestExceptions(t *testing.T) {
 		gone[string(is.Revoked[0])] = true
 	}
 	g, err := Parse(reencodeV4(f, extra))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, h := range []*Filter{g, mustParse(t, encodeV3(g))} {
 		for _, is := range in.Issuers {
 			for _, s := range is.Revoked {
@@ -269,8 +261,6 @@ func TestExceptions(t *testing.T) {
 func mustParse(t *testing.T, data []byte) *Filter {
 	t.Helper()
 	f, err := Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return f
 }

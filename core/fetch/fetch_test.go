@@ -24,6 +24,8 @@ import (
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
 	"github.com/revocheck/revocheck/core/serve"
+
+	"github.com/stretchr/testify/require"
 )
 
 const fixtureDelta = "../../testdata/fixtures/mozilla-20260624-1-default.filter.delta"
@@ -31,9 +33,7 @@ const fixtureDelta = "../../testdata/fixtures/mozilla-20260624-1-default.filter.
 func fixture(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile(fixtureDelta)
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
+	require.NoError(t, err, "fixture")
 	return b
 }
 
@@ -63,9 +63,7 @@ func newMirror(t testing.TB) *testMirror {
 	t.Helper()
 	m := &testMirror{dir: t.TempDir()}
 	h, err := serve.New(m.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.requests.Add(1)
@@ -99,34 +97,24 @@ type tfile struct {
 func (m *testMirror) publish(t testing.TB, sub string, files ...tfile) {
 	t.Helper()
 	dir := filepath.Join(m.dir, sub)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
 	mf := &manifest.Manifest{GeneratedAt: time.Now().Unix(), Comment: "test"}
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644))
 		s := sha256.Sum256(f.data)
 		mf.Files = append(mf.Files, manifest.File{Filename: f.name, Size: int64(len(f.data)), Hash: hex.EncodeToString(s[:])})
 	}
 	// Not Marshal: crlsets/ names may be longer than index.bin allows.
 	data, err := json.Marshal(map[string]any{"generated_at": mf.GeneratedAt, "comment": mf.Comment, "files": mf.Files})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, filepath.Join(dir, "manifest.json"), data)
 }
 
 func writeRaw(t testing.TB, path string, data []byte) {
 	t.Helper()
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(tmp, data, 0o644))
+	require.NoError(t, os.Rename(tmp, path))
 }
 
 func fastClient() *Client {
@@ -154,18 +142,12 @@ func syncOnce(t testing.TB, m *testMirror, cache string, mod ...func(*Options)) 
 func checkConsistent(t testing.TB, cache string, allowed map[string][32]byte) []string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(cache, "index.bin"))
-	if err != nil {
-		t.Fatalf("index.bin: %v", err)
-	}
+	require.NoError(t, err, "index.bin")
 	ix, err := index.Parse(data)
-	if err != nil {
-		t.Fatalf("index.bin: %v", err)
-	}
+	require.NoError(t, err, "index.bin")
 	for _, n := range ix.Filenames() {
 		sum, err := hashFile(filepath.Join(cache, n))
-		if err != nil {
-			t.Fatalf("index names %s: %v", n, err)
-		}
+		require.NoError(t, err, "index names %s", n)
 		if want, ok := allowed[n]; ok && want != sum {
 			t.Fatalf("%s: bytes of no generation", n)
 		}
@@ -190,9 +172,7 @@ func TestSyncFromEmptyThenNoop(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 
 	res, err := syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := res.Trees[0].Downloaded; got != 2 {
 		t.Fatalf("downloaded %d files, want 2", got)
 	}
@@ -215,9 +195,7 @@ func TestSyncFromEmptyThenNoop(t *testing.T) {
 	m.fileBytes.Store(0)
 	st, _ := os.Stat(filepath.Join(cache, "index.bin"))
 	res, err = syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !res.Trees[0].NotModified || !res.Trees[0].Unchanged {
 		t.Fatalf("second sync: %+v", res.Trees[0])
 	}
@@ -237,9 +215,7 @@ func TestSyncFromEmptyThenNoop(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	m.publish(t, "", tfile{"20260624-0-default.filter", fx}, tfile{"20260624-1-default.filter.delta", fx})
 	res, err = syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	st3, _ := os.Stat(filepath.Join(cache, "index.bin"))
 	if res.Trees[0].Unchanged || res.Trees[0].Downloaded != 0 || !os.SameFile(st, st3) || m.fileBytes.Load() != 0 {
 		t.Fatalf("manifest-only change: %+v, index replaced: %v", res.Trees[0], !os.SameFile(st, st3))
@@ -249,9 +225,7 @@ func TestSyncFromEmptyThenNoop(t *testing.T) {
 	// still no filter byte moves.
 	os.Remove(filepath.Join(cache, StateName))
 	res, err = syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Trees[0].NotModified || !res.Trees[0].Unchanged || m.fileBytes.Load() != 0 {
 		t.Fatalf("stateless sync: %+v, %d file bytes", res.Trees[0], m.fileBytes.Load())
 	}
@@ -271,9 +245,7 @@ func TestSyncOnlyChangedAndRemovals(t *testing.T) {
 	m.publish(t, "", tfile{"b.delta", fx}, tfile{"c.delta", fx})
 	m.fileBytes.Store(0)
 	res, err := syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tr := res.Trees[0]
 	if tr.Downloaded != 1 || tr.Kept != 1 || tr.Removed != 2 {
 		t.Fatalf("result %+v", tr)
@@ -309,9 +281,7 @@ func TestSyncLegacyFiltersKeyAndReplacedName(t *testing.T) {
 	var points []string
 	m.publish(t, "", tfile{"x.filter", other})
 	res, err := syncOnce(t, m, cache, func(o *Options) { o.hook = func(p string) { points = append(points, p) } })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Trees[0].Downloaded != 1 {
 		t.Fatalf("%+v", res.Trees[0])
 	}
@@ -331,9 +301,7 @@ func TestDryRun(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "c")
 	var out bytes.Buffer
 	res, err := syncOnce(t, m, cache, func(o *Options) { o.DryRun = true; o.Out = &out })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Trees[0].Bytes != int64(len(fx)) || m.fileBytes.Load() != 0 {
 		t.Fatalf("%+v, %d file bytes", res.Trees[0], m.fileBytes.Load())
 	}
@@ -354,9 +322,7 @@ func TestCRLSetsTree(t *testing.T) {
 	m.publish(t, "crlsets", tfile{long, []byte("RCCRLS\x00\x01 pretend")})
 	cache := t.TempDir()
 	res, err := syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.Trees[1].Downloaded != 1 {
 		t.Fatalf("%+v", res.Trees[1])
 	}
@@ -401,9 +367,7 @@ func TestLockExcludesSecondFetch(t *testing.T) {
 	m.publish(t, "", tfile{"a.filter", fixture(t)})
 	cache := t.TempDir()
 	unlock, err := lockCache(context.Background(), cache, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = syncOnce(t, m, cache, func(o *Options) { o.LockWait = 100 * time.Millisecond })
 	unlock()
 	if ExitCode(err) != ExitTemp || !strings.Contains(err.Error(), "another fetch") {
@@ -637,9 +601,7 @@ func TestFaultLyingLength(t *testing.T) {
 
 func TestConnectionRefusedIsTemporary(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	url := "http://" + ln.Addr().String() + "/"
 	ln.Close()
 	c := fastClient()
@@ -664,16 +626,12 @@ func TestMainFlagsAndExitCodes(t *testing.T) {
 		t.Fatalf("dry run output: %s", out.String())
 	}
 	out.Reset()
-	if err := Main([]string{"--cache-dir", cache}, &out, &errb); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Main([]string{"--cache-dir", cache}, &out, &errb))
 	if !strings.Contains(out.String(), "updated: 1 downloaded") {
 		t.Fatalf("output: %s", out.String())
 	}
 	out.Reset()
-	if err := Main([]string{"--cache-dir", cache}, &out, &errb); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Main([]string{"--cache-dir", cache}, &out, &errb))
 	if !strings.Contains(out.String(), "up to date") {
 		t.Fatalf("output: %s", out.String())
 	}
@@ -697,16 +655,12 @@ func TestMainFlagsAndExitCodes(t *testing.T) {
 // accepted, and a dry run plans every file with the listed byte count.
 func TestRealUpkiManifestDryRun(t *testing.T) {
 	raw, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := newMirror(t)
 	writeRaw(t, filepath.Join(m.dir, "manifest.json"), raw)
 	var out bytes.Buffer
 	res, err := syncOnce(t, m, t.TempDir(), func(o *Options) { o.DryRun = true; o.Out = &out })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var doc struct {
 		Filters []struct{ Size int64 } `json:"filters"`
 	}

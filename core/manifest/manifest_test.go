@@ -5,19 +5,18 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const hashA = "d2dfd3b4de4ee7b6479888af5ceaef82c5c59ac471b7ef488a59654a32089e26"
 
 func TestLegacyFixture(t *testing.T) {
 	data, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if m.GeneratedAt != 1774181961 || m.Comment != "rustls/upki run 23402886033" {
 		t.Fatalf("header: %d %q", m.GeneratedAt, m.Comment)
 	}
@@ -38,16 +37,12 @@ func TestLegacyFixture(t *testing.T) {
 
 	// Writing uses "files"; reading it back gives the same manifest.
 	out, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if !strings.Contains(string(out), `"files": [`) || strings.Contains(string(out), `"filters"`) {
 		t.Fatalf("marshal wrote %s", out[:80])
 	}
 	m2, err := Parse(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if m2.GeneratedAt != m.GeneratedAt || m2.Comment != m.Comment || len(m2.Files) != len(m.Files) {
 		t.Fatal("round trip changed the manifest")
 	}
@@ -118,9 +113,7 @@ func TestParseRejects(t *testing.T) {
 
 func TestValidateName(t *testing.T) {
 	for _, n := range []string{"a", "20260304-1-default.filter", "20260305-0-default.filter.delta", "é", strings.Repeat("x", 32), "crlset-00.bin"} {
-		if err := ValidateName(n); err != nil {
-			t.Errorf("%q: %v", n, err)
-		}
+		assert.NoError(t, ValidateName(n), "%q", n)
 	}
 	for _, n := range []string{"", ".", "..", "a..b", "a/b", "/a", "a\x00", strings.Repeat("x", 33), strings.Repeat("é", 17), "\xff"} {
 		if ValidateName(n) == nil {
@@ -145,9 +138,7 @@ func TestMarshalRejectsInvalid(t *testing.T) {
 // manifest re-marshals to one that parses to the same value.
 func FuzzParse(f *testing.F) {
 	data, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	f.Add(data)
 	f.Add([]byte(`{"generated_at":1,"comment":"c","files":[{"filename":"a.filter","size":3,"hash":"` + hashA + `"}]}`))
 	f.Add([]byte(`{"generated_at":1,"filters":[]}`))
@@ -161,9 +152,7 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		out, err := m.Marshal()
-		if err != nil {
-			t.Fatalf("marshal of a parsed manifest: %v", err)
-		}
+		require.NoError(t, err, "marshal of a parsed manifest")
 		m2, err := Parse(out)
 		if err != nil {
 			t.Fatalf("reparse: %v\n%s", err, out)

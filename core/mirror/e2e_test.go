@@ -18,6 +18,8 @@ import (
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/serve"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestEndToEnd: fake Remote Settings → mirror → serve → fetch into an
@@ -25,9 +27,7 @@ import (
 // moves no filter byte.
 func TestEndToEnd(t *testing.T) {
 	fx, err := os.ReadFile(fixtureDelta)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rs := newFakeRS(t)
 	rs.addFilter("full", "", "default", "20260624-0-default.filter", 100, fx)
 	rs.addFilter("d1", "full", "default", "20260624-1-default.filter.delta", 200, fx)
@@ -38,9 +38,7 @@ func TestEndToEnd(t *testing.T) {
 		Issuers:  []clubcard.IssuerInput{{SPKIHash: [32]byte{0xaa}, Revoked: [][]byte{{1, 2}}, NotRevoked: [][]byte{{3}, {4}, {5}}}},
 		Seed:     7,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rs.addFilter("d2", "d1", "default", "20260624-2-default.filter.delta", 300, small)
 	rs.addIntermediate(t, "i1")
 
@@ -50,9 +48,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	h, err := serve.New(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer h.Close()
 	var filterBytes atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -73,9 +69,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	c, err := cache.Open(cacheDir, cache.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	for _, v := range answerVectors(t) {
 		got, err := c.Check(&v.in, nil)
@@ -102,17 +96,13 @@ func TestEndToEnd(t *testing.T) {
 
 	filterBytes.Store(0)
 	out.Reset()
-	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb))
 	if filterBytes.Load() != 0 || !strings.Contains(out.String(), "up to date") {
 		t.Fatalf("second fetch moved %d filter bytes; said %q", filterBytes.Load(), out.String())
 	}
 
 	// Opt-in: the intermediates tree, byte for byte as mirrored.
-	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t), "--intermediates"}, &out, &errb); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t), "--intermediates"}, &out, &errb))
 	im := readManifest(t, filepath.Join(tree, IntermediatesDir, "manifest.json"))
 	for _, f := range im.Files {
 		a, _ := os.ReadFile(filepath.Join(tree, IntermediatesDir, f.Filename))
@@ -148,9 +138,7 @@ type answerVector struct {
 
 func answerVectors(t *testing.T) []answerVector {
 	raw, err := os.ReadFile("../../testdata/fixtures/mozilla-20260624-1-default.filter.delta.answers.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var doc struct {
 		Vectors []struct {
 			Name, Answer string
@@ -162,9 +150,7 @@ func answerVectors(t *testing.T) []answerVector {
 			} `json:"scts"`
 		}
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
 	var vs []answerVector
 	for _, v := range doc.Vectors {
 		var a answerVector

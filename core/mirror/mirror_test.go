@@ -27,6 +27,8 @@ import (
 
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/manifest"
+
+	"github.com/stretchr/testify/require"
 )
 
 const fixtureDelta = "../../testdata/fixtures/mozilla-20260624-1-default.filter.delta"
@@ -113,9 +115,7 @@ func (f *fakeRS) addIntermediate(t *testing.T, id string) []byte {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(len(id) + 1000)), Subject: pkix.Name{CommonName: "Test Intermediate " + id},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -146,21 +146,15 @@ func run(t *testing.T, f *fakeRS, out string, inter bool) (*Result, error) {
 func readManifest(t *testing.T, path string) *manifest.Manifest {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := manifest.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
 func TestMirrorChainAndIntermediates(t *testing.T) {
 	fx, err := os.ReadFile(fixtureDelta)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f := newFakeRS(t)
 	// An older full filter, the current one, three deltas (given out of
 	// order), an orphan delta and another channel's records.
@@ -175,9 +169,7 @@ func TestMirrorChainAndIntermediates(t *testing.T) {
 
 	out := t.TempDir()
 	res, err := run(t, f, out, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []string{"20260623-0-default.filter", "20260623-1-default.filter.delta", "20260624-0-default.filter.delta", "20260624-1-default.filter.delta"}
 	if !slices.Equal(res.Filters, want) {
 		t.Fatalf("chain %v, want %v", res.Filters, want)
@@ -205,9 +197,7 @@ func TestMirrorChainAndIntermediates(t *testing.T) {
 	for _, der := range ders {
 		s := sha256.Sum256(der)
 		b, err := os.ReadFile(filepath.Join(out, IntermediatesDir, fmt.Sprintf("%02x.pem", s[0])))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if !bytes.Contains(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) {
 			t.Fatal("certificate missing from its bucket")
 		}
@@ -218,9 +208,7 @@ func TestMirrorChainAndIntermediates(t *testing.T) {
 	f.served = map[string]int{}
 	f.mu.Unlock()
 	res, err = run(t, f, out, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for p := range f.served {
 		if strings.HasPrefix(p, "/attachments/") {
 			t.Fatalf("rerun downloaded %s", p)
@@ -294,9 +282,7 @@ func TestChain(t *testing.T) {
 		{ID: "c", Channel: "default", Incremental: true, Parent: "b", EffectiveTimestamp: 4, Attachment: att("c.delta")},
 	}
 	ch, err := Chain(recs, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var ids []string
 	for _, r := range ch {
 		ids = append(ids, r.ID)

@@ -15,6 +15,7 @@ import (
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/outcome"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -118,9 +119,7 @@ func copyBuilderCache(t testing.TB, skip ...string) string {
 // index built from each filter's coverage) must answer the same.
 func TestMozillaBuilderCache(t *testing.T) {
 	qs := loadBuilderQueries(t)
-	if len(qs) != 4000 {
-		t.Fatalf("%d queries, want 4000", len(qs))
-	}
+	require.Len(t, qs, 4000, "queries")
 	for _, tc := range []struct {
 		name string
 		skip []string
@@ -130,9 +129,9 @@ func TestMozillaBuilderCache(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := mustOpen(t, copyBuilderCache(t, tc.skip...), Options{StatInterval: -1})
-			if g := c.Generation(); g == nil || len(g.Files) != 11 {
-				t.Fatalf("generation %+v, want 11 filters", g)
-			}
+			g := c.Generation()
+			require.NotNil(t, g)
+			require.Len(t, g.Files, 11, "filters in the generation")
 			var bad []string
 			nbad := 0
 			tally := map[string]int{}
@@ -157,9 +156,7 @@ func TestMozillaBuilderCache(t *testing.T) {
 			// Every kind of answer must occur, or the vectors prove little.
 			for _, k := range []string{"rrevoked", "rnot_revoked", "gnot_revoked", "urevoked", "unot_revoked",
 				"xnot_enrolled", "zrevoked", "znot_revoked", "gnot_covered"} {
-				if tally[k] == 0 {
-					t.Errorf("no query drawn %c answered %s (tally %v)", k[0], k[1:], tally)
-				}
+				assert.NotZero(t, tally[k], "no query drawn %c answered %s (tally %v)", k[0], k[1:], tally)
 			}
 			t.Logf("%d queries agree with upki (truth+outcome: %v)", len(qs), tally)
 		})

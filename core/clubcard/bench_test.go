@@ -48,9 +48,7 @@ func TestQueryAllocs(t *testing.T) {
 			f.Query(c.in)
 		}
 	})
-	if allocs != 0 {
-		t.Fatalf("Query allocates %v times per run", allocs)
-	}
+	require.Zero(t, allocs, "Query allocations per run")
 }
 
 func benchQuery(b *testing.B, f *Filter, ins []certinput.Input) {

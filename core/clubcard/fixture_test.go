@@ -8,6 +8,7 @@ import (
 
 	"github.com/revocheck/revocheck/core/certinput"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -46,14 +47,12 @@ func b64(t testing.TB, s string) []byte {
 func (j *jsonInput) input(t testing.TB) *certinput.Input {
 	t.Helper()
 	in := &certinput.Input{Serial: b64(t, j.Serial)}
-	if n := copy(in.IssuerSPKIHash[:], b64(t, j.Issuer)); n != 32 {
-		t.Fatalf("issuer hash of %d bytes", n)
-	}
+	require.Len(t, b64(t, j.Issuer), 32, "issuer hash")
+	copy(in.IssuerSPKIHash[:], b64(t, j.Issuer))
 	for _, s := range j.SCTs {
 		var sct certinput.SCT
-		if n := copy(sct.LogID[:], b64(t, s.LogID)); n != 32 {
-			t.Fatalf("log id of %d bytes", n)
-		}
+		require.Len(t, b64(t, s.LogID), 32, "log id")
+		copy(sct.LogID[:], b64(t, s.LogID))
 		sct.Timestamp = s.Timestamp
 		in.SCTs = append(in.SCTs, sct)
 	}
@@ -103,28 +102,18 @@ func loadFixtureCases(t testing.TB) []fixtureCase {
 		if s.Detail == nil {
 			continue
 		}
-		if k >= len(answers.TestSites) {
-			t.Fatalf("more test sites than answers")
-		}
+		require.Less(t, k, len(answers.TestSites), "more test sites than answers")
 		a := answers.TestSites[k]
 		k++
-		if a.Label != s.Label {
-			t.Fatalf("answer %d is for %q, site is %q", k-1, a.Label, s.Label)
-		}
+		require.Equal(t, s.Label, a.Label, "answer %d is for another site", k-1)
 		r, ok := answerResult[a.Answer]
-		if !ok {
-			t.Fatalf("unknown answer %q", a.Answer)
-		}
+		require.True(t, ok, "unknown answer %q", a.Answer)
 		cases = append(cases, fixtureCase{s.Label, s.Detail.input(t), r})
 	}
-	if k != len(answers.TestSites) {
-		t.Fatalf("%d answers left over", len(answers.TestSites)-k)
-	}
+	require.Equal(t, len(answers.TestSites), k, "answers for test sites")
 	for _, v := range answers.Vectors {
 		r, ok := answerResult[v.Answer]
-		if !ok {
-			t.Fatalf("unknown answer %q", v.Answer)
-		}
+		require.True(t, ok, "unknown answer %q", v.Answer)
 		cases = append(cases, fixtureCase{v.Name, v.jsonInput.input(t), r})
 	}
 	return cases
@@ -135,23 +124,17 @@ func loadFixtureCases(t testing.TB) []fixtureCase {
 func TestMozillaFixture(t *testing.T) {
 	f, err := Parse(readFixture(t, fixtureFilter))
 	require.NoError(t, err)
-	if f.Version() != 4 {
-		t.Fatalf("version %d", f.Version())
-	}
+	require.Equal(t, 4, f.Version())
 	cases := loadFixtureCases(t)
 	count := map[Result]int{}
 	for _, c := range cases {
 		got := f.Query(c.in)
 		count[got]++
-		if got != c.answer {
-			t.Errorf("%s: got %v, want %v", c.name, got, c.answer)
-		}
+		assert.Equal(t, c.answer, got, c.name)
 	}
 	// The fixture's own tally: 74 Good and 41 NotCovered sites plus one Good
 	// and one Revoked vector. A Revoked must be among them, or the test
 	// proves little.
-	if count[Revoked] != 1 || count[NotRevoked] != 75 || count[NotCovered] != 41 {
-		t.Errorf("tally %v", count)
-	}
+	assert.Equal(t, map[Result]int{Revoked: 1, NotRevoked: 75, NotCovered: 41}, count, "tally")
 	t.Logf("issuers %d, coverage %d logs, answers %v", f.NumIssuers(), len(f.Coverage()), count)
 }

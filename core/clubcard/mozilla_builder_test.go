@@ -11,6 +11,7 @@ import (
 
 	"github.com/revocheck/revocheck/core/certinput"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -109,15 +110,11 @@ func TestMozillaBuilderFilters(t *testing.T) {
 	for _, name := range []string{"small", "medium"} {
 		t.Run(name, func(t *testing.T) {
 			qs := parseBuilderQueries(t, readFixture(t, builderDir+name+".queries"), 2)
-			if len(qs) != 4000 {
-				t.Fatalf("%d queries, want 4000", len(qs))
-			}
+			require.Len(t, qs, 4000, "queries")
 			for col, v := range []int{3, 4} {
 				f, err := Parse(readFixture(t, fmt.Sprintf("%s%s.v%d.filter", builderDir, name, v)))
 				require.NoError(t, err, "v%d", v)
-				if f.Version() != v {
-					t.Fatalf("v%d file parsed as v%d", v, f.Version())
-				}
+				require.Equal(t, v, f.Version())
 				var bad disagreements
 				tally := map[string]int{}
 				for i := range qs {
@@ -138,9 +135,7 @@ func TestMozillaBuilderFilters(t *testing.T) {
 				bad.report(t, len(qs))
 				// Every kind of answer must occur, or the vectors prove little.
 				for _, k := range []string{"rR", "rG", "gG", "uR", "uG", "xE", "zR", "zG", "gC"} {
-					if tally[k] == 0 {
-						t.Errorf("v%d: no query drawn %c answered %c (tally %v)", v, k[0], k[1], tally)
-					}
+					assert.NotZero(t, tally[k], "v%d: no query drawn %c answered %c (tally %v)", v, k[0], k[1], tally)
 				}
 				t.Logf("v%d: %d issuers, %d queries agree (truth+answer: %v)", v, f.NumIssuers(), len(qs), tally)
 			}

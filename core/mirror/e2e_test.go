@@ -43,9 +43,8 @@ func TestEndToEnd(t *testing.T) {
 	rs.addIntermediate(t, "i1")
 
 	tree := t.TempDir()
-	if _, err := run(t, rs, tree, true); err != nil {
-		t.Fatal(err)
-	}
+	_, err = run(t, rs, tree, true)
+	require.NoError(t, err)
 
 	h, err := serve.New(tree)
 	require.NoError(t, err)
@@ -61,21 +60,16 @@ func TestEndToEnd(t *testing.T) {
 
 	cacheDir := filepath.Join(t.TempDir(), "cache")
 	var out, errb bytes.Buffer
-	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb); err != nil {
-		t.Fatalf("fetch: %v\n%s", err, errb.String())
-	}
-	if filterBytes.Load() != int64(2*len(fx)+len(small)) {
-		t.Fatalf("first fetch moved %d bytes, want %d", filterBytes.Load(), 2*len(fx)+len(small))
-	}
+	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb), "fetch: %s", errb.String())
+	require.Equal(t, int64(2*len(fx)+len(small)), filterBytes.Load(), "bytes moved by the first fetch")
 
 	c, err := cache.Open(cacheDir, cache.Options{})
 	require.NoError(t, err)
 	defer c.Close()
 	for _, v := range answerVectors(t) {
 		got, err := c.Check(&v.in, nil)
-		if err != nil || got != v.want {
-			t.Fatalf("%s: %v %v, want %v", v.name, got, err, v.want)
-		}
+		require.NoError(t, err, v.name)
+		require.Equal(t, v.want, got, v.name)
 	}
 
 	built := func(serial []byte, ts uint64) *certinput.Input {
@@ -89,27 +83,26 @@ func TestEndToEnd(t *testing.T) {
 		{built([]byte{3}, 1500), outcome.NotRevoked},
 		{built([]byte{3}, 5000), outcome.NotCovered},
 	} {
-		if got, err := c.Check(tc.in, nil); err != nil || got != tc.want {
-			t.Fatalf("built filter: serial %x at %d: %v %v, want %v", tc.in.Serial, tc.in.SCTs[0].Timestamp, got, err, tc.want)
-		}
+		got, err := c.Check(tc.in, nil)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, "built filter: serial %x at %d", tc.in.Serial, tc.in.SCTs[0].Timestamp)
 	}
 
 	filterBytes.Store(0)
 	out.Reset()
 	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb))
-	if filterBytes.Load() != 0 || !strings.Contains(out.String(), "up to date") {
-		t.Fatalf("second fetch moved %d filter bytes; said %q", filterBytes.Load(), out.String())
-	}
+	require.Zero(t, filterBytes.Load(), "filter bytes moved by the second fetch")
+	require.Contains(t, out.String(), "up to date")
 
 	// Opt-in: the intermediates tree, byte for byte as mirrored.
 	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t), "--intermediates"}, &out, &errb))
 	im := readManifest(t, filepath.Join(tree, IntermediatesDir, "manifest.json"))
 	for _, f := range im.Files {
-		a, _ := os.ReadFile(filepath.Join(tree, IntermediatesDir, f.Filename))
+		a, err := os.ReadFile(filepath.Join(tree, IntermediatesDir, f.Filename))
+		require.NoError(t, err)
 		b, err := os.ReadFile(filepath.Join(cacheDir, "intermediates", f.Filename))
-		if err != nil || !bytes.Equal(a, b) {
-			t.Fatalf("intermediates/%s not synced: %v", f.Filename, err)
-		}
+		require.NoError(t, err, "intermediates/%s not synced", f.Filename)
+		require.Equal(t, a, b, "intermediates/%s not synced", f.Filename)
 	}
 }
 
@@ -155,21 +148,27 @@ func answerVectors(t *testing.T) []answerVector {
 	for _, v := range doc.Vectors {
 		var a answerVector
 		a.name = v.Name
-		b, _ := base64.StdEncoding.DecodeString(v.Issuer)
+		b, err := base64.StdEncoding.DecodeString(v.Issuer)
+		require.NoError(t, err)
+		require.Len(t, b, 32, "%s: issuer hash", v.Name)
 		copy(a.in.IssuerSPKIHash[:], b)
-		a.in.Serial, _ = base64.StdEncoding.DecodeString(v.Serial)
+		a.in.Serial, err = base64.StdEncoding.DecodeString(v.Serial)
+		require.NoError(t, err)
 		for _, s := range v.SCTs {
 			var x certinput.SCT
-			id, _ := base64.StdEncoding.DecodeString(s.LogID)
+			id, err := base64.StdEncoding.DecodeString(s.LogID)
+			require.NoError(t, err)
+			require.Len(t, id, 32, "%s: log id", v.Name)
 			copy(x.LogID[:], id)
 			x.Timestamp = s.Timestamp
 			a.in.SCTs = append(a.in.SCTs, x)
 		}
-		a.want = map[string]outcome.Outcome{"Revoked": outcome.Revoked, "Good": outcome.NotRevoked}[v.Answer]
+		var ok bool
+		a.want, ok = map[string]outcome.Outcome{"Revoked": outcome.Revoked, "Good": outcome.NotRevoked}[v.Answer]
+		require.True(t, ok, "%s: answer %q", v.Name, v.Answer)
 		vs = append(vs, a)
 	}
-	if len(vs) != 2 || vs[0].want == vs[1].want {
-		t.Fatalf("unexpected vectors %+v", vs)
-	}
+	require.Len(t, vs, 2, "vectors")
+	require.NotEqual(t, vs[0].want, vs[1].want, "the two vectors have the same answer")
 	return vs
 }

@@ -119,7 +119,7 @@ func (c countingWriter) Write(p []byte) (int, error) {
 
 func writeEmptyConfig(t *testing.T) string {
 	p := filepath.Join(t.TempDir(), "config.toml")
-	os.WriteFile(p, nil, 0o644)
+	require.NoError(t, os.WriteFile(p, nil, 0o644))
 	return p
 }
 

@@ -18,10 +18,13 @@ import (
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
 	"github.com/revocheck/revocheck/core/outcome"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
-	fixtureDir   = "../../../shared/fixtures/"
+	fixtureDir   = "../../testdata/fixtures/"
 	fixtureName  = "mozilla-20260624-1-default.filter.delta"
 	fixtureShort = "20260624-1-default.filter.delta" // index.bin names are at most 32 bytes
 )
@@ -35,9 +38,7 @@ type site struct {
 func b64(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -96,12 +97,8 @@ func loadSites(t testing.TB) []site {
 	}
 	for name, v := range map[string]any{"test-sites.json": &ts, fixtureName + ".answers.json": &ans} {
 		data, err := os.ReadFile(fixtureDir + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(data, v); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(data, v))
 	}
 	var out []site
 	i := 0
@@ -109,15 +106,13 @@ func loadSites(t testing.TB) []site {
 		if s.Detail == nil {
 			continue
 		}
-		if i >= len(ans.TestSites) || ans.TestSites[i].Label != s.Label {
-			t.Fatalf("answers out of step with test sites at %q", s.Label)
-		}
+		require.Less(t, i, len(ans.TestSites), "more test sites than answers")
+		require.Equal(t, s.Label, ans.TestSites[i].Label, "answers out of step with test sites")
 		out = append(out, site{s.Label, s.Detail.input(t), answerOutcome(t, ans.TestSites[i].Answer)})
 		i++
 	}
-	if i != len(ans.TestSites) || len(ans.Vectors) == 0 {
-		t.Fatalf("%d sites for %d answers, %d vectors", i, len(ans.TestSites), len(ans.Vectors))
-	}
+	require.Equal(t, len(ans.TestSites), i, "sites with detail, answers")
+	require.NotEmpty(t, ans.Vectors, "vectors")
 	for _, v := range ans.Vectors {
 		out = append(out, site{v.Name, v.input(t), answerOutcome(t, v.Answer)})
 	}
@@ -127,9 +122,7 @@ func loadSites(t testing.TB) []site {
 func fixtureBytes(t testing.TB) []byte {
 	t.Helper()
 	data, err := os.ReadFile(fixtureDir + fixtureName)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return data
 }
 
@@ -146,18 +139,14 @@ func fixtureCache(t testing.TB, names ...string) string {
 	for _, n := range names {
 		files = append(files, cachedir.File{Name: n, Data: data})
 	}
-	if err := cachedir.Write(dir, files, cachedir.Options{GeneratedAt: time.Unix(1782000000, 0), Comment: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cachedir.Write(dir, files, cachedir.Options{GeneratedAt: time.Unix(1782000000, 0), Comment: "test"}))
 	return dir
 }
 
 func mustOpen(t testing.TB, dir string, opts Options) *Cache {
 	t.Helper()
 	c, err := Open(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -167,13 +156,11 @@ func checkSites(t *testing.T, c *Cache, sites []site) {
 	var d Detail
 	for _, s := range sites {
 		got, err := c.Check(&s.in, nil)
-		if err != nil || got != s.answer {
-			t.Errorf("%s: got %v (%v), want %v", s.label, got, err, s.answer)
-		}
+		assert.NoError(t, err, s.label)
+		assert.Equal(t, s.answer, got, s.label)
 		got2, err := c.Check(&s.in, &d)
-		if err != nil || got2 != got {
-			t.Errorf("%s: with detail %v (%v), without %v", s.label, got2, err, got)
-		}
+		assert.NoError(t, err, "%s: with detail", s.label)
+		assert.Equal(t, got, got2, "%s: with detail", s.label)
 	}
 }
 
@@ -186,29 +173,23 @@ func TestFixtureAnswers(t *testing.T) {
 	for _, s := range sites {
 		counts[s.answer]++
 	}
-	if counts[outcome.NotRevoked] < 70 || counts[outcome.NotCovered] < 40 || counts[outcome.Revoked] < 1 {
-		t.Fatalf("fixture answer mix %v", counts)
-	}
+	require.GreaterOrEqual(t, counts[outcome.NotRevoked], 70, "fixture answer mix %v", counts)
+	require.GreaterOrEqual(t, counts[outcome.NotCovered], 40, "fixture answer mix %v", counts)
+	require.GreaterOrEqual(t, counts[outcome.Revoked], 1, "fixture answer mix %v", counts)
 
 	// Detail: a covered site consults the one filter.
 	var d Detail
 	for _, s := range sites {
 		o, err := c.Check(&s.in, &d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Generation == 0 {
-			t.Fatalf("%s: no generation in detail", s.label)
-		}
+		require.NoError(t, err)
+		require.NotZero(t, d.Generation, "%s: generation in detail", s.label)
 		switch o {
 		case outcome.NotCovered:
-			if len(d.Filters) != 0 {
-				t.Fatalf("%s: not covered but filters %+v", s.label, d.Filters)
-			}
+			require.Empty(t, d.Filters, "%s: not covered but filters", s.label)
 		default:
-			if len(d.Filters) != 1 || d.Filters[0].Name != fixtureShort || d.Filters[0].Result != o {
-				t.Fatalf("%s: detail %+v for %v", s.label, d.Filters, o)
-			}
+			require.Len(t, d.Filters, 1, "%s: filters in detail", s.label)
+			require.Equal(t, fixtureShort, d.Filters[0].Name, s.label)
+			require.Equal(t, o, d.Filters[0].Result, s.label)
 		}
 	}
 }
@@ -219,12 +200,14 @@ func TestNoSCTs(t *testing.T) {
 	in := sites[len(sites)-1].in // revoked with its SCTs
 	in.SCTs = nil
 	var d Detail
-	if o, err := c.Check(&in, &d); o != outcome.NotCovered || err != nil || !d.NoSCTs || d.Generation != 0 {
-		t.Fatalf("no SCTs: %v %v %+v", o, err, d)
-	}
-	if o, err := c.Check(nil, nil); o != outcome.Error || err == nil {
-		t.Fatalf("nil input: %v %v", o, err)
-	}
+	o, err := c.Check(&in, &d)
+	require.NoError(t, err, "no SCTs")
+	require.Equal(t, outcome.NotCovered, o, "no SCTs")
+	require.True(t, d.NoSCTs, "no SCTs: detail %+v", d)
+	require.Zero(t, d.Generation, "no SCTs: generation in detail")
+	o, err = c.Check(nil, nil)
+	require.Error(t, err, "nil input")
+	require.Equal(t, outcome.Error, o, "nil input")
 }
 
 func TestMultipleCoveringFilters(t *testing.T) {
@@ -239,17 +222,13 @@ func TestMultipleCoveringFilters(t *testing.T) {
 		if s.answer == outcome.NotCovered {
 			continue
 		}
-		if _, err := c.Check(&s.in, &d); err != nil {
-			t.Fatal(err)
+		_, err := c.Check(&s.in, &d)
+		require.NoError(t, err)
+		var got []string
+		for _, f := range d.Filters {
+			got = append(got, f.Name)
 		}
-		if len(d.Filters) != 3 {
-			t.Fatalf("%s: %d covering filters, want 3", s.label, len(d.Filters))
-		}
-		for i, f := range d.Filters {
-			if f.Name != names[i] {
-				t.Fatalf("%s: filter %d is %s", s.label, i, f.Name)
-			}
-		}
+		require.Equal(t, names, got, "%s: covering filters", s.label)
 	}
 }
 
@@ -268,97 +247,76 @@ func TestCheckAllocs(t *testing.T) {
 				t.Fatalf("%s: %v", s.label, o)
 			}
 		})
-		if n != 0 {
-			t.Errorf("%s (%v): %v allocs per check", s.label, s.answer, n)
-		}
+		assert.Zero(t, n, "%s (%v): allocations per check", s.label, s.answer)
 	}
-	if len(picked) != 3 {
-		t.Fatalf("covered only %v", picked)
-	}
+	require.Len(t, picked, 3, "outcomes covered: %v", picked)
 }
 
 func TestGenerationInfo(t *testing.T) {
 	dir := fixtureCache(t)
 	c := mustOpen(t, dir, Options{})
 	g := c.Generation()
-	if g == nil || g.ID != 1 || g.Source != "index.bin" || g.IndexVersion != 1 {
-		t.Fatalf("generation %+v", g)
-	}
-	if len(g.Files) != 1 || g.Files[0].Name != fixtureShort || g.Files[0].Size != int64(len(fixtureBytes(t))) {
-		t.Fatalf("files %+v", g.Files)
-	}
-	if g.Files[0].Issuers == 0 || g.EnrolledIssuers != g.Files[0].Issuers || len(g.Files[0].Coverage) == 0 {
-		t.Fatalf("issuers %d / %d, coverage %d", g.Files[0].Issuers, g.EnrolledIssuers, len(g.Files[0].Coverage))
-	}
-	if len(g.Logs) != len(g.Files[0].Coverage) {
-		t.Fatalf("%d logs in the index, %d in the filter", len(g.Logs), len(g.Files[0].Coverage))
-	}
+	require.NotNil(t, g)
+	assert.EqualValues(t, 1, g.ID, "generation id")
+	assert.Equal(t, "index.bin", g.Source)
+	assert.Equal(t, 1, g.IndexVersion)
+	require.Len(t, g.Files, 1)
+	assert.Equal(t, fixtureShort, g.Files[0].Name)
+	assert.Equal(t, int64(len(fixtureBytes(t))), g.Files[0].Size)
+	assert.NotZero(t, g.Files[0].Issuers, "issuers of the filter")
+	assert.Equal(t, g.Files[0].Issuers, g.EnrolledIssuers, "enrolled issuers")
+	require.NotEmpty(t, g.Files[0].Coverage, "coverage of the filter")
+	require.Len(t, g.Logs, len(g.Files[0].Coverage), "logs in the index, coverage entries of the filter")
 	for _, l := range g.Logs {
-		if l.Min > l.Max || l.Entries != 1 {
-			t.Fatalf("log summary %+v", l)
-		}
+		assert.LessOrEqual(t, l.Min, l.Max, "log summary %+v", l)
+		assert.Equal(t, 1, l.Entries, "log summary %+v", l)
 	}
-	if g.Manifest == nil || g.Manifest.GeneratedAt.Unix() != 1782000000 || g.Manifest.Comment != "test" {
-		t.Fatalf("manifest %+v %s", g.Manifest, g.ManifestError)
-	}
-	if !c.DataTime().Equal(time.Unix(1782000000, 0)) {
-		t.Fatalf("data time %v", c.DataTime())
-	}
+	require.NotNil(t, g.Manifest, "manifest: %s", g.ManifestError)
+	assert.EqualValues(t, 1782000000, g.Manifest.GeneratedAt.Unix())
+	assert.Equal(t, "test", g.Manifest.Comment)
+	assert.True(t, c.DataTime().Equal(time.Unix(1782000000, 0)), "data time %v", c.DataTime())
 	// Without manifest.json the data time is index.bin's mtime.
-	if err := os.Remove(filepath.Join(dir, "manifest.json")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Remove(filepath.Join(dir, "manifest.json")))
 	c2 := mustOpen(t, dir, Options{})
-	fi, _ := os.Stat(filepath.Join(dir, "index.bin"))
-	if !c2.DataTime().Equal(fi.ModTime()) || c2.Generation().Manifest != nil {
-		t.Fatalf("data time %v, index mtime %v", c2.DataTime(), fi.ModTime())
-	}
+	fi, err := os.Stat(filepath.Join(dir, "index.bin"))
+	require.NoError(t, err)
+	assert.True(t, c2.DataTime().Equal(fi.ModTime()), "data time %v, index mtime %v", c2.DataTime(), fi.ModTime())
+	assert.Nil(t, c2.Generation().Manifest)
 }
 
 func TestNoDataAndLazy(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Open(dir, Options{}); !errors.Is(err, ErrNoData) {
-		t.Fatalf("empty dir: %v", err)
-	}
-	if _, err := Open(filepath.Join(dir, "nope"), Options{}); !errors.Is(err, ErrNoData) {
-		t.Fatalf("missing dir: %v", err)
-	}
+	_, err := Open(dir, Options{})
+	require.ErrorIs(t, err, ErrNoData, "empty dir")
+	_, err = Open(filepath.Join(dir, "nope"), Options{})
+	require.ErrorIs(t, err, ErrNoData, "missing dir")
 	c := mustOpen(t, dir, Options{Lazy: true, StatInterval: time.Nanosecond})
 	sites := loadSites(t)
 	in := sites[len(sites)-1].in
-	if o, err := c.Check(&in, nil); o != outcome.NoData || !errors.Is(err, ErrNoData) {
-		t.Fatalf("lazy empty: %v %v", o, err)
-	}
-	if c.Generation() != nil || !c.DataTime().IsZero() {
-		t.Fatal("generation without data")
-	}
+	o, err := c.Check(&in, nil)
+	require.ErrorIs(t, err, ErrNoData, "lazy empty")
+	require.Equal(t, outcome.NoData, o, "lazy empty")
+	require.Nil(t, c.Generation(), "generation without data")
+	require.True(t, c.DataTime().IsZero(), "data time without data")
 	// Data appears: picked up by the periodic stat, no reopen.
-	if err := cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}))
 	time.Sleep(time.Millisecond)
-	if o, err := c.Check(&in, nil); o != outcome.Revoked || err != nil {
-		t.Fatalf("after data appeared: %v %v", o, err)
-	}
+	o, err = c.Check(&in, nil)
+	require.NoError(t, err, "after data appeared")
+	require.Equal(t, outcome.Revoked, o, "after data appeared")
 	c.Close()
-	if o, err := c.Check(&in, nil); o != outcome.NoData || !errors.Is(err, ErrClosed) {
-		t.Fatalf("after close: %v %v", o, err)
-	}
-	if err := c.Refresh(); !errors.Is(err, ErrClosed) {
-		t.Fatalf("refresh after close: %v", err)
-	}
+	o, err = c.Check(&in, nil)
+	require.ErrorIs(t, err, ErrClosed, "after close")
+	require.Equal(t, outcome.NoData, o, "after close")
+	require.ErrorIs(t, c.Refresh(), ErrClosed, "refresh after close")
 }
 
 // writeRaw replaces name in dir atomically (test helper).
 func writeRaw(t testing.TB, dir, name string, data []byte) {
 	t.Helper()
 	tmp := filepath.Join(dir, ".tmp-test-"+name)
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(tmp, data, 0o644))
+	require.NoError(t, os.Rename(tmp, filepath.Join(dir, name)))
 }
 
 func TestMissingFilter(t *testing.T) {
@@ -372,37 +330,28 @@ func TestMissingFilter(t *testing.T) {
 	// index.bin names the real filter and one that does not exist, both
 	// covering the same logs.
 	raw, err := index.Build([]index.FileCoverage{{Name: fixtureShort, Coverage: ic}, {Name: "gone.delta", Coverage: ic}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, dir, "index.bin", raw)
 	c := mustOpen(t, dir, Options{Retries: 2})
 	g := c.Generation()
-	if g.BrokenFiles != 1 || !strings.Contains(g.Files[1].Error, "does not exist") {
-		t.Fatalf("generation %+v", g.Files)
-	}
+	require.Equal(t, 1, g.BrokenFiles, "broken files: %+v", g.Files)
+	require.Contains(t, g.Files[1].Error, "does not exist")
 	sites := loadSites(t)
 	var d Detail
 	for _, s := range sites {
 		o, err := c.Check(&s.in, &d)
 		switch s.answer {
-		case outcome.NotCovered:
-			if o != outcome.NotCovered || err != nil {
-				t.Fatalf("%s: %v %v", s.label, o, err)
-			}
-		case outcome.Revoked:
+		case outcome.NotCovered, outcome.Revoked:
 			// Revoked by a readable filter stays revoked.
-			if o != outcome.Revoked || err != nil {
-				t.Fatalf("%s: %v %v", s.label, o, err)
-			}
+			require.NoError(t, err, s.label)
+			require.Equal(t, s.answer, o, s.label)
 		default:
 			// The missing filter might have said revoked: error.
-			if o != outcome.Error || err == nil || !strings.Contains(err.Error(), "gone.delta") {
-				t.Fatalf("%s: %v %v", s.label, o, err)
-			}
-			if len(d.Filters) != 2 || d.Filters[1].Result != outcome.Error || d.Filters[1].Error == "" {
-				t.Fatalf("%s: detail %+v", s.label, d.Filters)
-			}
+			require.ErrorContains(t, err, "gone.delta", s.label)
+			require.Equal(t, outcome.Error, o, s.label)
+			require.Len(t, d.Filters, 2, "%s: filters in detail", s.label)
+			require.Equal(t, outcome.Error, d.Filters[1].Result, "%s: the missing filter's result", s.label)
+			require.NotEmpty(t, d.Filters[1].Error, "%s: the missing filter's error", s.label)
 		}
 	}
 }
@@ -421,14 +370,12 @@ func TestInconsistentIndex(t *testing.T) {
 	}
 	sct := nc.in.SCTs[0]
 	raw, err := index.Build([]index.FileCoverage{{Name: fixtureShort, Coverage: []index.Coverage{{LogID: sct.LogID, Low: sct.Timestamp, High: sct.Timestamp}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, dir, "index.bin", raw)
 	c := mustOpen(t, dir, Options{})
-	if o, err := c.Check(&nc.in, nil); o != outcome.Error || !errors.Is(err, ErrInconsistent) {
-		t.Fatalf("%v %v", o, err)
-	}
+	o, err := c.Check(&nc.in, nil)
+	require.ErrorIs(t, err, ErrInconsistent)
+	require.Equal(t, outcome.Error, o)
 }
 
 func TestCorruptIndex(t *testing.T) {
@@ -442,31 +389,26 @@ func TestCorruptIndex(t *testing.T) {
 	} {
 		writeRaw(t, dir, "index.bin", bad)
 		c, err := Open(dir, Options{})
-		if c != nil || !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("%s: %v %v", name, c, err)
-		}
+		require.ErrorIs(t, err, ErrCorrupt, name)
+		require.Nil(t, c, name)
 	}
 
 	// A good generation stays in service when a corrupt index.bin replaces it.
 	writeRaw(t, dir, "index.bin", good)
 	c := mustOpen(t, dir, Options{StatInterval: -1})
 	writeRaw(t, dir, "index.bin", []byte("upkiidx1\xff\xff"))
-	if err := c.Refresh(); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("refresh: %v", err)
-	}
+	require.ErrorIs(t, c.Refresh(), ErrCorrupt, "refresh")
 	sites := loadSites(t)
 	checkSites(t, c, sites)
-	if g := c.Generation(); g.ID != 1 || !strings.Contains(g.LastError, "malformed") {
-		t.Fatalf("generation %d last error %q", g.ID, g.LastError)
-	}
+	g := c.Generation()
+	require.EqualValues(t, 1, g.ID, "generation kept in service")
+	require.Contains(t, g.LastError, "malformed")
 	// And is replaced once a good index.bin returns.
 	writeRaw(t, dir, "index.bin", good)
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
-	if g := c.Generation(); g.ID != 2 || g.LastError != "" {
-		t.Fatalf("generation %d last error %q", g.ID, g.LastError)
-	}
+	require.NoError(t, c.Refresh())
+	g = c.Generation()
+	require.EqualValues(t, 2, g.ID, "generation")
+	require.Empty(t, g.LastError)
 }
 
 func TestCorruptFilter(t *testing.T) {
@@ -492,9 +434,7 @@ func TestCorruptFilter(t *testing.T) {
 	for vi, v := range variants {
 		writeRaw(t, dir, fixtureShort, v)
 		c, err := Open(dir, Options{})
-		if err != nil {
-			t.Fatalf("variant %d: open: %v", vi, err)
-		}
+		require.NoError(t, err, "variant %d: open", vi)
 		broken := c.Generation().BrokenFiles == 1
 		for _, s := range sites {
 			o, err := c.Check(&s.in, nil)
@@ -512,13 +452,9 @@ func TestCorruptFilter(t *testing.T) {
 // writeV0 re-encodes index.bin as the legacy upkiidx0.
 func writeV0(t *testing.T, dir string) {
 	data, err := os.ReadFile(filepath.Join(dir, "index.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ix, err := index.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := append([]byte(index.Magic0), byte(len(ix.Filenames())))
 	out = binary.BigEndian.AppendUint32(out, uint32(ix.NumLogs()))
 	for _, n := range ix.Filenames() {
@@ -547,38 +483,29 @@ func TestLegacyIndexV0(t *testing.T) {
 	dir := fixtureCache(t)
 	writeV0(t, dir)
 	c := mustOpen(t, dir, Options{})
-	if v := c.Generation().IndexVersion; v != 0 {
-		t.Fatalf("index version %d", v)
-	}
+	require.Zero(t, c.Generation().IndexVersion, "index version")
 	checkSites(t, c, loadSites(t))
 }
 
 func TestManifestOnlyDirectory(t *testing.T) {
 	// As Mozilla publishes: filters + manifest.json, no index.bin.
 	dir := fixtureCache(t)
-	if err := os.Remove(filepath.Join(dir, "index.bin")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Remove(filepath.Join(dir, "index.bin")))
 	c := mustOpen(t, dir, Options{StatInterval: -1})
-	if g := c.Generation(); g.Source != "manifest.json" || len(g.Files) != 1 {
-		t.Fatalf("generation %+v", g)
-	}
+	g := c.Generation()
+	require.Equal(t, "manifest.json", g.Source)
+	require.Len(t, g.Files, 1)
 	checkSites(t, c, loadSites(t))
 	// A broken listed filter makes the directory unusable in this mode.
 	writeRaw(t, dir, fixtureShort, []byte{4, 0, 1})
-	if _, err := Open(dir, Options{}); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("broken filter in manifest mode: %v", err)
-	}
+	_, err := Open(dir, Options{})
+	require.ErrorIs(t, err, ErrCorrupt, "broken filter in manifest mode")
 	// An index.bin appearing later takes over.
-	if err := cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
-	if g := c.Generation(); g.Source != "index.bin" || g.ID != 2 {
-		t.Fatalf("after index.bin appeared: %+v", g)
-	}
+	require.NoError(t, cachedir.WriteFilters(dir, []cachedir.File{{Name: fixtureShort, Data: fixtureBytes(t)}}))
+	require.NoError(t, c.Refresh())
+	g = c.Generation()
+	require.Equal(t, "index.bin", g.Source, "after index.bin appeared")
+	require.EqualValues(t, 2, g.ID, "after index.bin appeared")
 }
 
 // TestConcurrentReplace checks from many goroutines while another rewrites
@@ -630,9 +557,7 @@ func TestConcurrentReplace(t *testing.T) {
 		for _, n := range names {
 			files = append(files, cachedir.File{Name: n, Data: data})
 		}
-		if err := cachedir.WriteFilters(dir, files); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, cachedir.WriteFilters(dir, files))
 		time.Sleep(2 * time.Millisecond)
 	}
 	time.Sleep(5 * time.Millisecond)
@@ -640,28 +565,21 @@ func TestConcurrentReplace(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		t.Error(err)
+		assert.NoError(t, err)
 	}
 	g := c.Generation()
-	if g.ID < rounds/4 {
-		t.Errorf("only %d generations loaded in %d rounds", g.ID, rounds)
-	}
-	if g.Files[0].Name != "gen-40.delta" {
-		t.Errorf("final generation serves %s", g.Files[0].Name)
-	}
+	assert.GreaterOrEqual(t, g.ID, uint64(rounds/4), "generations loaded in %d rounds", rounds)
+	require.NotEmpty(t, g.Files)
+	assert.Equal(t, "gen-40.delta", g.Files[0].Name, "final generation's filter")
 	t.Logf("%d checks over %d generations", checks.Load(), g.ID)
 	// The removed filters are really gone: old generations were served
 	// from mappings alone.
-	if _, err := os.Stat(filepath.Join(dir, "gen-1.delta")); err == nil {
-		t.Error("old filter not removed")
-	}
+	assert.NoFileExists(t, filepath.Join(dir, "gen-1.delta"), "old filter not removed")
 }
 
 func TestCloseDuringChecks(t *testing.T) {
 	c, err := Open(fixtureCache(t), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	sites := loadSites(t)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -762,17 +680,15 @@ func openSynthetic(t *testing.T, spec cachedir.SyntheticSpec) (*Cache, *cachedir
 	t.Helper()
 	dir := t.TempDir()
 	s, err := cachedir.Synthetic(dir, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return mustOpen(t, dir, Options{}), s
 }
 
 func testSyntheticAggregation(t *testing.T) {
 	c, s := openSynthetic(t, cachedir.SyntheticSpec{Issuers: 20, FullSerials: 4000, Deltas: 4, DeltaSerials: 400, RevokedFraction: 0.1, Logs: 4, Seed: 7})
-	if g := c.Generation(); len(g.Files) != 5 || g.BrokenFiles != 0 {
-		t.Fatalf("generation files %d broken %d", len(g.Files), g.BrokenFiles)
-	}
+	g := c.Generation()
+	require.Len(t, g.Files, 5, "filters in the generation")
+	require.Zero(t, g.BrokenFiles, "broken filters")
 	defer func() {
 		g := c.acquire()
 		defer g.release()
@@ -789,9 +705,7 @@ func testSyntheticAggregation(t *testing.T) {
 		outcome.NotEnrolled: s.NotEnrolled,
 		outcome.NotCovered:  s.NotCovered,
 	} {
-		if len(set) == 0 {
-			t.Fatalf("no %v samples", name)
-		}
+		require.NotEmpty(t, set, "%v samples", name)
 		for i := range set {
 			o, err := c.Check(&set[i], nil)
 			if o != name || err != nil {
@@ -823,9 +737,7 @@ func testSyntheticAggregation(t *testing.T) {
 			deltaOnly++
 		}
 	}
-	if deltaOnly == 0 {
-		t.Fatal("no sample revoked by a delta alone")
-	}
+	require.NotZero(t, deltaOnly, "samples revoked by a delta alone")
 }
 
 // BenchmarkCheckMozillaShaped opens a synthetic cache shaped like Mozilla's
@@ -848,9 +760,7 @@ func BenchmarkCheckMozillaSized(b *testing.B) {
 func benchCheckSynthetic(b *testing.B, spec cachedir.SyntheticSpec) {
 	start := time.Now()
 	dir, s, err := cachedir.SyntheticCached(spec)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	if d := time.Since(start); d > time.Second {
 		b.Logf("generated %s in %v", dir, d.Round(time.Second))
 	}
@@ -864,9 +774,7 @@ func benchCheckSynthetic(b *testing.B, spec cachedir.SyntheticSpec) {
 			c0 := processCPU()
 			c, err := Open(dir, Options{StatInterval: -1})
 			cpuNs += processCPU() - c0
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			b.StopTimer()
 			c.Close()
 			b.StartTimer()
@@ -910,9 +818,7 @@ func BenchmarkCheckRealDelta36(b *testing.B) {
 		b.ReportAllocs()
 		processCPULoop(b, func(int) {
 			c, err := Open(dir, Options{StatInterval: -1})
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			c.Close()
 		})
 	})
@@ -943,38 +849,31 @@ func BenchmarkCheckRealDelta36(b *testing.B) {
 func TestVanishedFilterRetry(t *testing.T) {
 	dir := fixtureCache(t)
 	good, err := os.ReadFile(filepath.Join(dir, "index.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	c := mustOpen(t, dir, Options{StatInterval: -1})
 	raw, err := index.Build([]index.FileCoverage{{Name: "removed.delta", Coverage: []index.Coverage{{LogID: [32]byte{1}, Low: 1, High: 2}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, dir, "index.bin", raw)
 	retries := 0
 	c.onRetry = func() {
 		retries++
 		writeRaw(t, dir, "index.bin", good)
 	}
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Refresh())
 	g := c.Generation()
-	if retries != 1 || g.ID != 2 || g.BrokenFiles != 0 || len(g.Files) != 1 || g.Files[0].Name != fixtureShort {
-		t.Fatalf("retries %d, generation %d files %+v", retries, g.ID, g.Files)
-	}
+	require.Equal(t, 1, retries, "retries")
+	require.EqualValues(t, 2, g.ID, "generation")
+	require.Zero(t, g.BrokenFiles, "broken files: %+v", g.Files)
+	require.Len(t, g.Files, 1)
+	require.Equal(t, fixtureShort, g.Files[0].Name)
 	// A writer that never catches up: bounded retries, then the filter is
 	// reported missing.
 	writeRaw(t, dir, "index.bin", raw)
 	retries = 0
 	c.onRetry = func() { retries++ }
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
-	if g := c.Generation(); retries != 3 || g.BrokenFiles != 1 {
-		t.Fatalf("retries %d, broken %d", retries, g.BrokenFiles)
-	}
+	require.NoError(t, c.Refresh())
+	require.Equal(t, 3, retries, "retries")
+	require.Equal(t, 1, c.Generation().BrokenFiles, "broken files")
 }
 
 // TestManifestOnlyUpdate: a fetch that finds no new filters may rewrite
@@ -983,30 +882,19 @@ func TestManifestOnlyUpdate(t *testing.T) {
 	dir := fixtureCache(t)
 	c := mustOpen(t, dir, Options{StatInterval: -1})
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := manifest.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m.GeneratedAt += 3600
 	out, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, dir, "manifest.json", out)
-	if err := c.Refresh(); err != nil {
-		t.Fatal(err)
-	}
-	if got := c.DataTime().Unix(); got != m.GeneratedAt {
-		t.Fatalf("data time %d, want %d", got, m.GeneratedAt)
-	}
+	require.NoError(t, c.Refresh())
+	require.Equal(t, m.GeneratedAt, c.DataTime().Unix(), "data time")
 	// Nothing changed: no new generation.
 	id := c.Generation().ID
-	if err := c.Refresh(); err != nil || c.Generation().ID != id {
-		t.Fatalf("idle refresh: %v, generation %d -> %d", err, id, c.Generation().ID)
-	}
+	require.NoError(t, c.Refresh(), "idle refresh")
+	require.Equal(t, id, c.Generation().ID, "generation after an idle refresh")
 }
 
 // TestIssuerRowsConcurrent: many goroutines meet the same new issuers at
@@ -1045,7 +933,5 @@ func TestIssuerRowsConcurrent(t *testing.T) {
 	wg.Wait()
 	g := c.acquire()
 	defer g.release()
-	if g.rows.n != len(issuers) {
-		t.Errorf("%d rows for %d issuers", g.rows.n, len(issuers))
-	}
+	assert.Equal(t, len(issuers), g.rows.n, "issuer rows")
 }

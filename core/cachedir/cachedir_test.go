@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,119 +13,86 @@ import (
 	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func fixture(t testing.TB) []byte {
 	t.Helper()
-	data, err := os.ReadFile("../../../shared/fixtures/mozilla-20260624-1-default.filter.delta")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, err := os.ReadFile("../../testdata/fixtures/mozilla-20260624-1-default.filter.delta")
+	require.NoError(t, err)
 	return data
 }
 
 func readIndex(t *testing.T, dir string) *index.Index {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "index.bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ix, err := index.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ix
 }
 
 func readManifest(t *testing.T, dir string) *manifest.Manifest {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := manifest.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
 func inode(t *testing.T, path string) uint64 {
 	t.Helper()
 	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return fi.Sys().(*syscall.Stat_t).Ino
 }
 
 func TestWrite(t *testing.T) {
 	data := fixture(t)
 	f, err := clubcard.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cov := f.Coverage()
 	dir := filepath.Join(t.TempDir(), "cache")
 	at := time.Unix(1782000000, 0)
 	files := []File{{"full.filter", data}, {"d1.delta", data}}
-	if err := Write(dir, files, Options{GeneratedAt: at, Comment: "c"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Write(dir, files, Options{GeneratedAt: at, Comment: "c"}))
 	ix := readIndex(t, dir)
-	if !slices.Equal(ix.Filenames(), []string{"full.filter", "d1.delta"}) || ix.NumLogs() != len(cov) {
-		t.Fatalf("index names %q logs %d (filter has %d)", ix.Filenames(), ix.NumLogs(), len(cov))
-	}
+	require.Equal(t, []string{"full.filter", "d1.delta"}, ix.Filenames())
+	require.Equal(t, len(cov), ix.NumLogs(), "index logs, filter's coverage entries")
 	for _, c := range cov {
-		got := ix.AppendCovering(nil, &c.LogID, c.Low)
-		if !slices.Equal(got, []uint16{0, 1}) {
-			t.Fatalf("log %x at %d covered by %v", c.LogID[:4], c.Low, got)
-		}
+		require.Equal(t, []uint16{0, 1}, ix.AppendCovering(nil, &c.LogID, c.Low), "log %x at its low bound %d", c.LogID[:4], c.Low)
 		if c.High < ^uint64(0) {
-			if got := ix.AppendCovering(nil, &c.LogID, c.High+1); len(got) != 0 {
-				t.Fatalf("covered past high: %v", got)
-			}
+			require.Empty(t, ix.AppendCovering(nil, &c.LogID, c.High+1), "log %x past its high bound", c.LogID[:4])
 		}
 	}
 	m := readManifest(t, dir)
 	sum := sha256.Sum256(data)
-	if m.GeneratedAt != at.Unix() || m.Comment != "c" || len(m.Files) != 2 ||
-		m.Files[0] != (manifest.File{Filename: "full.filter", Size: int64(len(data)), Hash: hex.EncodeToString(sum[:])}) {
-		t.Fatalf("manifest %+v", m)
-	}
+	assert.Equal(t, at.Unix(), m.GeneratedAt)
+	assert.Equal(t, "c", m.Comment)
+	require.Len(t, m.Files, 2)
+	assert.Equal(t, manifest.File{Filename: "full.filter", Size: int64(len(data)), Hash: hex.EncodeToString(sum[:])}, m.Files[0])
 	full := inode(t, filepath.Join(dir, "full.filter"))
 
 	// Second generation: d1 goes, d2 arrives, full is unchanged (not
 	// rewritten); files the cache never listed stay.
 	keep := filepath.Join(dir, "crlsets")
-	if err := os.Mkdir(keep, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFilters(dir, []File{{"full.filter", data}, {"d2.delta", data}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "d1.delta")); !os.IsNotExist(err) {
-		t.Fatalf("d1.delta not removed: %v", err)
-	}
+	require.NoError(t, os.Mkdir(keep, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644))
+	require.NoError(t, WriteFilters(dir, []File{{"full.filter", data}, {"d2.delta", data}}))
+	require.NoFileExists(t, filepath.Join(dir, "d1.delta"), "d1.delta not removed")
 	for _, n := range []string{"full.filter", "d2.delta", "crlsets", "notes.txt", "index.bin", "manifest.json"} {
-		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
-			t.Fatal(err)
-		}
+		_, err := os.Stat(filepath.Join(dir, n))
+		require.NoError(t, err)
 	}
-	if inode(t, filepath.Join(dir, "full.filter")) != full {
-		t.Fatal("unchanged filter was rewritten")
-	}
-	if got := readIndex(t, dir).Filenames(); !slices.Equal(got, []string{"full.filter", "d2.delta"}) {
-		t.Fatalf("index names %q", got)
-	}
-	ents, _ := os.ReadDir(dir)
+	require.Equal(t, full, inode(t, filepath.Join(dir, "full.filter")), "unchanged filter was rewritten")
+	require.Equal(t, []string{"full.filter", "d2.delta"}, readIndex(t, dir).Filenames())
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
 	for _, e := range ents {
-		if len(e.Name()) > 5 && e.Name()[:5] == ".tmp-" {
-			t.Fatalf("temporary file left: %s", e.Name())
-		}
+		assert.False(t, strings.HasPrefix(e.Name(), ".tmp-"), "temporary file left: %s", e.Name())
 	}
 }
 
@@ -143,43 +109,31 @@ func TestWriteRejects(t *testing.T) {
 		"truncated":   {{"a", data[:100]}},
 	}
 	for name, files := range cases {
-		if err := WriteFilters(dir, files); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
+		assert.Error(t, WriteFilters(dir, files), name)
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-		t.Fatalf("rejected writes left %d files", len(ents))
-	}
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, ents, "files left by rejected writes")
 	// An empty set is a valid (empty) cache.
-	if err := WriteFilters(dir, nil); err != nil {
-		t.Fatal(err)
-	}
-	if ix := readIndex(t, dir); len(ix.Filenames()) != 0 || ix.NumLogs() != 0 {
-		t.Fatal("empty cache index not empty")
-	}
+	require.NoError(t, WriteFilters(dir, nil))
+	ix := readIndex(t, dir)
+	assert.Empty(t, ix.Filenames(), "empty cache's index")
+	assert.Zero(t, ix.NumLogs(), "empty cache's index")
 }
 
 func TestSynthetic(t *testing.T) {
 	spec := SyntheticSpec{Issuers: 8, FullSerials: 2000, Deltas: 3, DeltaSerials: 200, RevokedFraction: 0.1, Logs: 3, Seed: 42}
 	a, b := t.TempDir(), t.TempDir()
 	sa, err := Synthetic(a, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Synthetic(b, spec); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	_, err = Synthetic(b, spec)
+	require.NoError(t, err)
 	ma, mb := readManifest(t, a), readManifest(t, b)
-	if len(ma.Files) != 4 || !strings.HasSuffix(ma.Files[0].Filename, "-default.filter") {
-		t.Fatalf("files %+v", ma.Files)
-	}
-	for i := range ma.Files {
-		if ma.Files[i] != mb.Files[i] {
-			t.Fatalf("same seed, different file %d: %+v vs %+v", i, ma.Files[i], mb.Files[i])
-		}
-		if i > 0 && !strings.HasSuffix(ma.Files[i].Filename, ".filter.delta") {
-			t.Fatalf("delta named %s", ma.Files[i].Filename)
-		}
+	require.Len(t, ma.Files, 4)
+	assert.True(t, strings.HasSuffix(ma.Files[0].Filename, "-default.filter"), "full filter named %s", ma.Files[0].Filename)
+	require.Equal(t, ma.Files, mb.Files, "same seed, different files")
+	for _, f := range ma.Files[1:] {
+		assert.True(t, strings.HasSuffix(f.Filename, ".filter.delta"), "delta named %s", f.Filename)
 	}
 	// Every filter covers the full filter's certificates: all four are
 	// covering filters for a not-revoked sample.
@@ -189,20 +143,14 @@ func TestSynthetic(t *testing.T) {
 	for _, s := range in.SCTs {
 		cov = ix.AppendCovering(cov, &s.LogID, s.Timestamp)
 	}
-	if len(cov) != 4 {
-		t.Fatalf("not-revoked sample covered by %v", cov)
-	}
+	require.Len(t, cov, 4, "filters covering a not-revoked sample")
 	for _, s := range sa.NotCovered[0].SCTs {
-		if c := ix.AppendCovering(nil, &s.LogID, s.Timestamp); len(c) != 0 {
-			t.Fatalf("not-covered sample covered by %v", c)
-		}
+		require.Empty(t, ix.AppendCovering(nil, &s.LogID, s.Timestamp), "filters covering a not-covered sample")
 	}
-	if len(sa.Revoked) == 0 || len(sa.NotEnrolled) == 0 {
-		t.Fatal("empty sample")
-	}
+	require.NotEmpty(t, sa.Revoked, "revoked sample")
+	require.NotEmpty(t, sa.NotEnrolled, "not-enrolled sample")
 	for _, bad := range []SyntheticSpec{{}, {Issuers: 1, FullSerials: 1, Logs: 1}, {Issuers: 1, FullSerials: 1, Logs: 2, RevokedFraction: 2}} {
-		if _, err := Synthetic(t.TempDir(), bad); err == nil {
-			t.Errorf("spec %+v accepted", bad)
-		}
+		_, err := Synthetic(t.TempDir(), bad)
+		assert.Error(t, err, "spec %+v", bad)
 	}
 }

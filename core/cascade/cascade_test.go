@@ -11,35 +11,32 @@ import (
 	"testing"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// fixtures is shared/ beside the project checkout (see shared/fixtures/README.md).
-const fixtures = "../../../shared/fixtures/legacy-cascade"
+// fixtures are committed in testdata/fixtures/ (provenance and licence in its READMEs).
+const fixtures = "../../testdata/fixtures/legacy-cascade"
 
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatalf("fixture missing (shared/ must be checked out beside the project): %v", err)
-	}
+	require.NoError(t, err, "fixture missing (testdata/fixtures/ is part of the repository)")
 	return b
 }
 
 func mustParse(t testing.TB, name string) *Cascade {
 	t.Helper()
 	c, err := Parse(readFixture(t, name))
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
+	require.NoError(t, err, "%s", name)
 	return c
 }
 
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return b
 }
 
@@ -47,38 +44,30 @@ func unhex(t testing.TB, s string) []byte {
 // cascade_v1_murmur_from_file_bytes_test (src/lib.rs): two revoked, one not.
 func TestV1Murmur(t *testing.T) {
 	c := mustParse(t, "rust-cascade/test_v1_murmur_mlbf")
-	if c.Version() != 1 || c.Inverted() || len(c.Salt()) != 0 || c.HashAlg() != MurmurHash3 || c.Layers() != 5 {
-		t.Fatalf("header: v%d inverted=%v salt=%q alg=%v layers=%d", c.Version(), c.Inverted(), c.Salt(), c.HashAlg(), c.Layers())
-	}
+	require.Equal(t, 1, c.Version())
+	require.False(t, c.Inverted(), "inverted")
+	require.Empty(t, c.Salt(), "salt")
+	require.Equal(t, MurmurHash3, c.HashAlg())
+	require.Equal(t, 5, c.Layers())
 	revoked1 := unhex(t, "2eb2d5a860fe50e9c2423685529801"+"50e45db5321a5b005e26d676253a409bf5"+"062df568a051310820d7ec4327e1bafd")
 	revoked2 := unhex(t, "f11c3dd048f74edb7c45192b83e5980d"+"2f67ec84b4ddb9396e33ff5173ed698f"+"00d2e8f6aa80481cd4")
 	valid := unhex(t, "99fc9d40f1adb1636561a61d683d9ea6"+"b460c57d0c75ea00c341b9dfb90b5f39"+"0b7775f7af9ae54265c9cd325710778e")
-	if !c.Has(revoked1) || !c.Has(revoked2) {
-		t.Error("revoked keys not found")
-	}
-	if c.Has(valid) {
-		t.Error("valid key found")
-	}
+	assert.True(t, c.Has(revoked1), "revoked key 1")
+	assert.True(t, c.Has(revoked2), "revoked key 2")
+	assert.False(t, c.Has(valid), "valid key")
 	// The same keys through HasCert (issuer SPKI hash ‖ serial).
 	var issuer [32]byte
 	copy(issuer[:], revoked1)
-	if !c.HasCert(&issuer, revoked1[32:]) {
-		t.Error("HasCert(revoked1) = false")
-	}
+	assert.True(t, c.HasCert(&issuer, revoked1[32:]), "HasCert(revoked1)")
 	copy(issuer[:], valid)
-	if c.HasCert(&issuer, valid[32:]) {
-		t.Error("HasCert(valid) = true")
-	}
-	if !bytes.Equal(Key(nil, &issuer, valid[32:]), valid) {
-		t.Error("Key is not issuer ‖ serial")
-	}
+	assert.False(t, c.HasCert(&issuer, valid[32:]), "HasCert(valid)")
+	assert.Equal(t, valid, Key(nil, &issuer, valid[32:]), "Key is issuer ‖ serial")
 }
 
 func TestV1MurmurShort(t *testing.T) {
 	_, err := Parse(readFixture(t, "rust-cascade/test_v1_murmur_short_mlbf"))
-	if err == nil || !IsError(err) {
-		t.Fatalf("short file: err = %v", err)
-	}
+	require.Error(t, err, "short file")
+	require.True(t, IsError(err), "short file: %T is not a cascade error", err)
 }
 
 // sampleSets rebuilds the sets make-sample-data.py (rust-cascade/test_data)
@@ -121,13 +110,12 @@ func TestV2Files(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			c := mustParse(t, "rust-cascade/"+tt.file)
-			if c.Version() != 2 || c.HashAlg() != tt.alg || string(c.Salt()) != tt.salt || c.Inverted() != tt.inverted || c.Layers() != tt.layers {
-				t.Fatalf("header: v%d alg=%v salt=%q inverted=%v layers=%d", c.Version(), c.HashAlg(), c.Salt(), c.Inverted(), c.Layers())
-			}
-			if !c.Has([]byte("this")) || !c.Has([]byte("that")) || c.Has([]byte("other")) {
-				t.Errorf("this/that/other = %v/%v/%v, want true/true/false",
-					c.Has([]byte("this")), c.Has([]byte("that")), c.Has([]byte("other")))
-			}
+			require.Equal(t, 2, c.Version())
+			require.Equal(t, tt.alg, c.HashAlg())
+			require.Equal(t, tt.salt, string(c.Salt()), "salt")
+			require.Equal(t, tt.inverted, c.Inverted(), "inverted")
+			require.Equal(t, tt.layers, c.Layers(), "layers")
+			assert.Equal(t, []bool{true, true, false}, []bool{c.Has([]byte("this")), c.Has([]byte("that")), c.Has([]byte("other"))}, "this/that/other")
 			// The inverted files were built with include and exclude
 			// swapped: large_set ∪ {this, that} in, small_set ∪ {other} out.
 			in, out := small, large
@@ -135,9 +123,7 @@ func TestV2Files(t *testing.T) {
 				in, out = large, small
 			}
 			if tt.alg != SHA256Ctr {
-				if bad := misclassified(c, in, out, false); bad != 0 {
-					t.Errorf("%d of %d generator keys misclassified", bad, len(in)+len(out))
-				}
+				assert.Zero(t, misclassified(c, in, out, false), "of %d generator keys misclassified", len(in)+len(out))
 				return
 			}
 			// test_v2_sha256ctr_salt_mlbf was written by the Python
@@ -150,14 +136,10 @@ func TestV2Files(t *testing.T) {
 			//    there is arbitrary. "this", "that" and "other" happen to
 			//    come out right either way (rust-cascade's own test
 			//    asserts the same), but some generator keys do not.
-			if bad := misclassified(c, in, out, true); bad != 0 {
-				t.Errorf("python byte count: %d of %d generator keys misclassified", bad, len(in)+len(out))
-			}
+			assert.Zero(t, misclassified(c, in, out, true), "python byte count: of %d generator keys misclassified", len(in)+len(out))
 			bad := misclassified(c, in, out, false)
 			t.Logf("rust byte count: %d of %d generator keys misclassified (layers of 256 bits)", bad, len(in)+len(out))
-			if bad == 0 {
-				t.Errorf("rust and python byte counts agree on every key; the 256-bit layers are not exercised")
-			}
+			assert.NotZero(t, bad, "rust and python byte counts agree on every key; the 256-bit layers are not exercised")
 		})
 	}
 }
@@ -202,9 +184,7 @@ func TestCtrByteCount(t *testing.T) {
 			if py {
 				want = tt.py
 			}
-			if used != want {
-				t.Errorf("size %d python=%v: %d bytes, want %d", tt.size, py, used, want)
-			}
+			assert.Equal(t, want, used, "size %d python=%v: bytes", tt.size, py)
 		}
 	}
 }
@@ -215,25 +195,22 @@ func TestCtrByteCount(t *testing.T) {
 // so this test checks the structure and that lookups run.
 func TestMozCrliteQuery(t *testing.T) {
 	data := readFixture(t, "moz_crlite_query/test-1.filter")
-	if h := sha256.Sum256(data); hex.EncodeToString(h[:]) != "80e8e148fbf95aed39783f1fcc2d4576074f8c487656ca2d53571da4b17e20a9" {
-		t.Fatalf("test-1.filter is not the file moz_crlite_query's tests serve")
-	}
+	h := sha256.Sum256(data)
+	require.Equal(t, "80e8e148fbf95aed39783f1fcc2d4576074f8c487656ca2d53571da4b17e20a9", hex.EncodeToString(h[:]),
+		"test-1.filter is not the file moz_crlite_query's tests serve")
 	c, err := Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Version() != 2 || c.HashAlg() != MurmurHash3 || c.Inverted() || c.Layers() < 1 {
-		t.Fatalf("header: v%d alg=%v inverted=%v layers=%d", c.Version(), c.HashAlg(), c.Inverted(), c.Layers())
-	}
+	require.NoError(t, err)
+	require.Equal(t, 2, c.Version())
+	require.Equal(t, MurmurHash3, c.HashAlg())
+	require.False(t, c.Inverted(), "inverted")
+	require.GreaterOrEqual(t, c.Layers(), 1, "layers")
 	// Layer sizes must account for every byte of the file.
 	n := 2 + 2 + len(c.Salt())
 	for i := range c.Layers() {
 		size, _ := c.LayerSize(i)
 		n += 10 + int((size+7)/8)
 	}
-	if n != len(data) {
-		t.Errorf("layers cover %d of %d bytes", n, len(data))
-	}
+	assert.Equal(t, len(data), n, "bytes covered by the layers")
 	var issuer [32]byte
 	revoked := 0
 	for i := range 1000 {
@@ -298,33 +275,33 @@ func TestParseHostile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		c, err := Parse(tt.data)
-		if (err == nil) != tt.ok {
-			t.Errorf("%s: err = %v", tt.name, err)
+		if !tt.ok {
+			assert.Error(t, err, tt.name)
+		} else if !assert.NoError(t, err, tt.name) {
 			continue
 		}
 		if err != nil {
-			if c != nil || !IsError(err) {
-				t.Errorf("%s: failure returned %v, %T", tt.name, c, err)
-			}
+			assert.Nil(t, c, tt.name)
+			assert.True(t, IsError(err), "%s: %T is not a cascade error", tt.name, err)
 			continue
 		}
 		c.Has([]byte("x"))
 	}
-	c, _ := Parse(cat(v2, ok1))
-	if !c.Has([]byte("this")) || !c.Has([]byte("that")) || c.Has([]byte("other")) {
-		t.Error("rust-cascade's one-layer bloom: this/that/other wrong")
-	}
+	c, err := Parse(cat(v2, ok1))
+	require.NoError(t, err)
+	assert.Equal(t, []bool{true, true, false}, []bool{c.Has([]byte("this")), c.Has([]byte("that")), c.Has([]byte("other"))},
+		"rust-cascade's one-layer bloom: this/that/other")
 	// A layer without hash functions contains everything: one such layer
 	// says "in", two say "out".
-	one, _ := Parse(cat(v1, layer(1, 8, 0, 1, 0)))
-	two, _ := Parse(cat(v1, layer(1, 8, 0, 1, 0), layer(1, 8, 0, 2, 0)))
-	if !one.Has([]byte("k")) || two.Has([]byte("k")) {
-		t.Error("layer parity wrong")
-	}
-	inv, _ := Parse(cat([]byte{2, 0, 1, 0}, layer(1, 8, 0, 1, 0)))
-	if inv.Has([]byte("k")) {
-		t.Error("inverted flag ignored")
-	}
+	one, err := Parse(cat(v1, layer(1, 8, 0, 1, 0)))
+	require.NoError(t, err)
+	two, err := Parse(cat(v1, layer(1, 8, 0, 1, 0), layer(1, 8, 0, 2, 0)))
+	require.NoError(t, err)
+	assert.True(t, one.Has([]byte("k")), "one layer says in")
+	assert.False(t, two.Has([]byte("k")), "a second layer says out")
+	inv, err := Parse(cat([]byte{2, 0, 1, 0}, layer(1, 8, 0, 1, 0)))
+	require.NoError(t, err)
+	assert.False(t, inv.Has([]byte("k")), "inverted flag ignored")
 }
 
 // TestHasAllocs asserts that lookups do not allocate, for every hash.
@@ -333,9 +310,7 @@ func TestHasAllocs(t *testing.T) {
 	serial := []byte{0x00, 0xda, 0x4f, 0x39, 0x2b, 0xfd, 0x8b, 0xce, 0xa8}
 	for _, f := range []string{"test_v1_murmur_mlbf", "test_v2_sha256l32_salt_mlbf", "test_v2_sha256ctr_salt_mlbf"} {
 		c := mustParse(t, "rust-cascade/"+f)
-		if a := testing.AllocsPerRun(50, func() { c.HasCert(&issuer, serial) }); a != 0 {
-			t.Errorf("%s: HasCert allocates %v times", f, a)
-		}
+		assert.Zero(t, testing.AllocsPerRun(50, func() { c.HasCert(&issuer, serial) }), "%s: HasCert allocations", f)
 	}
 }
 
@@ -354,9 +329,7 @@ func BenchmarkHas(b *testing.B) {
 
 func FuzzParse(f *testing.F) {
 	ents, err := os.ReadDir(filepath.Join(fixtures, "rust-cascade"))
-	if err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, err)
 	n := 0
 	for _, e := range ents {
 		if filepath.Ext(e.Name()) == ".py" {
@@ -366,9 +339,7 @@ func FuzzParse(f *testing.F) {
 		n++
 	}
 	f.Add(readFixture(f, "moz_crlite_query/test-1.filter"))
-	if n == 0 {
-		f.Fatal("no seeds")
-	}
+	require.NotZero(f, n, "seeds")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data)
 		if err != nil {
@@ -403,24 +374,14 @@ func FuzzParse(f *testing.F) {
 // certinput.Extract computes, so Key(in.IssuerSPKIHash, in.Serial) is the
 // cascade key for a real certificate.
 func TestV1KeyIsCertinputKey(t *testing.T) {
-	b, err := os.ReadFile("../../../shared/fixtures/firefox-crlite-certs/issuer.pem")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, err := os.ReadFile("../../testdata/fixtures/firefox-crlite-certs/issuer.pem")
+	require.NoError(t, err)
 	blk, _ := pem.Decode(b)
-	if blk == nil {
-		t.Fatal("issuer.pem: no PEM block")
-	}
+	require.NotNil(t, blk, "issuer.pem: no PEM block")
 	h, err := certinput.SPKIHash(blk.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	revoked2 := unhex(t, "f11c3dd048f74edb7c45192b83e5980d2f67ec84b4ddb9396e33ff5173ed698f00d2e8f6aa80481cd4")
-	if !bytes.Equal(h[:], revoked2[:32]) {
-		t.Fatalf("GoDaddy G2 SPKI hash %x is not the key's issuer half", h)
-	}
+	require.Equal(t, revoked2[:32], h[:], "GoDaddy G2 SPKI hash is the key's issuer half")
 	c := mustParse(t, "rust-cascade/test_v1_murmur_mlbf")
-	if !c.HasCert(&h, revoked2[32:]) {
-		t.Error("HasCert with certinput's issuer hash = false")
-	}
+	assert.True(t, c.HasCert(&h, revoked2[32:]), "HasCert with certinput's issuer hash")
 }

@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 type stashEntry struct {
@@ -40,17 +43,14 @@ func walkStash(t testing.TB, data []byte) []stashEntry {
 // that every listed serial is found and that near misses are not.
 func TestMozCrliteQueryStash(t *testing.T) {
 	data := readFixture(t, "moz_crlite_query/test-1.stash")
-	if h := sha256.Sum256(data); hex.EncodeToString(h[:]) != "fd3c4bbde807233854671be482ed8d9ede40b6d1c6af3a0a4cfe37b26560dbc3" {
-		t.Fatal("test-1.stash is not the file moz_crlite_query's tests serve")
-	}
+	h := sha256.Sum256(data)
+	require.Equal(t, "fd3c4bbde807233854671be482ed8d9ede40b6d1c6af3a0a4cfe37b26560dbc3", hex.EncodeToString(h[:]),
+		"test-1.stash is not the file moz_crlite_query's tests serve")
 	s, err := ParseStash(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	entries := walkStash(t, data)
-	if len(entries) != 2669 || s.Len() != len(entries) {
-		t.Fatalf("stash has %d serials, walk found %d (want 2669)", s.Len(), len(entries))
-	}
+	require.Len(t, entries, 2669, "serials found by walking the file")
+	require.Equal(t, len(entries), s.Len(), "serials in the parsed stash")
 	issuers := map[[32]byte]bool{}
 	for _, e := range entries {
 		issuers[e.issuer] = true
@@ -71,12 +71,8 @@ func TestMozCrliteQueryStash(t *testing.T) {
 			t.Fatalf("serial found under the wrong issuer")
 		}
 	}
-	if s.Issuers() != len(issuers) {
-		t.Errorf("Issuers() = %d, want %d", s.Issuers(), len(issuers))
-	}
-	if a := testing.AllocsPerRun(50, func() { s.Has(entries[0].issuer, entries[0].serial) }); a != 0 {
-		t.Errorf("Has allocates %v times", a)
-	}
+	assert.Equal(t, len(issuers), s.Issuers(), "Issuers()")
+	assert.Zero(t, testing.AllocsPerRun(50, func() { s.Has(entries[0].issuer, entries[0].serial) }), "Has allocations")
 }
 
 func contains(entries []stashEntry, issuer [32]byte, serial []byte) bool {
@@ -120,26 +116,25 @@ func TestParseStashHostile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		s, err := ParseStash(tt.data)
-		if (err == nil) != tt.ok {
-			t.Errorf("%s: err = %v", tt.name, err)
-			continue
-		}
-		if err != nil {
-			if s != nil || !IsError(err) {
-				t.Errorf("%s: failure returned %v, %T", tt.name, s, err)
+		if !tt.ok {
+			if assert.Error(t, err, tt.name) {
+				assert.Nil(t, s, tt.name)
+				assert.True(t, IsError(err), "%s: %T is not a cascade error", tt.name, err)
 			}
 			continue
 		}
-		if s.Len() != tt.n {
-			t.Errorf("%s: %d serials, want %d", tt.name, s.Len(), tt.n)
+		if assert.NoError(t, err, tt.name) {
+			assert.Equal(t, tt.n, s.Len(), "%s: serials", tt.name)
 		}
 	}
-	s, _ := ParseStash(good)
+	s, err := ParseStash(good)
+	require.NoError(t, err)
 	var issuer [32]byte
 	copy(issuer[:], iss)
-	if !s.Has(issuer, []byte{1, 2}) || !s.Has(issuer, []byte{0x80}) || s.Has(issuer, []byte{0, 0x80}) || s.Has([32]byte{}, []byte{1, 2}) {
-		t.Error("membership wrong")
-	}
+	assert.True(t, s.Has(issuer, []byte{1, 2}), "serial 0102")
+	assert.True(t, s.Has(issuer, []byte{0x80}), "serial 80")
+	assert.False(t, s.Has(issuer, []byte{0, 0x80}), "serial 0080 (a different serial)")
+	assert.False(t, s.Has([32]byte{}, []byte{1, 2}), "serial 0102 of another issuer")
 }
 
 func FuzzParseStash(f *testing.F) {

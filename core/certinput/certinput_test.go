@@ -2,8 +2,10 @@ package certinput
 
 import (
 	"bytes"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tlv encodes one DER element with a minimal length.
@@ -55,19 +57,16 @@ func TestReadElement(t *testing.T) {
 		var tag byte
 		var full, body []byte
 		ok := s.readElement(&tag, &full, &body)
-		if ok != tt.ok {
-			t.Errorf("%s: ok = %v, want %v", tt.name, ok, tt.ok)
+		if !assert.Equal(t, tt.ok, ok, "%s: ok", tt.name) {
 			continue
 		}
 		if !ok {
-			if len(s) != len(tt.in) {
-				t.Errorf("%s: cursor advanced on failure", tt.name)
-			}
+			assert.Len(t, s, len(tt.in), "%s: cursor advanced on failure", tt.name)
 			continue
 		}
-		if len(body) != tt.body || !bytes.Equal(full, tt.in) || !s.empty() {
-			t.Errorf("%s: body %d bytes, full %x", tt.name, len(body), full)
-		}
+		assert.Len(t, body, tt.body, "%s: body", tt.name)
+		assert.Equal(t, tt.in, full, "%s: full element", tt.name)
+		assert.True(t, s.empty(), "%s: cursor not at the end", tt.name)
 	}
 }
 
@@ -150,9 +149,7 @@ func TestParseCertHostile(t *testing.T) {
 	sites := loadSites(t)
 	leaf := sites[0].leaf
 	p := splitCert(t, leaf)
-	if !bytes.Equal(p.build(), leaf) {
-		t.Fatal("split/build does not round-trip")
-	}
+	require.Equal(t, leaf, p.build(), "split/build does not round-trip")
 	var c Cert
 
 	// Every proper prefix is truncated and must fail.
@@ -203,25 +200,19 @@ func TestParseCertHostile(t *testing.T) {
 	for _, tt := range tests {
 		err := ParseCert(tt.der, &c)
 		if tt.want == nil {
-			if err != nil {
-				t.Errorf("%s: %v", tt.name, err)
-			}
+			assert.NoError(t, err, "%s", tt.name)
 			continue
 		}
-		if !errors.Is(err, tt.want) {
-			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
-		}
-		if !IsError(err) {
-			t.Errorf("%s: error %T is not a certinput error", tt.name, err)
-		}
+		assert.ErrorIs(t, err, tt.want, tt.name)
+		assert.True(t, IsError(err), "%s: error %T is not a certinput error", tt.name, err)
 	}
-	if err := ParseCert(noExts.build(), &c); err != nil || c.Extensions != nil || c.SCTList != nil {
-		t.Errorf("no extensions: %v, %x", err, c.SCTList)
-	}
+	require.NoError(t, ParseCert(noExts.build(), &c), "no extensions")
+	assert.Nil(t, c.Extensions, "no extensions: Extensions")
+	assert.Nil(t, c.SCTList, "no extensions: SCTList")
 	// A failed parse leaves no stale fields behind.
-	if err := ParseCert(leaf[:10], &c); err == nil || c.Serial != nil || c.SCTList != nil {
-		t.Errorf("failed parse left fields set")
-	}
+	require.Error(t, ParseCert(leaf[:10], &c), "a 10-byte prefix")
+	assert.Nil(t, c.Serial, "failed parse left Serial set")
+	assert.Nil(t, c.SCTList, "failed parse left SCTList set")
 }
 
 func TestSPKIHashHostile(t *testing.T) {
@@ -232,15 +223,14 @@ func TestSPKIHashHostile(t *testing.T) {
 			t.Fatalf("SPKIHash accepted a prefix of %d bytes", n)
 		}
 	}
-	if _, err := SPKIHash(append(append([]byte{}, issuer...), 0)); !errors.Is(err, errTrailing) {
-		t.Errorf("trailing byte: %v", err)
-	}
+	_, err := SPKIHash(append(append([]byte{}, issuer...), 0))
+	assert.ErrorIs(t, err, errTrailing, "trailing byte")
 	// Extract names the issuer in its errors.
 	var in Input
-	err := Extract(sites[0].leaf, issuer[:40], &in)
-	if err == nil || !IsError(err) || !bytes.Contains([]byte(err.Error()), []byte("issuer")) {
-		t.Errorf("Extract with a broken issuer: %v", err)
-	}
+	err = Extract(sites[0].leaf, issuer[:40], &in)
+	require.Error(t, err, "Extract with a broken issuer")
+	assert.True(t, IsError(err), "%T is not a certinput error", err)
+	assert.ErrorContains(t, err, "issuer")
 }
 
 func TestParseSCTList(t *testing.T) {
@@ -281,34 +271,35 @@ func TestParseSCTList(t *testing.T) {
 	for _, tt := range tests {
 		prefix := []SCT{{Timestamp: 42}}
 		got, err := ParseSCTList(tt.ext, prefix)
-		if (err == nil) != tt.ok {
-			t.Errorf("%s: err = %v", tt.name, err)
+		if tt.ok {
+			if !assert.NoError(t, err, tt.name) {
+				continue
+			}
+		} else if !assert.Error(t, err, tt.name) {
 			continue
 		}
-		if got[0].Timestamp != 42 {
-			t.Errorf("%s: dst prefix clobbered", tt.name)
+		if !assert.NotEmpty(t, got, "%s: dst prefix dropped", tt.name) {
+			continue
 		}
+		assert.EqualValues(t, 42, got[0].Timestamp, "%s: dst prefix clobbered", tt.name)
 		if !tt.ok {
-			if len(got) != 1 {
-				t.Errorf("%s: %d SCTs returned with the error", tt.name, len(got)-1)
-			}
+			assert.Len(t, got, 1, "%s: SCTs returned with the error", tt.name)
 			continue
 		}
-		got = got[1:]
-		if len(got) != len(tt.want) {
-			t.Errorf("%s: %d SCTs, want %d", tt.name, len(got), len(tt.want))
-			continue
+		var ids [][32]byte
+		for _, sct := range got[1:] {
+			ids = append(ids, sct.LogID)
 		}
-		for i, b := range tt.want {
-			if got[i].LogID != [32]byte(bytes.Repeat([]byte{b}, 32)) {
-				t.Errorf("%s: sct %d log id %x", tt.name, i, got[i].LogID)
-			}
+		var want [][32]byte
+		for _, b := range tt.want {
+			want = append(want, [32]byte(bytes.Repeat([]byte{b}, 32)))
 		}
+		assert.Equal(t, want, ids, "%s: log ids", tt.name)
 	}
-	got, _ := ParseSCTList(wrap(u16list(one)), nil)
-	if got[0].Timestamp != 1700000000000 {
-		t.Errorf("timestamp %d", got[0].Timestamp)
-	}
+	got, err := ParseSCTList(wrap(u16list(one)), nil)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.EqualValues(t, 1700000000000, got[0].Timestamp)
 }
 
 // TestExtractReusesSCTs checks that Extract appends into SCTs[:0].
@@ -317,12 +308,10 @@ func TestExtractReusesSCTs(t *testing.T) {
 	buf := make([]SCT, 3, 16)
 	buf[0].Timestamp = 99
 	in := Input{SCTs: buf}
-	if err := Extract(sites[0].leaf, sites[0].candidates[0], &in); err != nil {
-		t.Fatal(err)
-	}
-	if &in.SCTs[0] != &buf[0] || len(in.SCTs) != len(sites[0].scts) || in.SCTs[0] != sites[0].scts[0] {
-		t.Errorf("SCTs not reused from index 0")
-	}
+	require.NoError(t, Extract(sites[0].leaf, sites[0].candidates[0], &in))
+	require.Len(t, in.SCTs, len(sites[0].scts))
+	assert.Same(t, &buf[0], &in.SCTs[0], "SCTs not reused from index 0")
+	assert.Equal(t, sites[0].scts, in.SCTs)
 }
 
 // TestExtractAllocs asserts the zero-allocation contract over every site.
@@ -333,25 +322,15 @@ func TestExtractAllocs(t *testing.T) {
 	for _, s := range sites {
 		issuer := s.candidates[0]
 		allocs := testing.AllocsPerRun(20, func() {
-			if err := Extract(s.leaf, issuer, &in); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, Extract(s.leaf, issuer, &in))
 		})
-		if allocs != 0 {
-			t.Fatalf("%s: Extract allocates %v times", s.name, allocs)
-		}
+		require.Zero(t, allocs, "%s: Extract allocations", s.name)
 	}
 	var c Cert
-	if a := testing.AllocsPerRun(20, func() { _ = ParseCert(sites[0].leaf, &c) }); a != 0 {
-		t.Errorf("ParseCert allocates %v times", a)
-	}
-	if a := testing.AllocsPerRun(20, func() { _, _ = SPKIHash(sites[0].candidates[0]) }); a != 0 {
-		t.Errorf("SPKIHash allocates %v times", a)
-	}
+	assert.Zero(t, testing.AllocsPerRun(20, func() { _ = ParseCert(sites[0].leaf, &c) }), "ParseCert allocations")
+	assert.Zero(t, testing.AllocsPerRun(20, func() { _, _ = SPKIHash(sites[0].candidates[0]) }), "SPKIHash allocations")
 	// The common failure path does not allocate either.
-	if a := testing.AllocsPerRun(20, func() { _ = ParseCert(sites[0].leaf[:100], &c) }); a != 0 {
-		t.Errorf("ParseCert failure allocates %v times", a)
-	}
+	assert.Zero(t, testing.AllocsPerRun(20, func() { _ = ParseCert(sites[0].leaf[:100], &c) }), "ParseCert failure allocations")
 }
 
 // threeCertChain returns the leaf and issuer of the first fixture site whose
@@ -373,9 +352,7 @@ func BenchmarkExtract(b *testing.B) {
 	b.SetBytes(int64(len(leaf) + len(issuer)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := Extract(leaf, issuer, &in); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, Extract(leaf, issuer, &in))
 	}
 }
 
@@ -384,9 +361,7 @@ func BenchmarkParseCert(b *testing.B) {
 	var c Cert
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := ParseCert(leaf, &c); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, ParseCert(leaf, &c))
 	}
 }
 
@@ -434,9 +409,7 @@ func FuzzParseCert(f *testing.F) {
 			t.Fatal("empty mandatory field")
 		}
 		h, err := SPKIHash(der)
-		if err != nil {
-			t.Fatalf("ParseCert accepts what SPKIHash rejects: %v", err)
-		}
+		require.NoError(t, err, "ParseCert accepts what SPKIHash rejects")
 		_ = h
 		c.IsCA()
 		c.Validity()

@@ -10,7 +10,7 @@ import (
 
 func ExampleExtract() {
 	read := func(name string) []byte {
-		b, err := os.ReadFile("../../../shared/fixtures/firefox-crlite-certs/" + name)
+		b, err := os.ReadFile("../../testdata/fixtures/firefox-crlite-certs/" + name)
 		if err != nil {
 			panic(err)
 		}

@@ -16,10 +16,13 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// fixtures is shared/ beside the project checkout (see shared/fixtures/README.md).
-const fixtures = "../../../shared/fixtures"
+// fixtures are committed in testdata/fixtures/ (provenance and licence in its READMEs).
+const fixtures = "../../testdata/fixtures"
 
 type testSites struct {
 	Sites []struct {
@@ -41,18 +44,14 @@ type testSites struct {
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatalf("fixture missing (shared/ must be checked out beside the project): %v", err)
-	}
+	require.NoError(t, err, "fixture missing (testdata/fixtures/ is part of the repository)")
 	return b
 }
 
 func b64(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatalf("bad base64 %q: %v", s, err)
-	}
+	require.NoError(t, err, "bad base64 %q", s)
 	return b
 }
 
@@ -69,9 +68,7 @@ type site struct {
 func loadSites(t testing.TB) []site {
 	t.Helper()
 	var ts testSites
-	if err := json.Unmarshal(readFixture(t, "test-sites.json"), &ts); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(readFixture(t, "test-sites.json"), &ts))
 	var out []site
 	for _, s := range ts.Sites {
 		if s.Detail == nil {
@@ -85,18 +82,14 @@ func loadSites(t testing.TB) []site {
 		for _, sc := range d.SCTs {
 			var x SCT
 			id := b64(t, sc.LogID)
-			if len(id) != 32 {
-				t.Fatalf("%s: log id of %d bytes", s.URL, len(id))
-			}
+			require.Len(t, id, 32, "%s: log id", s.URL)
 			copy(x.LogID[:], id)
 			x.Timestamp = sc.Timestamp
 			st.scts = append(st.scts, x)
 		}
 		out = append(out, st)
 	}
-	if len(out) < 100 {
-		t.Fatalf("only %d sites with detail in test-sites.json", len(out))
-	}
+	require.GreaterOrEqual(t, len(out), 100, "sites with detail in test-sites.json")
 	return out
 }
 
@@ -105,14 +98,10 @@ func loadSites(t testing.TB) []site {
 func issuerOf(t testing.TB, leaf []byte, candidates [][]byte) int {
 	t.Helper()
 	var lc Cert
-	if err := ParseCert(leaf, &lc); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, ParseCert(leaf, &lc))
 	for i, cand := range candidates {
 		var c Cert
-		if err := ParseCert(cand, &c); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, ParseCert(cand, &c))
 		if bytes.Equal(c.Subject, lc.Issuer) {
 			return i
 		}
@@ -133,28 +122,15 @@ func TestTestSites(t *testing.T) {
 			t.Logf("%s: issuer is intermediates[%d]", s.name, idx)
 		}
 		var in Input
-		if err := Extract(s.leaf, s.candidates[idx], &in); err != nil {
-			t.Errorf("%s: %v", s.name, err)
+		if !assert.NoError(t, Extract(s.leaf, s.candidates[idx], &in), s.name) {
 			continue
 		}
-		if !bytes.Equal(in.Serial, s.serial) {
-			t.Errorf("%s: serial %x, want %x", s.name, in.Serial, s.serial)
-		}
-		if !bytes.Equal(in.IssuerSPKIHash[:], s.issuerSPKI) {
-			t.Errorf("%s: issuer spki hash %x, want %x", s.name, in.IssuerSPKIHash, s.issuerSPKI)
-		}
-		if len(in.SCTs) != len(s.scts) {
-			t.Errorf("%s: %d scts, want %d", s.name, len(in.SCTs), len(s.scts))
-			continue
-		}
-		for i := range in.SCTs {
-			if in.SCTs[i] != s.scts[i] {
-				t.Errorf("%s: sct %d = %x/%d, want %x/%d", s.name, i, in.SCTs[i].LogID, in.SCTs[i].Timestamp, s.scts[i].LogID, s.scts[i].Timestamp)
-			}
-		}
+		assert.Equal(t, s.serial, in.Serial, "%s: serial", s.name)
+		assert.Equal(t, s.issuerSPKI, in.IssuerSPKIHash[:], "%s: issuer spki hash", s.name)
+		assert.Equal(t, s.scts, in.SCTs, "%s: scts", s.name)
 		// The serial must alias the leaf, not be a copy.
-		if len(in.Serial) > 0 && !within(in.Serial, s.leaf) {
-			t.Errorf("%s: serial does not alias the certificate", s.name)
+		if len(in.Serial) > 0 {
+			assert.True(t, within(in.Serial, s.leaf), "%s: serial does not alias the certificate", s.name)
 		}
 	}
 	t.Logf("%d sites checked; issuer was not intermediates[0] for %d", len(sites), notFirst)
@@ -179,17 +155,11 @@ func TestCrossCheckX509(t *testing.T) {
 func crossCheck(t *testing.T, i int, der []byte) {
 	t.Helper()
 	xc, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("cert %d: crypto/x509: %v", i, err)
-	}
+	require.NoError(t, err, "cert %d: crypto/x509", i)
 	var c Cert
-	if err := ParseCert(der, &c); err != nil {
-		t.Fatalf("cert %d (%s): %v", i, xc.Subject, err)
-	}
+	require.NoError(t, ParseCert(der, &c), "cert %d (%s)", i, xc.Subject)
 	check := func(name string, got, want []byte) {
-		if !bytes.Equal(got, want) {
-			t.Errorf("cert %d (%s): %s differs from crypto/x509", i, xc.Subject, name)
-		}
+		assert.Equal(t, want, got, "cert %d (%s): %s differs from crypto/x509", i, xc.Subject, name)
 	}
 	check("Raw", c.Raw, xc.Raw)
 	check("TBS", c.TBS, xc.RawTBSCertificate)
@@ -201,16 +171,15 @@ func crossCheck(t *testing.T, i int, der []byte) {
 		t.Errorf("cert %d: serial %x, crypto/x509 %x", i, c.Serial, xc.SerialNumber)
 	}
 	h, err := SPKIHash(der)
-	if err != nil || h != sha256.Sum256(xc.RawSubjectPublicKeyInfo) {
-		t.Errorf("cert %d: SPKIHash = %x, %v", i, h, err)
+	if assert.NoError(t, err, "cert %d: SPKIHash", i) {
+		assert.Equal(t, sha256.Sum256(xc.RawSubjectPublicKeyInfo), h, "cert %d: SPKIHash", i)
 	}
 	nb, na, err := c.Validity()
-	if err != nil || !nb.Equal(xc.NotBefore) || !na.Equal(xc.NotAfter) {
-		t.Errorf("cert %d: validity %v–%v (%v), crypto/x509 %v–%v", i, nb, na, err, xc.NotBefore, xc.NotAfter)
+	if assert.NoError(t, err, "cert %d: validity", i) {
+		assert.True(t, nb.Equal(xc.NotBefore), "cert %d: not before %v, crypto/x509 %v", i, nb, xc.NotBefore)
+		assert.True(t, na.Equal(xc.NotAfter), "cert %d: not after %v, crypto/x509 %v", i, na, xc.NotAfter)
 	}
-	if c.IsCA() != (xc.BasicConstraintsValid && xc.IsCA) {
-		t.Errorf("cert %d: IsCA %v, crypto/x509 %v", i, c.IsCA(), xc.IsCA)
-	}
+	assert.Equal(t, xc.BasicConstraintsValid && xc.IsCA, c.IsCA(), "cert %d: IsCA", i)
 	var sctExt []byte
 	for _, e := range xc.Extensions {
 		if e.Id.Equal(asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11129, 2, 4, 2}) {
@@ -220,24 +189,16 @@ func crossCheck(t *testing.T, i int, der []byte) {
 	check("SCTList", c.SCTList, sctExt)
 	for _, e := range xc.Extensions {
 		v, crit, ok := c.Extension(oidContents(t, e.Id))
-		if !ok || crit != e.Critical || !bytes.Equal(v, e.Value) {
-			t.Errorf("cert %d: extension %v: got ok=%v crit=%v", i, e.Id, ok, crit)
+		if assert.True(t, ok, "cert %d: extension %v not found", i, e.Id) {
+			assert.Equal(t, e.Critical, crit, "cert %d: extension %v: critical", i, e.Id)
+			assert.Equal(t, e.Value, v, "cert %d: extension %v: value", i, e.Id)
 		}
 	}
 	if len(sctExt) > 0 {
 		got, err := ParseSCTList(c.SCTList, nil)
-		if err != nil {
-			t.Fatalf("cert %d: %v", i, err)
-		}
+		require.NoError(t, err, "cert %d", i)
 		want := refSCTs(t, sctExt)
-		if len(got) != len(want) {
-			t.Fatalf("cert %d: %d scts, reference decoder %d", i, len(got), len(want))
-		}
-		for j := range got {
-			if got[j] != want[j] {
-				t.Errorf("cert %d: sct %d differs from the reference decoder", i, j)
-			}
-		}
+		assert.Equal(t, want, got, "cert %d: scts differ from the reference decoder", i)
 	}
 }
 
@@ -309,9 +270,8 @@ func firefoxPEMs(t testing.TB) []pemCert {
 	for _, n := range names {
 		b := readFixture(t, "firefox-crlite-certs/"+n+".pem")
 		blk, _ := pem.Decode(b)
-		if blk == nil || blk.Type != "CERTIFICATE" {
-			t.Fatalf("%s.pem: no certificate", n)
-		}
+		require.NotNil(t, blk, "%s.pem: no PEM block", n)
+		require.Equal(t, "CERTIFICATE", blk.Type, "%s.pem", n)
 		out = append(out, pemCert{n, blk.Bytes})
 	}
 	return out
@@ -324,9 +284,7 @@ func TestFirefoxCerts(t *testing.T) {
 	certs := firefoxPEMs(t)
 	issuer := certs[0].der
 	xi, err := x509.ParseCertificate(issuer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wantHash := sha256.Sum256(xi.RawSubjectPublicKeyInfo)
 	wantSerial := map[string]string{
 		"valid":              "00da4f392bfd8bcea8",
@@ -338,41 +296,27 @@ func TestFirefoxCerts(t *testing.T) {
 	wantSCTs := map[string]int{"valid": 3, "revoked": 2, "revoked-in-stash": 2, "revoked-in-stash-2": 2, "notcovered": 3}
 	for _, p := range certs[1:] {
 		var in Input
-		if err := Extract(p.der, issuer, &in); err != nil {
-			t.Fatalf("%s: %v", p.name, err)
-		}
-		if got := hex.EncodeToString(in.Serial); got != wantSerial[p.name] {
-			t.Errorf("%s: serial %s, want %s", p.name, got, wantSerial[p.name])
-		}
-		if in.IssuerSPKIHash != wantHash {
-			t.Errorf("%s: issuer spki hash %x, want %x", p.name, in.IssuerSPKIHash, wantHash)
-		}
-		if len(in.SCTs) != wantSCTs[p.name] {
-			t.Errorf("%s: %d scts, want %d", p.name, len(in.SCTs), wantSCTs[p.name])
-		}
+		require.NoError(t, Extract(p.der, issuer, &in), "%s", p.name)
+		assert.Equal(t, wantSerial[p.name], hex.EncodeToString(in.Serial), "%s: serial", p.name)
+		assert.Equal(t, wantHash, in.IssuerSPKIHash, "%s: issuer spki hash", p.name)
+		assert.Len(t, in.SCTs, wantSCTs[p.name], "%s: scts", p.name)
 	}
 	// valid.pem's first SCT, as openssl x509 -ext ct_precert_scts prints it:
 	// log id A4:B9:09:90:B4:18:58:14:87:BB:13:A2:CC:67:70:0A:..., Oct 15 19:54:14.686 2018 GMT.
 	var in Input
-	if err := Extract(certs[1].der, issuer, &in); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, Extract(certs[1].der, issuer, &in))
 	prefix, _ := hex.DecodeString("a4b90990b418581487bb13a2cc67700a")
 	ts := uint64(time.Date(2018, 10, 15, 19, 54, 14, 686e6, time.UTC).UnixMilli())
-	if !bytes.HasPrefix(in.SCTs[0].LogID[:], prefix) || in.SCTs[0].Timestamp != ts {
-		t.Errorf("valid.pem sct 0 = %x/%d, want %x…/%d", in.SCTs[0].LogID, in.SCTs[0].Timestamp, prefix, ts)
-	}
+	require.NotEmpty(t, in.SCTs, "valid.pem scts")
+	assert.Equal(t, prefix, in.SCTs[0].LogID[:len(prefix)], "valid.pem sct 0: log id")
+	assert.Equal(t, ts, in.SCTs[0].Timestamp, "valid.pem sct 0: timestamp")
 	// issuer.pem is a CA certificate without SCTs.
 	var c Cert
-	if err := ParseCert(issuer, &c); err != nil {
-		t.Fatal(err)
-	}
-	if c.SCTList != nil || !c.IsCA() {
-		t.Errorf("issuer.pem: sct list %x, IsCA %v", c.SCTList, c.IsCA())
-	}
-	if err := Extract(issuer, issuer, &in); err != nil || len(in.SCTs) != 0 {
-		t.Errorf("issuer.pem: Extract = %v, %d scts", err, len(in.SCTs))
-	}
+	require.NoError(t, ParseCert(issuer, &c))
+	assert.Nil(t, c.SCTList, "issuer.pem: sct list")
+	assert.True(t, c.IsCA(), "issuer.pem: IsCA")
+	assert.NoError(t, Extract(issuer, issuer, &in), "issuer.pem: Extract")
+	assert.Empty(t, in.SCTs, "issuer.pem: scts")
 }
 
 // within reports whether sub lies inside buf's memory.

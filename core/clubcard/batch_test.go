@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestMembers builds filters over overlapping issuers, some blocks
@@ -53,9 +55,7 @@ func TestMembers(t *testing.T) {
 			}
 		}
 		f, err := Parse(reencodeV4(f, ex))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		fs = append(fs, f)
 	}
 	// Members' slow paths: the same filters in v3, and with every column
@@ -63,9 +63,7 @@ func TestMembers(t *testing.T) {
 	// the answers change, and must still be Member's).
 	for _, f := range fs[:3] {
 		v3, err := Parse(encodeV3(f))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		cut := *f
 		cut.approx = slices.Clone(f.approx)
 		for i := range cut.approx {
@@ -74,9 +72,7 @@ func TestMembers(t *testing.T) {
 			*c = column{b: c.b[:8*n], n: n}
 		}
 		short, err := Parse(reencodeV4(&cut, nil))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		fs = append(fs, v3, short)
 	}
 	inverted, exceptions := 0, 0

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/require"
 )
 
 // realistic is a built filter shaped like a CRLite full filter in
@@ -33,26 +35,20 @@ var realistic = sync.OnceValues(func() (*BuildInput, []byte) {
 func parsedRealistic(b *testing.B) (*BuildInput, *Filter) {
 	in, data := realistic()
 	f, err := Parse(data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return in, f
 }
 
 func TestQueryAllocs(t *testing.T) {
 	f, err := Parse(readFixture(t, fixtureFilter))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := loadFixtureCases(t)
 	allocs := testing.AllocsPerRun(100, func() {
 		for _, c := range cases {
 			f.Query(c.in)
 		}
 	})
-	if allocs != 0 {
-		t.Fatalf("Query allocates %v times per run", allocs)
-	}
+	require.Zero(t, allocs, "Query allocations per run")
 }
 
 func benchQuery(b *testing.B, f *Filter, ins []certinput.Input) {
@@ -65,9 +61,7 @@ func benchQuery(b *testing.B, f *Filter, ins []certinput.Input) {
 
 func BenchmarkQueryFixture(b *testing.B) {
 	f, err := Parse(readFixture(b, fixtureFilter))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	var ins []certinput.Input
 	for _, c := range loadFixtureCases(b) {
 		ins = append(ins, *c.in)
@@ -117,9 +111,7 @@ func BenchmarkBuild(b *testing.B) {
 	start := time.Now()
 	for b.Loop() {
 		data, err := Build(in)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		size = len(data)
 	}
 	b.ReportMetric(float64(keys)*float64(b.N)/time.Since(start).Seconds(), "keys/s")
@@ -135,9 +127,7 @@ func TestBuildRealistic(t *testing.T) {
 	}
 	in, data := realistic()
 	f, err := Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	aw, ew, ex := f.Stats()
 	t.Logf("%d bytes: approx %d words, exact %d words, %d exceptions", len(data), aw, ew, ex)
 	checkAll(t, f, in.Issuers)

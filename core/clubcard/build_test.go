@@ -1,11 +1,15 @@
 package clubcard
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // genIssuer makes an issuer with distinct serials of varied lengths: a
@@ -64,16 +68,10 @@ func checkAll(t *testing.T, f *Filter, issuers []IssuerInput) {
 func buildParse(t *testing.T, in *BuildInput) *Filter {
 	t.Helper()
 	data, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, err := Parse(data)
-	if err != nil {
-		t.Fatalf("parse of built filter: %v", err)
-	}
-	if f.NumIssuers() != len(in.Issuers) {
-		t.Fatalf("issuers: %d, want %d", f.NumIssuers(), len(in.Issuers))
-	}
+	require.NoError(t, err, "parse of built filter")
+	require.Equal(t, len(in.Issuers), f.NumIssuers(), "issuers")
 	aw, ew, ex := f.Stats()
 	t.Logf("%d bytes: approx %d words, exact %d words, %d exceptions", len(data), aw, ew, ex)
 	return f
@@ -132,26 +130,19 @@ func TestBuildNotEnrolledNotCovered(t *testing.T) {
 	q := certinput.Input{IssuerSPKIHash: stranger.SPKIHash, SCTs: []certinput.SCT{{LogID: testLog, Timestamp: 2000}}}
 	for _, s := range append(stranger.Revoked, stranger.NotRevoked...) {
 		q.Serial = s
-		if got := f.Query(&q); got != NotEnrolled {
-			t.Fatalf("unknown issuer: got %v", got)
-		}
-		if enrolled, _ := f.Contains(&q.IssuerSPKIHash, s); enrolled {
-			t.Fatal("unknown issuer enrolled")
-		}
+		require.Equal(t, NotEnrolled, f.Query(&q), "unknown issuer")
+		enrolled, _ := f.Contains(&q.IssuerSPKIHash, s)
+		require.False(t, enrolled, "unknown issuer enrolled")
 	}
 	// A revoked serial is not covered outside the coverage window, in an
 	// unknown log, or without SCTs.
 	q = certinput.Input{IssuerSPKIHash: in.Issuers[0].SPKIHash, Serial: in.Issuers[0].Revoked[0]}
 	for _, scts := range [][]certinput.SCT{nil, {{LogID: testLog, Timestamp: 999}}, {{LogID: testLog, Timestamp: 2001}}, {{LogID: [32]byte{8}, Timestamp: 1500}}} {
 		q.SCTs = scts
-		if got := f.Query(&q); got != NotCovered {
-			t.Fatalf("scts %v: got %v", scts, got)
-		}
+		require.Equal(t, NotCovered, f.Query(&q), "scts %v", scts)
 	}
 	q.SCTs = []certinput.SCT{{LogID: [32]byte{9}, Timestamp: 10}}
-	if got := f.Query(&q); got != Revoked {
-		t.Fatalf("covered revoked: got %v", got)
-	}
+	require.Equal(t, Revoked, f.Query(&q), "covered revoked")
 }
 
 func TestBuildRejects(t *testing.T) {
@@ -163,9 +154,8 @@ func TestBuildRejects(t *testing.T) {
 		"empty serial":     {Issuers: []IssuerInput{{Revoked: [][]byte{{}}}}},
 		"revoked and not":  {Issuers: []IssuerInput{{Revoked: [][]byte{{5}}, NotRevoked: [][]byte{{5}, {6}, {7}}}}},
 	} {
-		if _, err := Build(in); err == nil {
-			t.Errorf("%s: no error", name)
-		}
+		_, err := Build(in)
+		assert.Error(t, err, name)
 	}
 }
 
@@ -178,16 +168,10 @@ func TestBuildDeterministic(t *testing.T) {
 		in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), rng.IntN(50), rng.IntN(2000)))
 	}
 	a, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(a) != string(b) {
-		t.Fatal("same seed, different output")
-	}
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(a, b), "same seed, different output")
 	// Precomputed keys give the same file as hashing in the builder; keys
 	// that do not match the serials' count are refused.
 	for i := range in.Issuers {
@@ -196,23 +180,22 @@ func TestBuildDeterministic(t *testing.T) {
 			is.NotRevokedKeys = append(is.NotRevokedKeys, Key(&is.SPKIHash, s))
 		}
 	}
-	if c, err := Build(in); err != nil || string(c) != string(a) {
-		t.Fatalf("with precomputed keys: err %v, same bytes %v", err, string(c) == string(a))
-	}
+	c, err := Build(in)
+	require.NoError(t, err, "with precomputed keys")
+	require.True(t, bytes.Equal(a, c), "with precomputed keys: different output")
 	// They are used, not recomputed: other keys, another file.
 	for i := range in.Issuers {
 		for j := range in.Issuers[i].NotRevokedKeys {
 			in.Issuers[i].NotRevokedKeys[j][5] ^= 1
 		}
 	}
-	if c, err := Build(in); err != nil || string(c) == string(a) {
-		t.Fatalf("with altered keys: err %v, same bytes %v", err, string(c) == string(a))
-	}
+	c, err = Build(in)
+	require.NoError(t, err, "with altered keys")
+	require.False(t, bytes.Equal(a, c), "with altered keys: same output")
 	last := &in.Issuers[len(in.Issuers)-1]
 	last.NotRevokedKeys = last.NotRevokedKeys[1:]
-	if _, err := Build(in); err == nil {
-		t.Fatal("a key missing: no error")
-	}
+	_, err = Build(in)
+	require.Error(t, err, "a key missing")
 }
 
 // TestRibbonSolve overloads a system so some insertions fail, and checks

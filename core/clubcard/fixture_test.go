@@ -7,10 +7,13 @@ import (
 	"testing"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
-	fixtureDir     = "../../../shared/fixtures/"
+	fixtureDir     = "../../testdata/fixtures/"
 	fixtureFilter  = fixtureDir + "mozilla-20260624-1-default.filter.delta"
 	fixtureAnswers = fixtureFilter + ".answers.json"
 	fixtureSites   = fixtureDir + "test-sites.json"
@@ -30,32 +33,26 @@ type jsonInput struct {
 func readFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("fixture missing (shared/ must be checked out beside the project): %v", err)
-	}
+	require.NoError(t, err, "fixture missing (testdata/fixtures/ is part of the repository)")
 	return b
 }
 
 func b64(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		t.Fatalf("bad base64 %q: %v", s, err)
-	}
+	require.NoError(t, err, "bad base64 %q", s)
 	return b
 }
 
 func (j *jsonInput) input(t testing.TB) *certinput.Input {
 	t.Helper()
 	in := &certinput.Input{Serial: b64(t, j.Serial)}
-	if n := copy(in.IssuerSPKIHash[:], b64(t, j.Issuer)); n != 32 {
-		t.Fatalf("issuer hash of %d bytes", n)
-	}
+	require.Len(t, b64(t, j.Issuer), 32, "issuer hash")
+	copy(in.IssuerSPKIHash[:], b64(t, j.Issuer))
 	for _, s := range j.SCTs {
 		var sct certinput.SCT
-		if n := copy(sct.LogID[:], b64(t, s.LogID)); n != 32 {
-			t.Fatalf("log id of %d bytes", n)
-		}
+		require.Len(t, b64(t, s.LogID), 32, "log id")
+		copy(sct.LogID[:], b64(t, s.LogID))
 		sct.Timestamp = s.Timestamp
 		in.SCTs = append(in.SCTs, sct)
 	}
@@ -86,9 +83,7 @@ func loadFixtureCases(t testing.TB) []fixtureCase {
 			Detail *jsonInput `json:"detail"`
 		} `json:"sites"`
 	}
-	if err := json.Unmarshal(readFixture(t, fixtureSites), &sites); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(readFixture(t, fixtureSites), &sites))
 	var answers struct {
 		TestSites []struct {
 			Label  string `json:"ca_label"`
@@ -100,37 +95,25 @@ func loadFixtureCases(t testing.TB) []fixtureCase {
 			Answer string `json:"answer"`
 		} `json:"vectors"`
 	}
-	if err := json.Unmarshal(readFixture(t, fixtureAnswers), &answers); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(readFixture(t, fixtureAnswers), &answers))
 	var cases []fixtureCase
 	k := 0
 	for _, s := range sites.Sites {
 		if s.Detail == nil {
 			continue
 		}
-		if k >= len(answers.TestSites) {
-			t.Fatalf("more test sites than answers")
-		}
+		require.Less(t, k, len(answers.TestSites), "more test sites than answers")
 		a := answers.TestSites[k]
 		k++
-		if a.Label != s.Label {
-			t.Fatalf("answer %d is for %q, site is %q", k-1, a.Label, s.Label)
-		}
+		require.Equal(t, s.Label, a.Label, "answer %d is for another site", k-1)
 		r, ok := answerResult[a.Answer]
-		if !ok {
-			t.Fatalf("unknown answer %q", a.Answer)
-		}
+		require.True(t, ok, "unknown answer %q", a.Answer)
 		cases = append(cases, fixtureCase{s.Label, s.Detail.input(t), r})
 	}
-	if k != len(answers.TestSites) {
-		t.Fatalf("%d answers left over", len(answers.TestSites)-k)
-	}
+	require.Equal(t, len(answers.TestSites), k, "answers for test sites")
 	for _, v := range answers.Vectors {
 		r, ok := answerResult[v.Answer]
-		if !ok {
-			t.Fatalf("unknown answer %q", v.Answer)
-		}
+		require.True(t, ok, "unknown answer %q", v.Answer)
 		cases = append(cases, fixtureCase{v.Name, v.jsonInput.input(t), r})
 	}
 	return cases
@@ -140,26 +123,18 @@ func loadFixtureCases(t testing.TB) []fixtureCase {
 // every recorded test site against a real Mozilla delta filter.
 func TestMozillaFixture(t *testing.T) {
 	f, err := Parse(readFixture(t, fixtureFilter))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Version() != 4 {
-		t.Fatalf("version %d", f.Version())
-	}
+	require.NoError(t, err)
+	require.Equal(t, 4, f.Version())
 	cases := loadFixtureCases(t)
 	count := map[Result]int{}
 	for _, c := range cases {
 		got := f.Query(c.in)
 		count[got]++
-		if got != c.answer {
-			t.Errorf("%s: got %v, want %v", c.name, got, c.answer)
-		}
+		assert.Equal(t, c.answer, got, c.name)
 	}
 	// The fixture's own tally: 74 Good and 41 NotCovered sites plus one Good
 	// and one Revoked vector. A Revoked must be among them, or the test
 	// proves little.
-	if count[Revoked] != 1 || count[NotRevoked] != 75 || count[NotCovered] != 41 {
-		t.Errorf("tally %v", count)
-	}
+	assert.Equal(t, map[Result]int{Revoked: 1, NotRevoked: 75, NotCovered: 41}, count, "tally")
 	t.Logf("issuers %d, coverage %d logs, answers %v", f.NumIssuers(), len(f.Coverage()), count)
 }

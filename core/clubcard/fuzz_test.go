@@ -9,6 +9,8 @@ import (
 	"unsafe"
 
 	"github.com/revocheck/revocheck/core/certinput"
+
+	"github.com/stretchr/testify/require"
 )
 
 // fuzzSeeds: the real Mozilla delta, built filters of several shapes, and
@@ -23,17 +25,13 @@ func fuzzSeeds(t testing.TB) [][]byte {
 			in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), shape[0], shape[1]))
 		}
 		data, err := Build(in)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		seeds = append(seeds, data)
 	}
 	n := len(seeds)
 	for _, s := range seeds[:n] {
 		f, err := Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		seeds = append(seeds, encodeV3(f))
 	}
 	// A small filter with exceptions, in both formats.

@@ -3,9 +3,11 @@ package clubcard
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // encodeV3 writes the logical filter f in the v3 (bincode) format, from
@@ -75,12 +77,10 @@ func (f *Filter) forExceptions(b *Block, fn func([]byte)) {
 func checkV3Equivalent(t *testing.T, f *Filter, issuers []IssuerInput) {
 	t.Helper()
 	g, err := Parse(encodeV3(f))
-	if err != nil {
-		t.Fatalf("v3 parse: %v", err)
-	}
-	if g.Version() != 3 || g.NumIssuers() != f.NumIssuers() || len(g.Coverage()) != len(f.Coverage()) {
-		t.Fatalf("v3 differs: version %d issuers %d", g.Version(), g.NumIssuers())
-	}
+	require.NoError(t, err, "v3 parse")
+	require.Equal(t, 3, g.Version())
+	require.Equal(t, f.NumIssuers(), g.NumIssuers(), "issuers in v3")
+	require.Equal(t, f.Coverage(), g.Coverage(), "coverage in v3")
 	for _, is := range issuers {
 		for _, s := range append(append([][]byte{}, is.Revoked...), is.NotRevoked...) {
 			e1, r1 := f.Contains(&is.SPKIHash, s)
@@ -94,17 +94,11 @@ func checkV3Equivalent(t *testing.T, f *Filter, issuers []IssuerInput) {
 
 func TestV3Fixture(t *testing.T) {
 	f, err := Parse(readFixture(t, fixtureFilter))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	g, err := Parse(encodeV3(f))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, c := range loadFixtureCases(t) {
-		if got := g.Query(c.in); got != c.answer {
-			t.Errorf("v3 %s: got %v, want %v", c.name, got, c.answer)
-		}
+		assert.Equal(t, c.answer, g.Query(c.in), "v3 %s", c.name)
 	}
 }
 
@@ -133,13 +127,11 @@ func TestV3FieldBounds(t *testing.T) {
 		binary.LittleEndian.PutUint64(bad[first+8*c.field:], c.v)
 		g, err := Parse(bad)
 		var fe *FormatError
-		if g != nil || !errors.As(err, &fe) {
-			t.Errorf("%s: got %v, %v", name, g, err)
-		}
+		assert.ErrorAs(t, err, &fe, name)
+		assert.Nil(t, g, name)
 	}
-	if _, err := Parse(data); err != nil {
-		t.Fatalf("unmodified: %v", err)
-	}
+	_, err := Parse(data)
+	require.NoError(t, err, "unmodified")
 }
 
 func TestParseErrors(t *testing.T) {
@@ -159,18 +151,15 @@ func TestParseErrors(t *testing.T) {
 	} {
 		f, err := Parse(data)
 		var fe *FormatError
-		if f != nil || !errors.As(err, &fe) {
-			t.Errorf("%s: got %v, %v", name, f, err)
-		}
+		assert.ErrorAs(t, err, &fe, name)
+		assert.Nil(t, f, name)
 	}
-	if _, err := Parse([]byte{1, 0}); !errors.Is(err, ErrUnsupportedVersion) {
-		t.Errorf("cascade: %v", err)
-	}
+	_, err := Parse([]byte{1, 0})
+	assert.ErrorIs(t, err, ErrUnsupportedVersion, "cascade")
 	// A minimal empty v4 filter parses.
 	f, err := Parse([]byte{4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
-	if err != nil || f.NumIssuers() != 0 {
-		t.Fatalf("empty v4: %v", err)
-	}
+	require.NoError(t, err, "empty v4")
+	require.Zero(t, f.NumIssuers(), "empty v4")
 }
 
 // reencodeV4 writes f back in v4, with extra exceptions per issuer index.
@@ -231,13 +220,10 @@ func TestExceptions(t *testing.T) {
 		in.Issuers = append(in.Issuers, genIssuer(rng, uint32(i), 30, 500))
 	}
 	data, err := Build(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, _ := Parse(data)
-	if !bytes.Equal(reencodeV4(f, nil), data) {
-		t.Fatal("re-encoding the built filter changed it")
-	}
+	require.NoError(t, err)
+	f, err := Parse(data)
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(reencodeV4(f, nil), data), "re-encoding the built filter changed it")
 	// Except the first revoked serial of every issuer.
 	extra := map[int][][]byte{}
 	gone := map[string]bool{}
@@ -247,9 +233,7 @@ func TestExceptions(t *testing.T) {
 		gone[string(is.Revoked[0])] = true
 	}
 	g, err := Parse(reencodeV4(f, extra))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, h := range []*Filter{g, mustParse(t, encodeV3(g))} {
 		for _, is := range in.Issuers {
 			for _, s := range is.Revoked {
@@ -269,8 +253,6 @@ func TestExceptions(t *testing.T) {
 func mustParse(t *testing.T, data []byte) *Filter {
 	t.Helper()
 	f, err := Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return f
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/revocheck/revocheck/core/outcome"
 )
 
-const fixtureAnswers = "../../../shared/fixtures/mozilla-20260624-1-default.filter.delta.answers.json"
+const fixtureAnswers = "../../testdata/fixtures/mozilla-20260624-1-default.filter.delta.answers.json"
 
 type vector struct {
 	name string

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -14,7 +13,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,16 +22,17 @@ import (
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
 	"github.com/revocheck/revocheck/core/serve"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-const fixtureDelta = "../../../shared/fixtures/mozilla-20260624-1-default.filter.delta"
+const fixtureDelta = "../../testdata/fixtures/mozilla-20260624-1-default.filter.delta"
 
 func fixture(t testing.TB) []byte {
 	t.Helper()
 	b, err := os.ReadFile(fixtureDelta)
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
+	require.NoError(t, err, "fixture")
 	return b
 }
 
@@ -63,9 +62,7 @@ func newMirror(t testing.TB) *testMirror {
 	t.Helper()
 	m := &testMirror{dir: t.TempDir()}
 	h, err := serve.New(m.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { h.Close() })
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m.requests.Add(1)
@@ -99,34 +96,24 @@ type tfile struct {
 func (m *testMirror) publish(t testing.TB, sub string, files ...tfile) {
 	t.Helper()
 	dir := filepath.Join(m.dir, sub)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
 	mf := &manifest.Manifest{GeneratedAt: time.Now().Unix(), Comment: "test"}
 	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(filepath.Join(dir, f.name), f.data, 0o644))
 		s := sha256.Sum256(f.data)
 		mf.Files = append(mf.Files, manifest.File{Filename: f.name, Size: int64(len(f.data)), Hash: hex.EncodeToString(s[:])})
 	}
 	// Not Marshal: crlsets/ names may be longer than index.bin allows.
 	data, err := json.Marshal(map[string]any{"generated_at": mf.GeneratedAt, "comment": mf.Comment, "files": mf.Files})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	writeRaw(t, filepath.Join(dir, "manifest.json"), data)
 }
 
 func writeRaw(t testing.TB, path string, data []byte) {
 	t.Helper()
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(tmp, data, 0o644))
+	require.NoError(t, os.Rename(tmp, path))
 }
 
 func fastClient() *Client {
@@ -154,20 +141,14 @@ func syncOnce(t testing.TB, m *testMirror, cache string, mod ...func(*Options)) 
 func checkConsistent(t testing.TB, cache string, allowed map[string][32]byte) []string {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(cache, "index.bin"))
-	if err != nil {
-		t.Fatalf("index.bin: %v", err)
-	}
+	require.NoError(t, err, "index.bin")
 	ix, err := index.Parse(data)
-	if err != nil {
-		t.Fatalf("index.bin: %v", err)
-	}
+	require.NoError(t, err, "index.bin")
 	for _, n := range ix.Filenames() {
 		sum, err := hashFile(filepath.Join(cache, n))
-		if err != nil {
-			t.Fatalf("index names %s: %v", n, err)
-		}
-		if want, ok := allowed[n]; ok && want != sum {
-			t.Fatalf("%s: bytes of no generation", n)
+		require.NoError(t, err, "index names %s", n)
+		if want, ok := allowed[n]; ok {
+			require.Equal(t, want, sum, "%s: bytes of no generation", n)
 		}
 	}
 	return ix.Filenames()
@@ -175,11 +156,10 @@ func checkConsistent(t testing.TB, cache string, allowed map[string][32]byte) []
 
 func noTemps(t testing.TB, dir string) {
 	t.Helper()
-	ents, _ := os.ReadDir(dir)
+	ents, err := os.ReadDir(dir)
+	require.NoError(t, err)
 	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".fetch-") && strings.HasSuffix(e.Name(), ".tmp") {
-			t.Errorf("temporary file left: %s", e.Name())
-		}
+		assert.False(t, strings.HasPrefix(e.Name(), ".fetch-") && strings.HasSuffix(e.Name(), ".tmp"), "temporary file left: %s", e.Name())
 	}
 }
 
@@ -190,71 +170,50 @@ func TestSyncFromEmptyThenNoop(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 
 	res, err := syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := res.Trees[0].Downloaded; got != 2 {
-		t.Fatalf("downloaded %d files, want 2", got)
-	}
-	if got := m.fileBytes.Load(); got != int64(2*len(fx)) {
-		t.Fatalf("served %d file bytes, want %d", got, 2*len(fx))
-	}
+	require.NoError(t, err)
+	require.Equal(t, 2, res.Trees[0].Downloaded, "files downloaded")
+	require.Equal(t, int64(2*len(fx)), m.fileBytes.Load(), "file bytes served")
 	names := checkConsistent(t, cache, nil)
-	if !slices.Equal(names, []string{"20260624-0-default.filter", "20260624-1-default.filter.delta"}) {
-		t.Fatalf("index names %v", names)
-	}
-	if _, err := os.Stat(filepath.Join(cache, "manifest.json")); err != nil {
-		t.Fatal(err)
-	}
+	require.Equal(t, []string{"20260624-0-default.filter", "20260624-1-default.filter.delta"}, names, "index names")
+	require.FileExists(t, filepath.Join(cache, "manifest.json"))
 	noTemps(t, cache)
-	if !res.Trees[1].Absent {
-		t.Fatalf("crlsets tree should be absent: %+v", res.Trees[1])
-	}
+	require.True(t, res.Trees[1].Absent, "crlsets tree should be absent: %+v", res.Trees[1])
 
 	// Second run: a conditional request, 304, no filter bytes.
 	m.fileBytes.Store(0)
-	st, _ := os.Stat(filepath.Join(cache, "index.bin"))
+	st, err := os.Stat(filepath.Join(cache, "index.bin"))
+	require.NoError(t, err)
 	res, err = syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Trees[0].NotModified || !res.Trees[0].Unchanged {
-		t.Fatalf("second sync: %+v", res.Trees[0])
-	}
-	if got := m.fileBytes.Load(); got != 0 {
-		t.Fatalf("second sync transferred %d filter bytes", got)
-	}
-	if res.Received != 0 {
-		t.Fatalf("second sync received %d body bytes, want 0 (304)", res.Received)
-	}
-	st2, _ := os.Stat(filepath.Join(cache, "index.bin"))
-	if !os.SameFile(st, st2) {
-		t.Fatal("a no-op sync replaced index.bin")
-	}
+	require.NoError(t, err)
+	require.True(t, res.Trees[0].NotModified, "second sync: %+v", res.Trees[0])
+	require.True(t, res.Trees[0].Unchanged, "second sync: %+v", res.Trees[0])
+	require.Zero(t, m.fileBytes.Load(), "filter bytes transferred by the second sync")
+	require.Zero(t, res.Received, "body bytes received by the second sync (304)")
+	st2, err := os.Stat(filepath.Join(cache, "index.bin"))
+	require.NoError(t, err)
+	require.True(t, os.SameFile(st, st2), "a no-op sync replaced index.bin")
 
 	// A new manifest listing the same files (only generated_at differs):
 	// written, but index.bin stays, so readers keep their generation.
 	time.Sleep(1100 * time.Millisecond)
 	m.publish(t, "", tfile{"20260624-0-default.filter", fx}, tfile{"20260624-1-default.filter.delta", fx})
 	res, err = syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st3, _ := os.Stat(filepath.Join(cache, "index.bin"))
-	if res.Trees[0].Unchanged || res.Trees[0].Downloaded != 0 || !os.SameFile(st, st3) || m.fileBytes.Load() != 0 {
-		t.Fatalf("manifest-only change: %+v, index replaced: %v", res.Trees[0], !os.SameFile(st, st3))
-	}
+	require.NoError(t, err)
+	st3, err := os.Stat(filepath.Join(cache, "index.bin"))
+	require.NoError(t, err)
+	require.False(t, res.Trees[0].Unchanged, "manifest-only change: %+v", res.Trees[0])
+	require.Zero(t, res.Trees[0].Downloaded, "manifest-only change: files downloaded")
+	require.Zero(t, m.fileBytes.Load(), "manifest-only change: file bytes served")
+	require.True(t, os.SameFile(st, st3), "manifest-only change replaced index.bin")
 
 	// Without validators (state lost) the manifest comes back whole, but
 	// still no filter byte moves.
-	os.Remove(filepath.Join(cache, StateName))
+	require.NoError(t, os.Remove(filepath.Join(cache, StateName)))
 	res, err = syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Trees[0].NotModified || !res.Trees[0].Unchanged || m.fileBytes.Load() != 0 {
-		t.Fatalf("stateless sync: %+v, %d file bytes", res.Trees[0], m.fileBytes.Load())
-	}
+	require.NoError(t, err)
+	require.False(t, res.Trees[0].NotModified, "stateless sync: %+v", res.Trees[0])
+	require.True(t, res.Trees[0].Unchanged, "stateless sync: %+v", res.Trees[0])
+	require.Zero(t, m.fileBytes.Load(), "stateless sync: file bytes served")
 }
 
 func TestSyncOnlyChangedAndRemovals(t *testing.T) {
@@ -262,66 +221,52 @@ func TestSyncOnlyChangedAndRemovals(t *testing.T) {
 	m := newMirror(t)
 	m.publish(t, "", tfile{"a.filter", fx}, tfile{"b.delta", fx})
 	cache := t.TempDir()
-	if _, err := syncOnce(t, m, cache); err != nil {
-		t.Fatal(err)
-	}
+	_, err := syncOnce(t, m, cache)
+	require.NoError(t, err)
 	// A stray filter not in any manifest is cleaned up too.
-	os.WriteFile(filepath.Join(cache, "stray.delta"), []byte("x"), 0o644)
-	os.WriteFile(filepath.Join(cache, "notes.txt"), []byte("mine"), 0o644)
+	require.NoError(t, os.WriteFile(filepath.Join(cache, "stray.delta"), []byte("x"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(cache, "notes.txt"), []byte("mine"), 0o644))
 	m.publish(t, "", tfile{"b.delta", fx}, tfile{"c.delta", fx})
 	m.fileBytes.Store(0)
 	res, err := syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tr := res.Trees[0]
-	if tr.Downloaded != 1 || tr.Kept != 1 || tr.Removed != 2 {
-		t.Fatalf("result %+v", tr)
-	}
-	if got := m.fileBytes.Load(); got != int64(len(fx)) {
-		t.Fatalf("served %d bytes, want one file (%d)", got, len(fx))
-	}
+	assert.Equal(t, 1, tr.Downloaded, "downloaded")
+	assert.Equal(t, 1, tr.Kept, "kept")
+	assert.Equal(t, 2, tr.Removed, "removed")
+	require.Equal(t, int64(len(fx)), m.fileBytes.Load(), "bytes served (one file)")
 	for n, want := range map[string]bool{"a.filter": false, "stray.delta": false, "b.delta": true, "c.delta": true, "notes.txt": true} {
-		_, err := os.Stat(filepath.Join(cache, n))
-		if (err == nil) != want {
-			t.Errorf("%s present=%v, want %v", n, err == nil, want)
+		if want {
+			assert.FileExists(t, filepath.Join(cache, n))
+		} else {
+			assert.NoFileExists(t, filepath.Join(cache, n))
 		}
 	}
-	if names := checkConsistent(t, cache, nil); !slices.Equal(names, []string{"b.delta", "c.delta"}) {
-		t.Fatalf("index %v", names)
-	}
+	require.Equal(t, []string{"b.delta", "c.delta"}, checkConsistent(t, cache, nil), "index names")
 }
 
 func TestSyncLegacyFiltersKeyAndReplacedName(t *testing.T) {
 	fx := fixture(t)
 	m := newMirror(t)
 	s := sha256.Sum256(fx)
-	os.WriteFile(filepath.Join(m.dir, "x.filter"), fx, 0o644)
+	require.NoError(t, os.WriteFile(filepath.Join(m.dir, "x.filter"), fx, 0o644))
 	writeRaw(t, filepath.Join(m.dir, "manifest.json"), fmt.Appendf(nil,
 		`{"generated_at":1774181961,"comment":"legacy","filters":[{"filename":"x.filter","size":%d,"hash":"%x"}]}`, len(fx), s))
 	cache := t.TempDir()
-	if _, err := syncOnce(t, m, cache); err != nil {
-		t.Fatal(err)
-	}
+	_, err := syncOnce(t, m, cache)
+	require.NoError(t, err)
 	// The same name with other bytes: replaced through a transitional index.
 	other := bytes.Clone(fx)
 	other[len(other)-1] ^= 1
 	var points []string
 	m.publish(t, "", tfile{"x.filter", other})
 	res, err := syncOnce(t, m, cache, func(o *Options) { o.hook = func(p string) { points = append(points, p) } })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Trees[0].Downloaded != 1 {
-		t.Fatalf("%+v", res.Trees[0])
-	}
-	if !slices.Contains(points, ":transitional-index") {
-		t.Fatalf("no transitional index: %v", points)
-	}
-	got, _ := os.ReadFile(filepath.Join(cache, "x.filter"))
-	if !bytes.Equal(got, other) {
-		t.Fatal("file not replaced")
-	}
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Trees[0].Downloaded, "downloaded: %+v", res.Trees[0])
+	require.Contains(t, points, ":transitional-index")
+	got, err := os.ReadFile(filepath.Join(cache, "x.filter"))
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(got, other), "file not replaced")
 }
 
 func TestDryRun(t *testing.T) {
@@ -331,19 +276,12 @@ func TestDryRun(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "c")
 	var out bytes.Buffer
 	res, err := syncOnce(t, m, cache, func(o *Options) { o.DryRun = true; o.Out = &out })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Trees[0].Bytes != int64(len(fx)) || m.fileBytes.Load() != 0 {
-		t.Fatalf("%+v, %d file bytes", res.Trees[0], m.fileBytes.Load())
-	}
-	want := fmt.Sprintf("download a.filter (%d bytes)", len(fx))
-	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), fmt.Sprintf("1 to download (%d bytes)", len(fx))) {
-		t.Fatalf("plan:\n%s", out.String())
-	}
-	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {
-		t.Fatal("dry run created the cache")
-	}
+	require.NoError(t, err)
+	require.Equal(t, int64(len(fx)), res.Trees[0].Bytes, "planned bytes")
+	require.Zero(t, m.fileBytes.Load(), "file bytes served to a dry run")
+	require.Contains(t, out.String(), fmt.Sprintf("download a.filter (%d bytes)", len(fx)))
+	require.Contains(t, out.String(), fmt.Sprintf("1 to download (%d bytes)", len(fx)))
+	require.NoDirExists(t, cache, "dry run created the cache")
 }
 
 func TestCRLSetsTree(t *testing.T) {
@@ -354,22 +292,12 @@ func TestCRLSetsTree(t *testing.T) {
 	m.publish(t, "crlsets", tfile{long, []byte("RCCRLS\x00\x01 pretend")})
 	cache := t.TempDir()
 	res, err := syncOnce(t, m, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Trees[1].Downloaded != 1 {
-		t.Fatalf("%+v", res.Trees[1])
-	}
-	if _, err := os.Stat(filepath.Join(cache, "crlsets", long)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(cache, "crlsets", "manifest.json")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 1, res.Trees[1].Downloaded, "crlsets downloaded: %+v", res.Trees[1])
+	require.FileExists(t, filepath.Join(cache, "crlsets", long))
+	require.FileExists(t, filepath.Join(cache, "crlsets", "manifest.json"))
 	// The main manifest and index never mention it.
-	if names := checkConsistent(t, cache, nil); !slices.Equal(names, []string{"a.filter"}) {
-		t.Fatal(names)
-	}
+	require.Equal(t, []string{"a.filter"}, checkConsistent(t, cache, nil), "index names")
 	// A 403 (some static hosts' "missing") skips the tree, keeping it.
 	m.setFault(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/crlsets/manifest.json" {
@@ -379,21 +307,15 @@ func TestCRLSetsTree(t *testing.T) {
 		return false
 	})
 	res, err = syncOnce(t, m, cache)
-	if err != nil || !res.Trees[1].Skipped {
-		t.Fatalf("403: %v %+v", err, res)
-	}
-	if _, err := os.Stat(filepath.Join(cache, "crlsets", long)); err != nil {
-		t.Fatal("403 dropped the local crlsets")
-	}
+	require.NoError(t, err, "403")
+	require.True(t, res.Trees[1].Skipped, "403: %+v", res.Trees[1])
+	require.FileExists(t, filepath.Join(cache, "crlsets", long), "403 dropped the local crlsets")
 	m.setFault(nil)
 	// The mirror drops its crlsets: the local tree goes, manifest first.
-	os.RemoveAll(filepath.Join(m.dir, "crlsets"))
-	if _, err := syncOnce(t, m, cache); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(cache, "crlsets", long)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatal("crlset kept after the mirror dropped it")
-	}
+	require.NoError(t, os.RemoveAll(filepath.Join(m.dir, "crlsets")))
+	_, err = syncOnce(t, m, cache)
+	require.NoError(t, err)
+	require.NoFileExists(t, filepath.Join(cache, "crlsets", long), "crlset kept after the mirror dropped it")
 }
 
 func TestLockExcludesSecondFetch(t *testing.T) {
@@ -401,17 +323,13 @@ func TestLockExcludesSecondFetch(t *testing.T) {
 	m.publish(t, "", tfile{"a.filter", fixture(t)})
 	cache := t.TempDir()
 	unlock, err := lockCache(context.Background(), cache, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = syncOnce(t, m, cache, func(o *Options) { o.LockWait = 100 * time.Millisecond })
 	unlock()
-	if ExitCode(err) != ExitTemp || !strings.Contains(err.Error(), "another fetch") {
-		t.Fatalf("err = %v (exit %d), want a temporary lock failure", err, ExitCode(err))
-	}
-	if _, err := syncOnce(t, m, cache); err != nil {
-		t.Fatal(err)
-	}
+	require.ErrorContains(t, err, "another fetch")
+	require.Equal(t, ExitTemp, ExitCode(err), "a lock failure is temporary")
+	_, err = syncOnce(t, m, cache)
+	require.NoError(t, err)
 }
 
 // --- fault injection ---------------------------------------------------
@@ -423,9 +341,8 @@ func primed(t *testing.T) (*testMirror, string, []byte) {
 	m := newMirror(t)
 	m.publish(t, "", tfile{"a.filter", fx})
 	cache := t.TempDir()
-	if _, err := syncOnce(t, m, cache); err != nil {
-		t.Fatal(err)
-	}
+	_, err := syncOnce(t, m, cache)
+	require.NoError(t, err)
 	m.publish(t, "", tfile{"a.filter", fx}, tfile{"b.delta", fx})
 	return m, cache, fx
 }
@@ -433,12 +350,8 @@ func primed(t *testing.T) (*testMirror, string, []byte) {
 // oldGeneration checks that the cache still is generation 1, whole.
 func oldGeneration(t *testing.T, cache string) {
 	t.Helper()
-	if names := checkConsistent(t, cache, nil); !slices.Equal(names, []string{"a.filter"}) {
-		t.Fatalf("index %v, want the old generation", names)
-	}
-	if _, err := os.Stat(filepath.Join(cache, "b.delta")); err == nil {
-		t.Fatal("unverified file installed")
-	}
+	require.Equal(t, []string{"a.filter"}, checkConsistent(t, cache, nil), "index names (the old generation)")
+	require.NoFileExists(t, filepath.Join(cache, "b.delta"), "unverified file installed")
 	noTemps(t, cache)
 }
 
@@ -454,9 +367,8 @@ func TestFaultHashMismatch(t *testing.T) {
 		return false
 	})
 	_, err := syncOnce(t, m, cache)
-	if err == nil || ExitCode(err) != ExitFail || !strings.Contains(err.Error(), "does not match") {
-		t.Fatalf("err = %v (exit %d)", err, ExitCode(err))
-	}
+	require.ErrorContains(t, err, "does not match")
+	require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
 	oldGeneration(t, cache)
 }
 
@@ -472,9 +384,7 @@ func TestFaultTruncatedBody(t *testing.T) {
 		panic(http.ErrAbortHandler) // cut the connection mid-body
 	})
 	_, err := syncOnce(t, m, cache)
-	if ExitCode(err) != ExitTemp {
-		t.Fatalf("err = %v (exit %d), want temporary", err, ExitCode(err))
-	}
+	require.Equal(t, ExitTemp, ExitCode(err), "exit code of %v", err)
 	oldGeneration(t, cache)
 }
 
@@ -488,12 +398,9 @@ func TestFault500ThenSuccess(t *testing.T) {
 		}
 		return false
 	})
-	if _, err := syncOnce(t, m, cache); err != nil {
-		t.Fatal(err)
-	}
-	if fails.Load() != 3 {
-		t.Fatalf("%d requests for b.delta, want 3", fails.Load())
-	}
+	_, err := syncOnce(t, m, cache)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, fails.Load(), "requests for b.delta")
 	checkConsistent(t, cache, nil)
 
 	// Persistent 503: temporary failure after the bounded attempts.
@@ -507,10 +414,9 @@ func TestFault500ThenSuccess(t *testing.T) {
 		}
 		return false
 	})
-	_, err := syncOnce(t, m, cache)
-	if ExitCode(err) != ExitTemp || fails.Load() != 4 {
-		t.Fatalf("err = %v, %d attempts", err, fails.Load())
-	}
+	_, err = syncOnce(t, m, cache)
+	require.Equal(t, ExitTemp, ExitCode(err), "exit code of %v", err)
+	require.EqualValues(t, 4, fails.Load(), "attempts")
 }
 
 func TestFaultStallMidBody(t *testing.T) {
@@ -536,12 +442,9 @@ func TestFaultStallMidBody(t *testing.T) {
 		o.Client.StallTimeout = 200 * time.Millisecond
 		o.Client.Attempts = 2
 	})
-	if ExitCode(err) != ExitTemp || !strings.Contains(err.Error(), "no data for") {
-		t.Fatalf("err = %v (exit %d)", err, ExitCode(err))
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("stall detected after %v", d)
-	}
+	require.ErrorContains(t, err, "no data for")
+	require.Equal(t, ExitTemp, ExitCode(err), "exit code of %v", err)
+	require.LessOrEqual(t, time.Since(start), 5*time.Second, "time to detect the stall")
 	oldGeneration(t, cache)
 }
 
@@ -555,12 +458,8 @@ func TestFaultTraversalName(t *testing.T) {
 				len(fx), s, name, len(fx), s))
 			m.fileBytes.Store(0)
 			_, err := syncOnce(t, m, cache)
-			if ExitCode(err) != ExitFail {
-				t.Fatalf("err = %v (exit %d)", err, ExitCode(err))
-			}
-			if m.fileBytes.Load() != 0 {
-				t.Fatal("downloaded files of a rejected manifest")
-			}
+			require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
+			require.Zero(t, m.fileBytes.Load(), "downloaded files of a rejected manifest")
 			oldGeneration(t, cache)
 		})
 	}
@@ -580,9 +479,8 @@ func TestFaultLyingLength(t *testing.T) {
 		return true
 	})
 	_, err := syncOnce(t, m, cache)
-	if ExitCode(err) != ExitFail || !strings.Contains(err.Error(), "announces") {
-		t.Fatalf("err = %v", err)
-	}
+	require.ErrorContains(t, err, "announces")
+	require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
 	oldGeneration(t, cache)
 
 	// No length and an endless body: cut off after the manifest's size.
@@ -604,12 +502,9 @@ func TestFaultLyingLength(t *testing.T) {
 	})
 	c := fastClient()
 	_, err = syncOnce(t, m, cache, func(o *Options) { o.Client = c })
-	if ExitCode(err) != ExitFail || !strings.Contains(err.Error(), "longer than") {
-		t.Fatalf("err = %v", err)
-	}
-	if sent.Load() > 64<<20 {
-		t.Fatalf("server pushed %d bytes before the cut", sent.Load())
-	}
+	require.ErrorContains(t, err, "longer than")
+	require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
+	require.LessOrEqual(t, sent.Load(), int64(64<<20), "bytes the server pushed before the cut")
 	oldGeneration(t, cache)
 
 	// An endless manifest: capped.
@@ -627,27 +522,22 @@ func TestFaultLyingLength(t *testing.T) {
 		}
 		return true
 	})
-	os.Remove(filepath.Join(cache, StateName))
+	require.NoError(t, os.Remove(filepath.Join(cache, StateName)))
 	_, err = syncOnce(t, m, cache)
-	if ExitCode(err) != ExitFail || !strings.Contains(err.Error(), "limit") {
-		t.Fatalf("err = %v", err)
-	}
+	require.ErrorContains(t, err, "limit")
+	require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
 	oldGeneration(t, cache)
 }
 
 func TestConnectionRefusedIsTemporary(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	url := "http://" + ln.Addr().String() + "/"
 	ln.Close()
 	c := fastClient()
 	c.Attempts = 2
 	_, err = Sync(context.Background(), Options{URL: url, CacheDir: t.TempDir(), Client: c})
-	if ExitCode(err) != ExitTemp {
-		t.Fatalf("err = %v (exit %d)", err, ExitCode(err))
-	}
+	require.Equal(t, ExitTemp, ExitCode(err), "exit code of %v", err)
 }
 
 func TestMainFlagsAndExitCodes(t *testing.T) {
@@ -655,67 +545,49 @@ func TestMainFlagsAndExitCodes(t *testing.T) {
 	m.publish(t, "", tfile{"a.filter", fixture(t)})
 	cache := t.TempDir()
 	t.Setenv("REVOCHECK_CONFIG", filepath.Join(t.TempDir(), "none.toml"))
-	os.WriteFile(os.Getenv("REVOCHECK_CONFIG"), []byte("[revocation]\nfetch-url = \""+m.srv.URL+"/\"\n"), 0o644)
+	require.NoError(t, os.WriteFile(os.Getenv("REVOCHECK_CONFIG"), []byte("[revocation]\nfetch-url = \""+m.srv.URL+"/\"\n"), 0o644))
 	var out, errb bytes.Buffer
-	if err := Main([]string{"--cache-dir", cache, "--dry-run"}, &out, &errb); err != nil {
-		t.Fatal(err, errb.String())
-	}
-	if !strings.Contains(out.String(), "download a.filter") {
-		t.Fatalf("dry run output: %s", out.String())
-	}
+	require.NoError(t, Main([]string{"--cache-dir", cache, "--dry-run"}, &out, &errb), errb.String())
+	require.Contains(t, out.String(), "download a.filter", "dry run output")
 	out.Reset()
-	if err := Main([]string{"--cache-dir", cache}, &out, &errb); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "updated: 1 downloaded") {
-		t.Fatalf("output: %s", out.String())
-	}
+	require.NoError(t, Main([]string{"--cache-dir", cache}, &out, &errb))
+	require.Contains(t, out.String(), "updated: 1 downloaded")
 	out.Reset()
-	if err := Main([]string{"--cache-dir", cache}, &out, &errb); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), "up to date") {
-		t.Fatalf("output: %s", out.String())
-	}
+	require.NoError(t, Main([]string{"--cache-dir", cache}, &out, &errb))
+	require.Contains(t, out.String(), "up to date")
+	type exitCoder interface{ ExitCode() int }
 	err := Main([]string{"--cache-dir", cache, "--url", "ftp://x/"}, &out, &errb)
-	if ec, ok := err.(interface{ ExitCode() int }); !ok || ec.ExitCode() != 1 {
-		t.Fatalf("bad url: %v", err)
-	}
+	require.Implements(t, (*exitCoder)(nil), err, "bad url: %v", err)
+	require.Equal(t, 1, err.(exitCoder).ExitCode(), "bad url: exit code of %v", err)
 	// The error itself (not only its chain) carries the exit code, as the
 	// CLI asserts it: a refused connection is 75.
 	m.srv.Close()
 	err = Main([]string{"--cache-dir", cache, "--attempts", "2", "--backoff", "1ms"}, &out, &errb)
-	if ec, ok := err.(interface{ ExitCode() int }); !ok || ec.ExitCode() != ExitTemp || !strings.HasPrefix(err.Error(), "fetch: ") {
-		t.Fatalf("unreachable mirror: %T %v", err, err)
-	}
-	if err := Main([]string{"--help"}, &out, &errb); !errors.Is(err, flag.ErrHelp) {
-		t.Fatalf("--help: %v", err)
-	}
+	require.Implements(t, (*exitCoder)(nil), err, "unreachable mirror: %T %v", err, err)
+	require.Equal(t, ExitTemp, err.(exitCoder).ExitCode(), "unreachable mirror: exit code of %v", err)
+	require.True(t, strings.HasPrefix(err.Error(), "fetch: "), "unreachable mirror: %v", err)
+	require.ErrorIs(t, Main([]string{"--help"}, &out, &errb), flag.ErrHelp)
 }
 
 // upki's real public manifest (legacy "filters" form, Mozilla's names):
 // accepted, and a dry run plans every file with the listed byte count.
 func TestRealUpkiManifestDryRun(t *testing.T) {
-	raw, err := os.ReadFile("../../../shared/fixtures/upki-manifest-legacy.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
+	require.NoError(t, err)
 	m := newMirror(t)
 	writeRaw(t, filepath.Join(m.dir, "manifest.json"), raw)
 	var out bytes.Buffer
 	res, err := syncOnce(t, m, t.TempDir(), func(o *Options) { o.DryRun = true; o.Out = &out })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var doc struct {
 		Filters []struct{ Size int64 } `json:"filters"`
 	}
-	json.Unmarshal(raw, &doc)
+	require.NoError(t, json.Unmarshal(raw, &doc))
 	var total int64
 	for _, f := range doc.Filters {
 		total += f.Size
 	}
-	if len(doc.Filters) != 36 || res.Trees[0].Bytes != total || !strings.Contains(out.String(), fmt.Sprintf("36 to download (%d bytes)", total)) {
-		t.Fatalf("%d files, plan %+v:\n%s", len(doc.Filters), res.Trees[0], out.String())
-	}
+	require.Len(t, doc.Filters, 36, "files in the manifest")
+	require.Equal(t, total, res.Trees[0].Bytes, "planned bytes")
+	require.Contains(t, out.String(), fmt.Sprintf("36 to download (%d bytes)", total))
 }

@@ -1,61 +1,44 @@
 package manifest
 
 import (
-	"errors"
+	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const hashA = "d2dfd3b4de4ee7b6479888af5ceaef82c5c59ac471b7ef488a59654a32089e26"
 
 func TestLegacyFixture(t *testing.T) {
-	data, err := os.ReadFile("../../../shared/fixtures/upki-manifest-legacy.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
+	require.NoError(t, err)
 	m, err := Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.GeneratedAt != 1774181961 || m.Comment != "rustls/upki run 23402886033" {
-		t.Fatalf("header: %d %q", m.GeneratedAt, m.Comment)
-	}
-	if len(m.Files) != 36 {
-		t.Fatalf("%d files, want 36 (1 full + 35 deltas)", len(m.Files))
-	}
+	require.NoError(t, err)
+	assert.EqualValues(t, 1774181961, m.GeneratedAt)
+	assert.Equal(t, "rustls/upki run 23402886033", m.Comment)
+	require.Len(t, m.Files, 36, "1 full + 35 deltas")
 	f := m.Files[0]
-	if f.Filename != "20260304-1-default.filter" || f.Size != 6126299 || f.Hash != hashA {
-		t.Fatalf("first file %+v", f)
-	}
+	assert.Equal(t, "20260304-1-default.filter", f.Filename)
+	assert.EqualValues(t, 6126299, f.Size)
+	assert.Equal(t, hashA, f.Hash)
 	sum, ok := f.SHA256()
-	if !ok || sum[0] != 0xd2 || sum[31] != 0x26 {
-		t.Fatalf("SHA256 %x %v", sum, ok)
-	}
-	if g, ok := m.Lookup("20260322-0-default.filter.delta"); !ok || g.Size != 161917 {
-		t.Fatalf("lookup last delta: %+v %v", g, ok)
-	}
+	require.True(t, ok, "SHA256 of the first file")
+	assert.Equal(t, hashA, hex.EncodeToString(sum[:]))
+	g, ok := m.Lookup("20260322-0-default.filter.delta")
+	require.True(t, ok, "lookup of the last delta")
+	assert.EqualValues(t, 161917, g.Size)
 
 	// Writing uses "files"; reading it back gives the same manifest.
 	out, err := m.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(out), `"files": [`) || strings.Contains(string(out), `"filters"`) {
-		t.Fatalf("marshal wrote %s", out[:80])
-	}
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"files": [`)
+	assert.NotContains(t, string(out), `"filters"`)
 	m2, err := Parse(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m2.GeneratedAt != m.GeneratedAt || m2.Comment != m.Comment || len(m2.Files) != len(m.Files) {
-		t.Fatal("round trip changed the manifest")
-	}
-	for i := range m.Files {
-		if m.Files[i] != m2.Files[i] {
-			t.Fatalf("file %d: %+v vs %+v", i, m.Files[i], m2.Files[i])
-		}
-	}
+	require.NoError(t, err)
+	assert.Equal(t, m, m2, "round trip")
 }
 
 func TestParseForms(t *testing.T) {
@@ -67,9 +50,8 @@ func TestParseForms(t *testing.T) {
 		"  {\"generated_at\":0,\"files\":[]}\n\n",
 	}
 	for _, s := range ok {
-		if _, err := Parse([]byte(s)); err != nil {
-			t.Errorf("%s: %v", s, err)
-		}
+		_, err := Parse([]byte(s))
+		assert.NoError(t, err, s)
 	}
 }
 
@@ -106,73 +88,50 @@ func TestParseRejects(t *testing.T) {
 	}
 	for name, s := range cases {
 		m, err := Parse([]byte(s))
-		if err == nil || m != nil {
-			t.Errorf("%s: accepted", name)
-			continue
-		}
-		if !errors.Is(err, ErrInvalid) {
-			t.Errorf("%s: %v does not wrap ErrInvalid", name, err)
-		}
+		assert.ErrorIs(t, err, ErrInvalid, name)
+		assert.Nil(t, m, name)
 	}
 }
 
 func TestValidateName(t *testing.T) {
 	for _, n := range []string{"a", "20260304-1-default.filter", "20260305-0-default.filter.delta", "é", strings.Repeat("x", 32), "crlset-00.bin"} {
-		if err := ValidateName(n); err != nil {
-			t.Errorf("%q: %v", n, err)
-		}
+		assert.NoError(t, ValidateName(n), "%q", n)
 	}
 	for _, n := range []string{"", ".", "..", "a..b", "a/b", "/a", "a\x00", strings.Repeat("x", 33), strings.Repeat("é", 17), "\xff"} {
-		if ValidateName(n) == nil {
-			t.Errorf("%q accepted", n)
-		}
+		assert.Error(t, ValidateName(n), "%q", n)
 	}
 }
 
 func TestMarshalRejectsInvalid(t *testing.T) {
 	m := &Manifest{GeneratedAt: 1, Files: []File{{Filename: "a/b", Hash: hashA}}}
-	if _, err := m.Marshal(); err == nil {
-		t.Fatal("marshalled an invalid name")
-	}
+	_, err := m.Marshal()
+	require.Error(t, err, "marshalled an invalid name")
 	m = &Manifest{GeneratedAt: 1}
 	out, err := m.Marshal()
-	if err != nil || !strings.Contains(string(out), `"files": []`) {
-		t.Fatalf("empty manifest: %s %v", out, err)
-	}
+	require.NoError(t, err)
+	assert.Contains(t, string(out), `"files": []`)
 }
 
 // FuzzParse: never panic; failures wrap ErrInvalid and return nil; a parsed
 // manifest re-marshals to one that parses to the same value.
 func FuzzParse(f *testing.F) {
-	if data, err := os.ReadFile("../../../shared/fixtures/upki-manifest-legacy.json"); err == nil {
-		f.Add(data)
-	}
+	data, err := os.ReadFile("../../testdata/fixtures/upki-manifest-legacy.json")
+	require.NoError(f, err)
+	f.Add(data)
 	f.Add([]byte(`{"generated_at":1,"comment":"c","files":[{"filename":"a.filter","size":3,"hash":"` + hashA + `"}]}`))
 	f.Add([]byte(`{"generated_at":1,"filters":[]}`))
 	f.Add([]byte(`{"generated_at":1,"files":[],"filters":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)
 		if err != nil {
-			if m != nil || !errors.Is(err, ErrInvalid) {
-				t.Fatalf("failure returned %v, %v", m, err)
-			}
+			require.ErrorIs(t, err, ErrInvalid)
+			require.Nil(t, m)
 			return
 		}
 		out, err := m.Marshal()
-		if err != nil {
-			t.Fatalf("marshal of a parsed manifest: %v", err)
-		}
+		require.NoError(t, err, "marshal of a parsed manifest")
 		m2, err := Parse(out)
-		if err != nil {
-			t.Fatalf("reparse: %v\n%s", err, out)
-		}
-		if m2.GeneratedAt != m.GeneratedAt || m2.Comment != m.Comment || len(m2.Files) != len(m.Files) {
-			t.Fatalf("round trip changed %+v to %+v", m, m2)
-		}
-		for i := range m.Files {
-			if m.Files[i] != m2.Files[i] {
-				t.Fatalf("file %d changed: %+v vs %+v", i, m.Files[i], m2.Files[i])
-			}
-		}
+		require.NoError(t, err, "reparse of %s", out)
+		require.Equal(t, m, m2, "round trip")
 	})
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/serve"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestEndToEnd: fake Remote Settings → mirror → serve → fetch into an
@@ -25,9 +27,7 @@ import (
 // moves no filter byte.
 func TestEndToEnd(t *testing.T) {
 	fx, err := os.ReadFile(fixtureDelta)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rs := newFakeRS(t)
 	rs.addFilter("full", "", "default", "20260624-0-default.filter", 100, fx)
 	rs.addFilter("d1", "full", "default", "20260624-1-default.filter.delta", 200, fx)
@@ -38,21 +38,16 @@ func TestEndToEnd(t *testing.T) {
 		Issuers:  []clubcard.IssuerInput{{SPKIHash: [32]byte{0xaa}, Revoked: [][]byte{{1, 2}}, NotRevoked: [][]byte{{3}, {4}, {5}}}},
 		Seed:     7,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rs.addFilter("d2", "d1", "default", "20260624-2-default.filter.delta", 300, small)
 	rs.addIntermediate(t, "i1")
 
 	tree := t.TempDir()
-	if _, err := run(t, rs, tree, true); err != nil {
-		t.Fatal(err)
-	}
+	_, err = run(t, rs, tree, true)
+	require.NoError(t, err)
 
 	h, err := serve.New(tree)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer h.Close()
 	var filterBytes atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -65,23 +60,16 @@ func TestEndToEnd(t *testing.T) {
 
 	cacheDir := filepath.Join(t.TempDir(), "cache")
 	var out, errb bytes.Buffer
-	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb); err != nil {
-		t.Fatalf("fetch: %v\n%s", err, errb.String())
-	}
-	if filterBytes.Load() != int64(2*len(fx)+len(small)) {
-		t.Fatalf("first fetch moved %d bytes, want %d", filterBytes.Load(), 2*len(fx)+len(small))
-	}
+	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb), "fetch: %s", errb.String())
+	require.Equal(t, int64(2*len(fx)+len(small)), filterBytes.Load(), "bytes moved by the first fetch")
 
 	c, err := cache.Open(cacheDir, cache.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	for _, v := range answerVectors(t) {
 		got, err := c.Check(&v.in, nil)
-		if err != nil || got != v.want {
-			t.Fatalf("%s: %v %v, want %v", v.name, got, err, v.want)
-		}
+		require.NoError(t, err, v.name)
+		require.Equal(t, v.want, got, v.name)
 	}
 
 	built := func(serial []byte, ts uint64) *certinput.Input {
@@ -95,31 +83,26 @@ func TestEndToEnd(t *testing.T) {
 		{built([]byte{3}, 1500), outcome.NotRevoked},
 		{built([]byte{3}, 5000), outcome.NotCovered},
 	} {
-		if got, err := c.Check(tc.in, nil); err != nil || got != tc.want {
-			t.Fatalf("built filter: serial %x at %d: %v %v, want %v", tc.in.Serial, tc.in.SCTs[0].Timestamp, got, err, tc.want)
-		}
+		got, err := c.Check(tc.in, nil)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got, "built filter: serial %x at %d", tc.in.Serial, tc.in.SCTs[0].Timestamp)
 	}
 
 	filterBytes.Store(0)
 	out.Reset()
-	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb); err != nil {
-		t.Fatal(err)
-	}
-	if filterBytes.Load() != 0 || !strings.Contains(out.String(), "up to date") {
-		t.Fatalf("second fetch moved %d filter bytes; said %q", filterBytes.Load(), out.String())
-	}
+	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb))
+	require.Zero(t, filterBytes.Load(), "filter bytes moved by the second fetch")
+	require.Contains(t, out.String(), "up to date")
 
 	// Opt-in: the intermediates tree, byte for byte as mirrored.
-	if err := fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t), "--intermediates"}, &out, &errb); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t), "--intermediates"}, &out, &errb))
 	im := readManifest(t, filepath.Join(tree, IntermediatesDir, "manifest.json"))
 	for _, f := range im.Files {
-		a, _ := os.ReadFile(filepath.Join(tree, IntermediatesDir, f.Filename))
+		a, err := os.ReadFile(filepath.Join(tree, IntermediatesDir, f.Filename))
+		require.NoError(t, err)
 		b, err := os.ReadFile(filepath.Join(cacheDir, "intermediates", f.Filename))
-		if err != nil || !bytes.Equal(a, b) {
-			t.Fatalf("intermediates/%s not synced: %v", f.Filename, err)
-		}
+		require.NoError(t, err, "intermediates/%s not synced", f.Filename)
+		require.Equal(t, a, b, "intermediates/%s not synced", f.Filename)
 	}
 }
 
@@ -136,7 +119,7 @@ func (c countingWriter) Write(p []byte) (int, error) {
 
 func writeEmptyConfig(t *testing.T) string {
 	p := filepath.Join(t.TempDir(), "config.toml")
-	os.WriteFile(p, nil, 0o644)
+	require.NoError(t, os.WriteFile(p, nil, 0o644))
 	return p
 }
 
@@ -147,10 +130,8 @@ type answerVector struct {
 }
 
 func answerVectors(t *testing.T) []answerVector {
-	raw, err := os.ReadFile("../../../shared/fixtures/mozilla-20260624-1-default.filter.delta.answers.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw, err := os.ReadFile("../../testdata/fixtures/mozilla-20260624-1-default.filter.delta.answers.json")
+	require.NoError(t, err)
 	var doc struct {
 		Vectors []struct {
 			Name, Answer string
@@ -162,28 +143,32 @@ func answerVectors(t *testing.T) []answerVector {
 			} `json:"scts"`
 		}
 	}
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
 	var vs []answerVector
 	for _, v := range doc.Vectors {
 		var a answerVector
 		a.name = v.Name
-		b, _ := base64.StdEncoding.DecodeString(v.Issuer)
+		b, err := base64.StdEncoding.DecodeString(v.Issuer)
+		require.NoError(t, err)
+		require.Len(t, b, 32, "%s: issuer hash", v.Name)
 		copy(a.in.IssuerSPKIHash[:], b)
-		a.in.Serial, _ = base64.StdEncoding.DecodeString(v.Serial)
+		a.in.Serial, err = base64.StdEncoding.DecodeString(v.Serial)
+		require.NoError(t, err)
 		for _, s := range v.SCTs {
 			var x certinput.SCT
-			id, _ := base64.StdEncoding.DecodeString(s.LogID)
+			id, err := base64.StdEncoding.DecodeString(s.LogID)
+			require.NoError(t, err)
+			require.Len(t, id, 32, "%s: log id", v.Name)
 			copy(x.LogID[:], id)
 			x.Timestamp = s.Timestamp
 			a.in.SCTs = append(a.in.SCTs, x)
 		}
-		a.want = map[string]outcome.Outcome{"Revoked": outcome.Revoked, "Good": outcome.NotRevoked}[v.Answer]
+		var ok bool
+		a.want, ok = map[string]outcome.Outcome{"Revoked": outcome.Revoked, "Good": outcome.NotRevoked}[v.Answer]
+		require.True(t, ok, "%s: answer %q", v.Name, v.Answer)
 		vs = append(vs, a)
 	}
-	if len(vs) != 2 || vs[0].want == vs[1].want {
-		t.Fatalf("unexpected vectors %+v", vs)
-	}
+	require.Len(t, vs, 2, "vectors")
+	require.NotEqual(t, vs[0].want, vs[1].want, "the two vectors have the same answer")
 	return vs
 }

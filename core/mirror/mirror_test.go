@@ -27,9 +27,12 @@ import (
 
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/manifest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-const fixtureDelta = "../../../shared/fixtures/mozilla-20260624-1-default.filter.delta"
+const fixtureDelta = "../../testdata/fixtures/mozilla-20260624-1-default.filter.delta"
 
 // fakeRS is a local Remote Settings: server info, two collections and an
 // attachments host, in the JSON shapes firefox.settings.services.mozilla.com
@@ -113,9 +116,7 @@ func (f *fakeRS) addIntermediate(t *testing.T, id string) []byte {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(len(id) + 1000)), Subject: pkix.Name{CommonName: "Test Intermediate " + id},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -146,21 +147,15 @@ func run(t *testing.T, f *fakeRS, out string, inter bool) (*Result, error) {
 func readManifest(t *testing.T, path string) *manifest.Manifest {
 	t.Helper()
 	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m, err := manifest.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return m
 }
 
 func TestMirrorChainAndIntermediates(t *testing.T) {
 	fx, err := os.ReadFile(fixtureDelta)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f := newFakeRS(t)
 	// An older full filter, the current one, three deltas (given out of
 	// order), an orphan delta and another channel's records.
@@ -175,42 +170,32 @@ func TestMirrorChainAndIntermediates(t *testing.T) {
 
 	out := t.TempDir()
 	res, err := run(t, f, out, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []string{"20260623-0-default.filter", "20260623-1-default.filter.delta", "20260624-0-default.filter.delta", "20260624-1-default.filter.delta"}
-	if !slices.Equal(res.Filters, want) {
-		t.Fatalf("chain %v, want %v", res.Filters, want)
-	}
+	require.Equal(t, want, res.Filters, "chain")
 	m := readManifest(t, filepath.Join(out, "manifest.json"))
-	for i, mf := range m.Files {
-		if mf.Filename != want[i] {
-			t.Fatalf("manifest order %v", m.Files)
-		}
-		data, _ := os.ReadFile(filepath.Join(out, mf.Filename))
+	var names []string
+	for _, mf := range m.Files {
+		names = append(names, mf.Filename)
+		data, err := os.ReadFile(filepath.Join(out, mf.Filename))
+		require.NoError(t, err)
 		s := sha256.Sum256(data)
-		if hex.EncodeToString(s[:]) != mf.Hash || int64(len(data)) != mf.Size {
-			t.Fatalf("%s does not match its manifest entry", mf.Filename)
-		}
+		assert.Equal(t, mf.Hash, hex.EncodeToString(s[:]), "%s: hash in the manifest", mf.Filename)
+		assert.Equal(t, mf.Size, int64(len(data)), "%s: size in the manifest", mf.Filename)
 	}
-	raw, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
-	if !bytes.Contains(raw, []byte(`"files"`)) {
-		t.Fatal(`manifest lacks "files"`)
-	}
+	require.Equal(t, want, names, "manifest order")
+	raw, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"files"`)
 	// Intermediates: every certificate in the bucket its DER hash names.
 	im := readManifest(t, filepath.Join(out, IntermediatesDir, "manifest.json"))
-	if res.Intermediates != 3 || len(im.Files) != res.Buckets {
-		t.Fatalf("%d intermediates, %d buckets, manifest %v", res.Intermediates, res.Buckets, im.Files)
-	}
+	require.Equal(t, 3, res.Intermediates, "intermediates")
+	require.Len(t, im.Files, res.Buckets, "buckets in the intermediates manifest")
 	for _, der := range ders {
 		s := sha256.Sum256(der)
 		b, err := os.ReadFile(filepath.Join(out, IntermediatesDir, fmt.Sprintf("%02x.pem", s[0])))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Contains(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})) {
-			t.Fatal("certificate missing from its bucket")
-		}
+		require.NoError(t, err)
+		require.Contains(t, string(b), string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), "certificate missing from its bucket")
 	}
 
 	// Rerun: nothing downloaded again (filters by name+hash, PEMs cached).
@@ -218,52 +203,38 @@ func TestMirrorChainAndIntermediates(t *testing.T) {
 	f.served = map[string]int{}
 	f.mu.Unlock()
 	res, err = run(t, f, out, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for p := range f.served {
-		if strings.HasPrefix(p, "/attachments/") {
-			t.Fatalf("rerun downloaded %s", p)
-		}
+		require.False(t, strings.HasPrefix(p, "/attachments/"), "rerun downloaded %s", p)
 	}
-	if res.Downloaded != 0 {
-		t.Fatalf("rerun downloaded %d filters", res.Downloaded)
-	}
+	require.Zero(t, res.Downloaded, "filters downloaded by a rerun")
 
 	// A new full filter starts a new chain; the old files stay one run.
 	f.addFilter("full2", "", "default", "20260626-0-default.filter", 400, []byte("new full"))
-	if _, err := run(t, f, out, false); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(out, want[0])); err != nil {
-		t.Fatal("previous generation's file removed at once")
-	}
-	if _, err := run(t, f, out, false); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(out, want[0])); err == nil {
-		t.Fatal("file two generations old kept")
-	}
-	if m := readManifest(t, filepath.Join(out, "manifest.json")); len(m.Files) != 1 || m.Files[0].Filename != "20260626-0-default.filter" {
-		t.Fatalf("manifest %v", m.Files)
-	}
+	_, err = run(t, f, out, false)
+	require.NoError(t, err)
+	require.FileExists(t, filepath.Join(out, want[0]), "previous generation's file removed at once")
+	_, err = run(t, f, out, false)
+	require.NoError(t, err)
+	require.NoFileExists(t, filepath.Join(out, want[0]), "file two generations old kept")
+	m = readManifest(t, filepath.Join(out, "manifest.json"))
+	require.Len(t, m.Files, 1)
+	require.Equal(t, "20260626-0-default.filter", m.Files[0].Filename)
 }
 
 func TestMirrorFiltersKey(t *testing.T) {
 	f := newFakeRS(t)
 	f.addFilter("full", "", "default", "a.filter", 1, []byte("full"))
 	out := t.TempDir()
-	if _, err := Mirror(context.Background(), Options{BaseURL: f.srv.URL + "/v1", OutDir: out, Client: fastClient(), FiltersKey: true}); err != nil {
-		t.Fatal(err)
-	}
-	raw, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	_, err := Mirror(context.Background(), Options{BaseURL: f.srv.URL + "/v1", OutDir: out, Client: fastClient(), FiltersKey: true})
+	require.NoError(t, err)
+	raw, err := os.ReadFile(filepath.Join(out, "manifest.json"))
+	require.NoError(t, err)
 	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &doc); err != nil || doc["filters"] == nil || doc["files"] != nil {
-		t.Fatalf("manifest %s", raw)
-	}
-	if m := readManifest(t, filepath.Join(out, "manifest.json")); len(m.Files) != 1 {
-		t.Fatalf("%+v", m)
-	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	assert.Contains(t, doc, "filters", "manifest %s", raw)
+	assert.NotContains(t, doc, "files", "manifest %s", raw)
+	assert.Len(t, readManifest(t, filepath.Join(out, "manifest.json")).Files, 1)
 }
 
 func TestMirrorRejectsCorruptAttachment(t *testing.T) {
@@ -272,15 +243,10 @@ func TestMirrorRejectsCorruptAttachment(t *testing.T) {
 	f.corrupt = f.revocations[0]["attachment"].(map[string]any)["location"].(string)
 	out := t.TempDir()
 	_, err := run(t, f, out, false)
-	if fetch.ExitCode(err) != fetch.ExitFail || !strings.Contains(err.Error(), "does not match") {
-		t.Fatalf("err = %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(out, "a.filter")); err == nil {
-		t.Fatal("corrupt attachment installed")
-	}
-	if _, err := os.Stat(filepath.Join(out, "manifest.json")); err == nil {
-		t.Fatal("manifest written after a failure")
-	}
+	require.ErrorContains(t, err, "does not match")
+	require.Equal(t, fetch.ExitFail, fetch.ExitCode(err), "exit code of %v", err)
+	require.NoFileExists(t, filepath.Join(out, "a.filter"), "corrupt attachment installed")
+	require.NoFileExists(t, filepath.Join(out, "manifest.json"), "manifest written after a failure")
 }
 
 func TestChain(t *testing.T) {
@@ -294,29 +260,22 @@ func TestChain(t *testing.T) {
 		{ID: "c", Channel: "default", Incremental: true, Parent: "b", EffectiveTimestamp: 4, Attachment: att("c.delta")},
 	}
 	ch, err := Chain(recs, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var ids []string
 	for _, r := range ch {
 		ids = append(ids, r.ID)
 	}
-	if !slices.Equal(ids, []string{"f", "b", "c"}) {
-		t.Fatalf("chain %v (the newest child continues)", ids)
-	}
-	if _, err := Chain(recs, "compat"); err == nil {
-		t.Fatal("no full filter in channel: no error")
-	}
+	require.Equal(t, []string{"f", "b", "c"}, ids, "chain (the newest child continues)")
+	_, err = Chain(recs, "compat")
+	require.Error(t, err, "no full filter in channel")
 	// Chain takes records from anywhere (not only ParseRecords, which
 	// rejects duplicate ids): a delta naming itself must not loop forever.
 	loop := append(slices.Clone(recs), Record{ID: "c", Channel: "default", Incremental: true, Parent: "c", EffectiveTimestamp: 5, Attachment: att("z")})
-	if _, err := Chain(loop, "default"); err == nil || !strings.Contains(err.Error(), "loops") {
-		t.Fatalf("loop: %v", err)
-	}
+	_, err = Chain(loop, "default")
+	require.ErrorContains(t, err, "loops")
 	bad := []Record{{ID: "f", Channel: "d", Attachment: att("../../etc/passwd")}}
-	if _, err := Chain(bad, "d"); err == nil {
-		t.Fatal("traversal file name accepted")
-	}
+	_, err = Chain(bad, "d")
+	require.Error(t, err, "traversal file name accepted")
 }
 
 func TestParseRecordsRejects(t *testing.T) {
@@ -328,14 +287,15 @@ func TestParseRecordsRejects(t *testing.T) {
 		`{"data":[{"id":"a","attachment":{"location":"a","hash":"ABC","size":1}}]}`,
 		`{"data":[{"id":"a","attachment":{"location":"a","hash":"` + strings.Repeat("a", 64) + `","size":-1}}]}`,
 	} {
-		if _, err := ParseRecords([]byte(in)); err == nil {
-			t.Errorf("accepted %s", in)
-		}
+		_, err := ParseRecords([]byte(in))
+		assert.Error(t, err, in)
 	}
 	recs, err := ParseRecords([]byte(`{"data":[{"id":"x","incremental":false,"parent":null,"channel":"default","attachment":{"location":"a/b.bin","hash":"` + strings.Repeat("a", 64) + `","size":3,"filename":"b.filter"}}]}`))
-	if err != nil || len(recs) != 1 || recs[0].Parent != "" || recs[0].Attachment.Size != 3 {
-		t.Fatalf("%v %+v", err, recs)
-	}
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Empty(t, recs[0].Parent, "parent")
+	require.NotNil(t, recs[0].Attachment)
+	assert.EqualValues(t, 3, recs[0].Attachment.Size)
 }
 
 func FuzzParseRecords(f *testing.F) {

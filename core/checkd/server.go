@@ -3,9 +3,11 @@ package checkd
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -286,6 +288,9 @@ func Listen(path string) (l *net.UnixListener, created bool, err error) {
 		}
 		return ul, false, nil
 	}
+	if err := socketDir(filepath.Dir(path)); err != nil {
+		return nil, false, err
+	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, false, fmt.Errorf("daemon: %s exists and is not a socket", path)
@@ -309,6 +314,34 @@ func Listen(path string) (l *net.UnixListener, created bool, err error) {
 		return nil, false, fmt.Errorf("daemon: %w", err)
 	}
 	return l, true, nil
+}
+
+// socketDir creates the socket's directory (and missing parents) as the
+// adapters trust it: mode 0755, owned by the daemon's user (root when run
+// by hand as root; systemd's DirectoryMode= does the same for the unit).
+// When it cannot, the error names the command that prepares it.
+func socketDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil // exists (TrustedDir judges it), or a stat error bind will report
+	}
+	var made []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("daemon: cannot create the socket directory: %w; create it as root with\n"+
+			"    install -d -m 0755 -o root -g root %s\nor let systemd do it: systemctl enable --now revocheck-checkd.socket", err, dir)
+	}
+	for _, d := range made {
+		// The umask may have taken bits away; group/world write must not be there.
+		if err := os.Chmod(d, 0o755); err != nil {
+			return fmt.Errorf("daemon: %w", err)
+		}
+	}
+	return nil
 }
 
 // TrustedDir reports why other users' clients would refuse a socket in

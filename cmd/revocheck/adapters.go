@@ -73,14 +73,50 @@ func detectOpenSSL() adapterStatus {
 	}
 	// The provider is active when OpenSSL itself lists it: the only proof
 	// that survives config includes and silent activation failures.
-	out := runQuiet(nil, "openssl", "list", "-providers")
-	if strings.Contains(out, "revocheck") {
+	out := runQuiet(nil, "openssl", "list", "-providers", "-verbose")
+	listed, st, state := providerState(out)
+	block, _, _ := findBlock(strings.Split(readOrEmpty(conf), "\n"))
+	switch {
+	case listed || strings.Contains(out, "revocheck"):
 		s.Active = true
-		s.Evidence = append(s.Evidence, "`openssl list -providers` lists revocheck (config "+conf+")")
-	} else {
+		e := "`openssl list -providers` lists revocheck (config " + conf + ")"
+		if state != "" {
+			e += "; its state: " + state
+		}
+		if st != "" && st != "active" {
+			e += " (OpenSSL status " + st + ": loaded, but its checks cannot work)"
+		}
+		s.Evidence = append(s.Evidence, e)
+	case block >= 0:
+		s.Evidence = append(s.Evidence, conf+" has revocheck's block, but OpenSSL does not load the provider: `openssl list -providers` says why")
+	default:
 		s.Evidence = append(s.Evidence, "not loaded by "+conf)
 	}
 	return s
+}
+
+// providerState reads the revocheck provider's entry in `openssl list
+// -providers -verbose`: whether it is listed, its OpenSSL status, and the
+// state it reports in its build info ("revocheck VERSION for OPENSSL; STATE").
+func providerState(out string) (listed bool, status, state string) {
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   "):
+			in = t == "revocheck"
+			listed = listed || in
+		case !in || !strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "     "):
+			// another provider's lines, or the parameter list (deeper)
+		case strings.HasPrefix(t, "status:"):
+			status = strings.TrimSpace(strings.TrimPrefix(t, "status:"))
+		case strings.HasPrefix(t, "build info:"):
+			if _, st, ok := strings.Cut(t, "; "); ok {
+				state = st
+			}
+		}
+	}
+	return listed, status, state
 }
 
 func detectGnuTLS() adapterStatus {

@@ -180,3 +180,48 @@ func TestPeerLimits(t *testing.T) {
 		t.Errorf("%d open, want %d", all, maxConns)
 	}
 }
+
+// TestOverrideSlotsConcurrent: checks keep answering right while other
+// goroutines' new override strings evict and close checkers (run with
+// -race).
+func TestOverrideSlotsConcurrent(t *testing.T) {
+	env := harness.New(t)
+	s, _ := daemon(t, env, &bytes.Buffer{})
+	site := env.Sites["revoked"]
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func(g int) {
+			for i := 0; i < 300; i++ {
+				v, err := s.checker(uint32(g%3), fmt.Sprintf("max-age=%dh", (g*7+i)%40+1))
+				if err != nil {
+					done <- err
+					return
+				}
+				d, err := v.c.CheckDER(site.Leaf, site.Issuer)
+				v.release()
+				if err != nil || d.Outcome != outcome.Revoked {
+					done <- fmt.Errorf("goroutine %d check %d: %v %v", g, i, d, err)
+					return
+				}
+			}
+			done <- nil
+		}(g)
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := 0
+	for _, v := range *s.configs.Load() {
+		if v.c != nil {
+			open++
+			if v.refs.Load() != 0 {
+				t.Errorf("a checker in the table still holds %d references", v.refs.Load())
+			}
+		}
+	}
+	if open > maxConfigs {
+		t.Errorf("%d checkers open, want at most %d", open, maxConfigs)
+	}
+}

@@ -97,6 +97,7 @@ type Server struct {
 	small   sync.Pool // *[]byte of smallRequest bytes
 	large   sync.Pool // *[]byte of MaxRequest+1 bytes
 
+	closed    bool  // under mu: Close was called
 	logWindow int64 // under mu: mono minute of the refusal lines counted
 	logCount  int   // under mu: refusal lines in that minute
 }
@@ -142,10 +143,12 @@ func (s *Server) Reload() error {
 // CacheDir is the cache the server answers from.
 func (s *Server) CacheDir() string { return s.base.Load().Config.CacheDir }
 
-// Close releases every checker.
+// Close releases every checker (each after its checks in flight); later
+// requests are refused.
 func (s *Server) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true
 	retireAll(*s.configs.Load())
 }
 
@@ -172,6 +175,9 @@ func (s *Server) checker(uid uint32, overrides string) (*served, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("daemon closed")
+	}
 	old := *s.configs.Load()
 	if v, ok := old[overrides]; ok {
 		if v.refused != nil {

@@ -404,6 +404,11 @@ func (s *Server) handle(p *peer) {
 		}
 		pool.Put(bp)
 		PutReply(out[:], rep)
+		// A client that sends and never reads would block this write
+		// (and keep the connection "busy", never evicted) for ever.
+		if err := conn.SetWriteDeadline(time.Now().Add(idleTimeout)); err != nil {
+			return
+		}
 		if _, err := conn.Write(out[:]); err != nil {
 			return
 		}

@@ -227,7 +227,10 @@ func (s *Server) checker(uid uint32, overrides string) (*served, error) {
 	if victim != nil {
 		victim.retire()
 	}
-	return v, v.refused
+	if v.refused != nil {
+		return nil, v.refused
+	}
+	return v, nil
 }
 
 func countRefused(m map[string]*served) int {

@@ -246,6 +246,9 @@ func detectNSSIn(root, home string) adapterStatus {
 		s.NotProtected = append(s.NotProtected, "Firefox: it reads its own profile database, not /etc/pki/nssdb or ~/.pki/nssdb: "+
 			"load the module in each profile or with the SecurityDevices policy")
 	}
+	if !s.Active {
+		s.NotProtected = append([]string{"tstclnt, vfychain, libcurl-nss, Firefox: nothing here loads the module (revocheck enable nss)"}, s.NotProtected...)
+	}
 	if s.Active {
 		s.Protects = []string{"tstclnt, vfychain, certutil -V and other NSS programs opening a database listed above as loading it"}
 		if systemLoads {

@@ -58,7 +58,7 @@ func TestStatusNSSWhatIsLoaded(t *testing.T) {
 		t.Errorf("after disable nss: want inactive, nothing protected")
 	}
 	has(out, "p11-kit module file /usr/share/p11-kit/modules/revocheck.module is installed, but nothing here loads p11-kit-proxy.so",
-		"NOT protected: Chromium")
+		"NOT protected: tstclnt, vfychain, libcurl-nss, Firefox: nothing here loads the module", "NOT protected: Chromium")
 
 	// A database that loads p11-kit-proxy loads the module file's module.
 	proxy := filepath.Join("/usr/lib", multiarch(), "p11-kit-proxy.so")

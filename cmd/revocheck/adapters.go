@@ -4,20 +4,25 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
 
 // adapterStatus says whether one TLS stack's adapter is installed and
-// active on this machine, and how we know.
+// active on this machine, and how we know; for NSS also which programs
+// that protects, and which it does not although they use NSS.
 type adapterStatus struct {
-	Stack     string   `json:"stack"`
-	Installed bool     `json:"installed"`
-	Active    bool     `json:"active"`
-	Evidence  []string `json:"evidence"`
+	Stack        string   `json:"stack"`
+	Installed    bool     `json:"installed"`
+	Active       bool     `json:"active"`
+	Evidence     []string `json:"evidence"`
+	Protects     []string `json:"protects,omitempty"`
+	NotProtected []string `json:"not_protected,omitempty"`
 }
 
 func fileContains(path, needle string) bool {
@@ -68,14 +73,50 @@ func detectOpenSSL() adapterStatus {
 	}
 	// The provider is active when OpenSSL itself lists it: the only proof
 	// that survives config includes and silent activation failures.
-	out := runQuiet(nil, "openssl", "list", "-providers")
-	if strings.Contains(out, "revocheck") {
+	out := runQuiet(nil, "openssl", "list", "-providers", "-verbose")
+	listed, st, state := providerState(out)
+	block, _, _ := findBlock(strings.Split(readOrEmpty(conf), "\n"))
+	switch {
+	case listed || strings.Contains(out, "revocheck"):
 		s.Active = true
-		s.Evidence = append(s.Evidence, "`openssl list -providers` lists revocheck (config "+conf+")")
-	} else {
+		e := "`openssl list -providers` lists revocheck (config " + conf + ")"
+		if state != "" {
+			e += "; its state: " + state
+		}
+		if st != "" && st != "active" {
+			e += " (OpenSSL status " + st + ": loaded, but its checks cannot work)"
+		}
+		s.Evidence = append(s.Evidence, e)
+	case block >= 0:
+		s.Evidence = append(s.Evidence, conf+" has revocheck's block, but OpenSSL does not load the provider: `openssl list -providers` says why")
+	default:
 		s.Evidence = append(s.Evidence, "not loaded by "+conf)
 	}
 	return s
+}
+
+// providerState reads the revocheck provider's entry in `openssl list
+// -providers -verbose`: whether it is listed, its OpenSSL status, and the
+// state it reports in its build info ("revocheck VERSION for OPENSSL; STATE").
+func providerState(out string) (listed bool, status, state string) {
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		t := strings.TrimSpace(l)
+		switch {
+		case strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   "):
+			in = t == "revocheck"
+			listed = listed || in
+		case !in || !strings.HasPrefix(l, "    ") || strings.HasPrefix(l, "     "):
+			// another provider's lines, or the parameter list (deeper)
+		case strings.HasPrefix(t, "status:"):
+			status = strings.TrimSpace(strings.TrimPrefix(t, "status:"))
+		case strings.HasPrefix(t, "build info:"):
+			if _, st, ok := strings.Cut(t, "; "); ok {
+				state = st
+			}
+		}
+	}
+	return listed, status, state
 }
 
 func detectGnuTLS() adapterStatus {
@@ -109,27 +150,179 @@ func readOrEmpty(path string) string {
 }
 
 func detectNSS() adapterStatus {
-	s := adapterStatus{Stack: "nss"}
-	dbs := []string{"/etc/pki/nssdb"}
-	if h, err := os.UserHomeDir(); err == nil {
-		dbs = append(dbs, filepath.Join(h, ".pki", "nssdb"))
+	home, _ := os.UserHomeDir()
+	return detectNSSIn("/", home)
+}
+
+// nssNotProtected is said whatever is installed: Chromium uses NSS, reads
+// ~/.pki/nssdb and loads the module, yet is not protected.
+const nssNotProtected = "Chromium and Chrome: their TrustStoreNSS only looks up certificates already stored in a database, " +
+	"so the module is never asked about a site's certificates and revoked sites open"
+
+// detectNSSIn reports what NSS really loads: the module registered (with
+// its library present) in the system or user database or a Firefox
+// profile, or named by a Firefox policy, or the p11-kit module file when
+// something loads p11-kit-proxy. A module file alone loads nothing. root
+// prefixes every system path (tests); home is the user's home directory.
+func detectNSSIn(root, home string) adapterStatus {
+	s := adapterStatus{Stack: "nss", NotProtected: []string{nssNotProtected}}
+	sys := func(p string) string { return filepath.Join(root, p) }
+	type db struct{ dir, shown, readers string }
+	dbs := []db{{sys("/etc/pki/nssdb"), "/etc/pki/nssdb", "libcurl-nss (its default database) and programs given -d sql:/etc/pki/nssdb"}}
+	if home != "" {
+		user := filepath.Join(home, ".pki", "nssdb")
+		dbs = append(dbs, db{sys(user), user, "programs given -d sql:" + user + " (Chromium reads it too, but is not protected)"})
 	}
-	for _, db := range dbs {
-		if fileContains(filepath.Join(db, "pkcs11.txt"), "nssrevocheck") {
-			s.Installed, s.Active = true, true
-			s.Evidence = append(s.Evidence, "registered in NSS database "+db)
+	for _, pat := range []string{".mozilla/firefox/*", "snap/firefox/common/.mozilla/firefox/*", ".var/app/org.mozilla.firefox/.mozilla/firefox/*"} {
+		if home == "" {
+			break
+		}
+		profiles, _ := filepath.Glob(sys(filepath.Join(home, pat, "pkcs11.txt")))
+		for _, p := range profiles {
+			dir := filepath.Dir(p)
+			shown := strings.TrimPrefix(dir, filepath.Clean(root))
+			if root == "/" {
+				shown = dir
+			}
+			dbs = append(dbs, db{dir, shown, "Firefox with profile " + filepath.Base(dir)})
 		}
 	}
-	for _, f := range []string{"/etc/pkcs11/modules/revocheck.module", "/usr/share/p11-kit/modules/revocheck.module"} {
-		if _, err := os.Stat(f); err == nil {
-			s.Installed, s.Active = true, true
-			s.Evidence = append(s.Evidence, "p11-kit module file "+f)
+	var proxyLoaders []string
+	systemLoads, systemProxy := false, false // /etc/pki/nssdb loads the module, or p11-kit-proxy
+	firefoxProfiles, firefoxProtected, firefoxPolicy := 0, 0, false
+	for _, d := range dbs {
+		mods, err := nssModules(d.dir)
+		if err != nil {
+			continue
 		}
+		isFirefox := strings.HasPrefix(d.readers, "Firefox")
+		if isFirefox {
+			firefoxProfiles++
+		}
+		registered := false
+		for name, lib := range mods {
+			switch {
+			case name == nssModuleName || filepath.Base(lib) == nssModuleFile:
+				s.Installed = true
+				if filepath.IsAbs(lib) {
+					if _, err := os.Stat(sys(lib)); err != nil {
+						s.Evidence = append(s.Evidence, fmt.Sprintf("registered in %s, but its library %s is missing: NSS skips it", d.shown, lib))
+						continue
+					}
+				}
+				registered = true
+				systemLoads = systemLoads || d.shown == "/etc/pki/nssdb"
+				s.Active = true
+				s.Evidence = append(s.Evidence, fmt.Sprintf("loaded from the NSS database %s: read by %s", d.shown, d.readers))
+			case strings.Contains(filepath.Base(lib), "p11-kit-proxy"):
+				systemProxy = systemProxy || d.shown == "/etc/pki/nssdb"
+				proxyLoaders = append(proxyLoaders, "the NSS database "+d.shown+" ("+d.readers+")")
+			}
+		}
+		if isFirefox && registered {
+			firefoxProtected++
+		}
+	}
+	if f := sys("/etc/crypto-policies/back-ends/nss.config"); fileContains(f, "p11-kit-proxy") {
+		proxyLoaders = append(proxyLoaders, "the system crypto policy /etc/crypto-policies/back-ends/nss.config (every NSS program)")
+	}
+	for _, f := range []string{"/etc/firefox/policies/policies.json", "/etc/firefox-esr/policies/policies.json",
+		"/usr/lib/firefox/distribution/policies.json", "/usr/lib/firefox-esr/distribution/policies.json"} {
+		if fileContains(sys(f), nssModuleFile) {
+			s.Installed, s.Active = true, true
+			s.Evidence = append(s.Evidence, "Firefox policy "+f+" loads it (SecurityDevices) in every profile")
+			firefoxPolicy = true
+		}
+	}
+	if s.detectP11Kit(sys, proxyLoaders) && systemProxy {
+		systemLoads = true
+	}
+	switch {
+	case firefoxPolicy:
+	case firefoxProfiles > firefoxProtected:
+		s.NotProtected = append(s.NotProtected, fmt.Sprintf("Firefox: %d of this user's %d profile(s) do not load the module "+
+			"(Settings > Privacy & Security > Security Devices, or modutil -add revocheck -dbdir sql:PROFILE)", firefoxProfiles-firefoxProtected, firefoxProfiles))
+	case firefoxProfiles == 0:
+		s.NotProtected = append(s.NotProtected, "Firefox: it reads its own profile database, not /etc/pki/nssdb or ~/.pki/nssdb: "+
+			"load the module in each profile or with the SecurityDevices policy")
 	}
 	if !s.Active {
-		s.Evidence = append(s.Evidence, "not registered in "+strings.Join(dbs, " or ")+" nor with p11-kit")
+		s.NotProtected = append([]string{"tstclnt, vfychain, libcurl-nss, Firefox: nothing here loads the module (revocheck enable nss)"}, s.NotProtected...)
+	}
+	if s.Active {
+		s.Protects = []string{"tstclnt, vfychain, certutil -V and other NSS programs opening a database listed above as loading it"}
+		if systemLoads {
+			s.Protects = append(s.Protects, "libcurl-nss (it opens /etc/pki/nssdb)")
+		}
+		if firefoxPolicy || firefoxProtected > 0 {
+			s.Protects = append(s.Protects, "Firefox (the profiles or policy listed above)")
+		}
+	}
+	if !s.Installed {
+		var where []string
+		for _, d := range dbs {
+			where = append(where, d.shown)
+		}
+		s.Evidence = append(s.Evidence, "not registered in "+strings.Join(where, ", ")+", nor loaded through p11-kit")
 	}
 	return s
+}
+
+// detectP11Kit: the p11-kit module file makes the module visible only to
+// programs that load p11-kit-proxy.so; loaders lists those found. It
+// reports whether the file would load the module through the proxy.
+func (s *adapterStatus) detectP11Kit(sys func(string) string, loaders []string) bool {
+	// A file in /etc/pkcs11/modules replaces the package's of the same name.
+	var file string
+	for _, f := range []string{"/etc/pkcs11/modules/revocheck.module", "/usr/share/p11-kit/modules/revocheck.module"} {
+		if fi, err := os.Stat(sys(f)); err == nil && fi.Mode().IsRegular() {
+			file = f
+			break
+		}
+	}
+	for _, f := range []string{"/usr/local/share/p11-kit/modules/revocheck.module"} {
+		if _, err := os.Stat(sys(f)); err == nil && file == "" {
+			s.Evidence = append(s.Evidence, "p11-kit module file "+f+": p11-kit does not read that directory (install with prefix=/usr, or copy it to /etc/pkcs11/modules)")
+		}
+	}
+	if file == "" {
+		return false
+	}
+	s.Installed = true
+	conf := map[string]string{}
+	for _, l := range strings.Split(readOrEmpty(sys(file)), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			conf[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	listed := func(key string) bool {
+		return slices.Contains(strings.FieldsFunc(conf[key], func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }), "p11-kit-proxy")
+	}
+	why := ""
+	switch mod := conf["module"]; {
+	case mod == "":
+		why = "it names no module"
+	case conf["enable-in"] != "" && !listed("enable-in"):
+		why = "its enable-in: leaves out p11-kit-proxy"
+	case listed("disable-in"):
+		why = "its disable-in: names p11-kit-proxy"
+	case filepath.IsAbs(mod):
+		if _, err := os.Stat(sys(mod)); err != nil {
+			why = "its module " + mod + " is missing"
+		}
+	}
+	switch {
+	case why != "":
+		s.Evidence = append(s.Evidence, "p11-kit module file "+file+" loads nothing: "+why)
+		return false
+	case len(loaders) == 0:
+		s.Evidence = append(s.Evidence, "p11-kit module file "+file+" is installed, but nothing here loads p11-kit-proxy.so "+
+			"(no NSS database above, nor the system crypto policy), so NSS does not load the module through it")
+	default:
+		s.Active = true
+		s.Evidence = append(s.Evidence, "p11-kit module file "+file+", loaded through p11-kit-proxy.so by "+strings.Join(loaders, "; "))
+	}
+	return true
 }
 
 func detectAdapters() []adapterStatus {

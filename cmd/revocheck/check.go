@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,18 +15,22 @@ import (
 
 	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/outcome"
 )
 
 const checkUsage = `[flags] [CERT.pem|CERT.der ...]
 
-Checks the end-entity certificate of a chain: PEM on stdin (end-entity first,
-then intermediates, as ` + "`curl -sw '%{certs}' https://host`" + ` prints it), PEM/DER
-files given as arguments, or the chain a server presents (--connect). The
-issuer is found among the given certificates by name and signature.
+Checks every certificate of a chain against its issuer, as the adapters
+do: PEM on stdin (end-entity first, then intermediates, as
+` + "`curl -sw '%{certs}' https://host`" + ` prints it), PEM/DER files given as
+arguments, or the chain a server presents (--connect, verified first).
+Each issuer is found among the given certificates by name and signature;
+the top of the chain (the trust anchor, or the last certificate whose
+issuer was not given) is not checked.
 
-Exit status: 0 allowed (not revoked, or not covered and allowed by policy),
-2 revoked or denied by policy, 1 error.`
+Exit status: 0 every certificate allowed (not revoked, or not covered and
+allowed by policy), 2 any certificate revoked or denied by policy, 1 error.`
 
 type jsonSCT struct {
 	LogID     string `json:"log_id"`
@@ -42,14 +48,32 @@ type jsonFilter struct {
 	Result string `json:"result"`
 }
 
+// jsonCert is one certificate's check against its issuer.
+type jsonCert struct {
+	Depth   int          `json:"depth"` // 0 = end-entity
+	Subject string       `json:"subject"`
+	Outcome string       `json:"outcome"`
+	Allowed bool         `json:"allowed"`
+	Reason  string       `json:"reason"`
+	Error   string       `json:"error,omitempty"`
+	Input   *jsonInput   `json:"input,omitempty"`
+	Filters []jsonFilter `json:"filters"`
+}
+
+// jsonCheck is the chain's verdict: outcome, allowed and reason are those
+// of the certificate at decided_by (the first one denied, else the
+// end-entity); input and filters are the end-entity's; chain lists every
+// certificate checked.
 type jsonCheck struct {
-	Outcome  string       `json:"outcome"`
-	Allowed  bool         `json:"allowed"`
-	Reason   string       `json:"reason"`
-	Error    string       `json:"error,omitempty"`
-	CacheDir string       `json:"cache_dir"`
-	Input    *jsonInput   `json:"input,omitempty"`
-	Filters  []jsonFilter `json:"filters"`
+	Outcome   string       `json:"outcome"`
+	Allowed   bool         `json:"allowed"`
+	Reason    string       `json:"reason"`
+	Error     string       `json:"error,omitempty"`
+	DecidedBy int          `json:"decided_by"`
+	CacheDir  string       `json:"cache_dir"`
+	Input     *jsonInput   `json:"input,omitempty"`
+	Filters   []jsonFilter `json:"filters"`
+	Chain     []jsonCert   `json:"chain"`
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
@@ -57,7 +81,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	var cf configFlags
 	cf.register(fs)
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	connect := fs.String("connect", "", "connect to host[:port] (default port 443), verify its chain and check it")
+	connect := fs.String("connect", "", "connect to host[:port] (default port 443), verify its chain and check every certificate in it")
 	caFile := fs.String("ca", "", "with --connect: trust anchors (PEM) instead of the system roots")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -68,35 +92,50 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	defer chk.Close()
 
-	var leaf, issuer []byte
+	var chain [][]byte
 	if *connect != "" {
 		if fs.NArg() > 0 {
 			return fmt.Errorf("check: --connect and certificate files are exclusive")
 		}
-		leaf, issuer, err = connectChain(*connect, *caFile)
+		chain, err = connectChain(*connect, *caFile)
 	} else {
-		leaf, issuer, err = chainFromArgs(fs.Args())
+		chain, err = chainFromArgs(fs.Args())
 	}
 	if err != nil {
 		return err
 	}
 
-	res := jsonCheck{CacheDir: chk.Config.CacheDir, Filters: []jsonFilter{}}
-	in := certinput.Input{}
-	if err := certinput.Extract(leaf, issuer, &in); err != nil {
-		return fmt.Errorf("check: %w", err)
+	res := jsonCheck{CacheDir: chk.Config.CacheDir, Filters: []jsonFilter{}, Chain: []jsonCert{}, DecidedBy: -1}
+	firstError := -1
+	for i := 0; i+1 < len(chain); i++ {
+		jc, err := checkOne(chk, i, chain[i], chain[i+1])
+		if err != nil {
+			return fmt.Errorf("check: certificate %d: %w", i, err)
+		}
+		res.Chain = append(res.Chain, jc)
+		switch {
+		case jc.Outcome == outcome.Error.String():
+			if firstError < 0 {
+				firstError = i
+			}
+		case res.DecidedBy < 0 && refused(jc):
+			res.DecidedBy = i // refused as the adapters refuse it
+		}
 	}
-	res.Input = inputJSON(&in)
-	var detail cache.Detail
-	o, cerr := chk.CheckInputErr(&in, &detail)
-	d := chk.Decide(o)
-	res.Outcome, res.Allowed, res.Reason = o.String(), d.Allowed, d.Reason()
-	if cerr != nil {
-		res.Error = cerr.Error()
+	anyRefused := res.DecidedBy >= 0
+	switch {
+	case anyRefused:
+	case firstError >= 0:
+		res.DecidedBy = firstError // undecided: exit 1
+	default:
+		res.DecidedBy = 0
 	}
-	for _, f := range detail.Filters {
-		res.Filters = append(res.Filters, jsonFilter{File: f.Name, Result: f.Result.String()})
+	d := res.Chain[res.DecidedBy]
+	res.Outcome, res.Allowed, res.Reason, res.Error = d.Outcome, d.Allowed, d.Reason, d.Error
+	if res.DecidedBy > 0 {
+		res.Reason = fmt.Sprintf("certificate %d (%s): %s", res.DecidedBy, d.Subject, d.Reason)
 	}
+	res.Input, res.Filters = res.Chain[0].Input, res.Chain[0].Filters
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -104,22 +143,64 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(stdout, "%s: %s\n", res.Outcome, res.Reason)
-		if res.Error != "" {
-			fmt.Fprintf(stdout, "  cause: %s\n", res.Error)
-		}
-		fmt.Fprintf(stdout, "  serial %s, issuer key sha256 %s, %d SCT(s)\n", res.Input.Serial, res.Input.IssuerSPKISHA256, len(res.Input.SCTs))
-		for _, f := range res.Filters {
-			fmt.Fprintf(stdout, "  filter %s: %s\n", f.File, f.Result)
-		}
+		printCheck(stdout, &res)
 	}
 	switch {
-	case o == outcome.Error:
-		return &exitError{code: 1}
-	case !d.Allowed:
+	case anyRefused:
 		return denied()
+	case firstError >= 0:
+		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// refused: the adapters refuse a certificate that is revoked or whose
+// outcome the policy denies.
+func refused(c jsonCert) bool { return !c.Allowed || c.Outcome == outcome.Revoked.String() }
+
+// checkOne checks cert (at depth in the chain) against its issuer.
+func checkOne(chk *engine.Checker, depth int, cert, issuer []byte) (jsonCert, error) {
+	jc := jsonCert{Depth: depth, Filters: []jsonFilter{}}
+	if c, err := x509.ParseCertificate(cert); err == nil {
+		jc.Subject = c.Subject.String()
+	}
+	in := certinput.Input{}
+	if err := certinput.Extract(cert, issuer, &in); err != nil {
+		return jc, err
+	}
+	jc.Input = inputJSON(&in)
+	var detail cache.Detail
+	o, cerr := chk.CheckInputErr(&in, &detail)
+	d := chk.Decide(o)
+	jc.Outcome, jc.Allowed, jc.Reason = o.String(), d.Allowed, d.Reason()
+	if cerr != nil {
+		jc.Error = cerr.Error()
+	}
+	for _, f := range detail.Filters {
+		jc.Filters = append(jc.Filters, jsonFilter{File: f.Name, Result: f.Result.String()})
+	}
+	return jc, nil
+}
+
+func printCheck(w io.Writer, res *jsonCheck) {
+	fmt.Fprintf(w, "%s: %s\n", res.Outcome, res.Reason)
+	if res.Error != "" {
+		fmt.Fprintf(w, "  cause: %s\n", res.Error)
+	}
+	for _, c := range res.Chain {
+		verdict := "allowed"
+		if refused(c) {
+			verdict = "DENIED"
+		}
+		fmt.Fprintf(w, "  [%d] %s (%s): %s\n", c.Depth, c.Outcome, verdict, c.Subject)
+		fmt.Fprintf(w, "      serial %s, issuer key sha256 %s, %d SCT(s)\n", c.Input.Serial, c.Input.IssuerSPKISHA256, len(c.Input.SCTs))
+		if c.Error != "" && c.Depth != res.DecidedBy {
+			fmt.Fprintf(w, "      cause: %s\n", c.Error)
+		}
+		for _, f := range c.Filters {
+			fmt.Fprintf(w, "      filter %s: %s\n", f.File, f.Result)
+		}
+	}
 }
 
 func inputJSON(in *certinput.Input) *jsonInput {
@@ -134,7 +215,11 @@ func inputJSON(in *certinput.Input) *jsonInput {
 	return j
 }
 
-func chainFromArgs(files []string) (leaf, issuer []byte, err error) {
+// chainFromArgs reads the certificates and orders them into a chain: the
+// first is the end-entity, each next one its predecessor's issuer found
+// among the others by name and signature, until none is. The end-entity's
+// issuer must be given.
+func chainFromArgs(files []string) ([][]byte, error) {
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -142,7 +227,7 @@ func chainFromArgs(files []string) (leaf, issuer []byte, err error) {
 	for _, f := range files {
 		data, err := readFileOrStdin(f)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		name := f
 		if f == "-" {
@@ -150,20 +235,38 @@ func chainFromArgs(files []string) (leaf, issuer []byte, err error) {
 		}
 		cs, err := readCerts(data, name)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		certs = append(certs, cs...)
 	}
-	issuer, err = findIssuer(certs[0], certs[1:])
-	if err != nil {
-		return nil, nil, err
+	chain := [][]byte{certs[0]}
+	rest := certs[1:]
+	for len(rest) > 0 {
+		issuer, err := findIssuer(chain[len(chain)-1], rest)
+		if err != nil {
+			if len(chain) == 1 {
+				return nil, err
+			}
+			break // the top of what was given: not checked, as a trust anchor
+		}
+		chain = append(chain, issuer)
+		var left [][]byte
+		for _, c := range rest {
+			if !bytes.Equal(c, issuer) {
+				left = append(left, c)
+			}
+		}
+		rest = left
 	}
-	return certs[0], issuer, nil
+	if len(chain) < 2 {
+		return nil, errors.New("issuer of the end-entity certificate not given (give the chain: end-entity first, then its issuer)")
+	}
+	return chain, nil
 }
 
-// connectChain performs a verified TLS handshake and returns the
-// end-entity certificate and its issuer from the verified chain.
-func connectChain(hostport, caFile string) (leaf, issuer []byte, err error) {
+// connectChain performs a verified TLS handshake and returns the chain
+// the verification built, end-entity first, trust anchor last.
+func connectChain(hostport, caFile string) ([][]byte, error) {
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil {
 		host, port = hostport, "443"
@@ -172,22 +275,26 @@ func connectChain(hostport, caFile string) (leaf, issuer []byte, err error) {
 	if caFile != "" {
 		pemData, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		conf.RootCAs = x509.NewCertPool()
 		if !conf.RootCAs.AppendCertsFromPEM(pemData) {
-			return nil, nil, fmt.Errorf("%s: no PEM certificate", caFile)
+			return nil, fmt.Errorf("%s: no PEM certificate", caFile)
 		}
 	}
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort(host, port), conf)
 	if err != nil {
-		return nil, nil, fmt.Errorf("connect %s: %w", hostport, err)
+		return nil, fmt.Errorf("connect %s: %w", hostport, err)
 	}
 	defer conn.Close()
 	chains := conn.ConnectionState().VerifiedChains
 	if len(chains) == 0 || len(chains[0]) < 2 {
-		return nil, nil, fmt.Errorf("connect %s: no verified chain with an issuer", hostport)
+		return nil, fmt.Errorf("connect %s: no verified chain with an issuer", hostport)
 	}
-	return chains[0][0].Raw, chains[0][1].Raw, nil
+	var out [][]byte
+	for _, c := range chains[0] {
+		out = append(out, c.Raw)
+	}
+	return out, nil
 }

@@ -25,8 +25,9 @@ const daemonUsage = `usage: revocheck daemon [--socket PATH] [--config FILE] [--
 Keeps the cache open and answers the adapters' checks over a local socket,
 so TLS clients need not start a Go runtime in-process (docs/ARCHITECTURE.md,
 "The check daemon"). Under systemd, revocheck-checkd.socket passes the socket
-and --socket is ignored. Runs until SIGINT or SIGTERM; SIGHUP re-reads the
-configuration.
+and --socket is ignored. Otherwise a missing socket directory is created
+(mode 0755, owned by this user: run as root so that every user's adapters
+trust it). Runs until SIGINT or SIGTERM; SIGHUP re-reads the configuration.
 
 flags:
 `

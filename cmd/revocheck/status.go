@@ -221,6 +221,18 @@ func (r *statusReport) print(w io.Writer) {
 			fmt.Fprintf(w, " %s", e)
 		}
 		fmt.Fprintln(w)
+		printProtection(w, a)
+	}
+}
+
+// printProtection says which programs of a stack are protected, and which
+// are not although they use it.
+func printProtection(w io.Writer, a adapterStatus) {
+	for _, p := range a.Protects {
+		fmt.Fprintf(w, "  %-8s %-8s protects: %s\n", "", "", p)
+	}
+	for _, p := range a.NotProtected {
+		fmt.Fprintf(w, "  %-8s %-8s NOT protected: %s\n", "", "", p)
 	}
 }
 

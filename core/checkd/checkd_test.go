@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/integration/harness"
@@ -307,24 +308,33 @@ func BenchmarkRoundTrip(b *testing.B) {
 		}
 	})
 	b.Run("in-process", func(b *testing.B) {
-		c, _ := s.checker("")
+		v, _ := s.checker(unknownUID, "")
+		defer v.release()
 		for i := 0; i < b.N; i++ {
-			c.CheckDER(site.Leaf, site.Issuer)
+			v.c.CheckDER(site.Leaf, site.Issuer)
 		}
 	})
 }
 
 func TestDaemonManyIdleConnections(t *testing.T) {
-	// Long-lived clients keep a connection each; 300 idle ones must not
-	// keep a new client from being answered.
+	// Long-lived clients keep a connection each; 1100 idle ones of one uid
+	// (more than the daemon holds in all) must not keep a new client from
+	// being answered at once: the daemon closes that uid's longest idle.
 	env := harness.New(t)
-	_, sock := daemon(t, env, nil)
-	for i := 0; i < 300; i++ {
+	s, sock := daemon(t, env, nil)
+	for i := 0; i < 1100; i++ {
 		dial(t, sock)
 	}
-	s := env.Sites["revoked"]
-	if rep := ask(t, dial(t, sock), Request{Kind: KindDER, A: s.Leaf, B: s.Issuer}); outcome.Outcome(rep.Outcome) != outcome.Revoked {
-		t.Errorf("after 300 idle connections: %+v", rep)
+	site := env.Sites["revoked"]
+	start := time.Now()
+	if rep := ask(t, dial(t, sock), Request{Kind: KindDER, A: site.Leaf, B: site.Issuer}); outcome.Outcome(rep.Outcome) != outcome.Revoked {
+		t.Errorf("after 1100 idle connections: %+v", rep)
+	}
+	if d := time.Since(start); d > 2*time.Second { // before: until the idle timeout (30 s)
+		t.Errorf("answered after %v", d)
+	}
+	if all, mine := s.peers.count(uint32(os.Geteuid())); all > maxConnsPerUID || mine > maxConnsPerUID {
+		t.Errorf("%d connections open (%d of this uid), want at most %d", all, mine, maxConnsPerUID)
 	}
 }
 

@@ -3,9 +3,11 @@ package checkd
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,15 +21,19 @@ import (
 )
 
 const (
-	// maxConfigs bounds the distinct override strings served (each is a
-	// Checker with its own mappings). A system has one per adapter
-	// configuration; more are refused and answered in-process.
-	maxConfigs = 16
-	// maxConns bounds concurrent connections (each adapter keeps one per
-	// process while it is in use). Past it, accept waits and clients whose
-	// connect would block check in-process instead. An idle connection
-	// holds a goroutine but no buffer.
-	maxConns = 1024
+	// maxConfigs bounds the checkers open at once, one per distinct
+	// override string (the daemon's own "" included). A system has one per
+	// adapter configuration. Each uid may own (have first asked for) at
+	// most maxConfigsPerUID; past either bound the least recently used
+	// entry of the uid owning most is closed, so a new configuration always
+	// gets one and no user can hold them all. Strings the daemon refuses
+	// are remembered apart (at most maxRefused) and take no slot.
+	maxConfigs       = 16
+	maxConfigsPerUID = 4
+	maxRefused       = 64
+	// refusalLogs bounds the "refusing overrides" lines per minute: any
+	// user can send junk.
+	refusalLogs = 10
 	// smallRequest is the buffer most requests fit (a chain's two
 	// certificates); larger ones take a MaxRequest buffer.
 	smallRequest = 16 << 10
@@ -39,6 +45,44 @@ const (
 type served struct {
 	c       *engine.Checker
 	refused error
+	owner   uint32       // the uid that first asked for it
+	lastUse atomic.Int64 // Server.mono of the last request
+	// refs counts checks in flight; -1 once closed. A checker dropped
+	// from the table is closed when its last check ends.
+	refs    atomic.Int32
+	retired atomic.Bool
+}
+
+// acquire takes a reference; false when the checker is already closed.
+func (v *served) acquire() bool {
+	for {
+		r := v.refs.Load()
+		if r < 0 {
+			return false
+		}
+		if v.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+func (v *served) release() {
+	if v.refs.Add(-1) == 0 && v.retired.Load() {
+		v.closeIfIdle()
+	}
+}
+
+// retire closes the checker now or when its last check ends. The entry
+// must already be out of the table, so no new reference can be taken.
+func (v *served) retire() {
+	v.retired.Store(true)
+	v.closeIfIdle()
+}
+
+func (v *served) closeIfIdle() {
+	if v.c != nil && v.refs.CompareAndSwap(0, -1) {
+		v.c.Close()
+	}
 }
 
 // Server answers requests. Safe for concurrent use.
@@ -46,13 +90,18 @@ type Server struct {
 	configPath string
 	overrides  string // the daemon's own, applied before a client's
 	log        *log.Logger
+	epoch      time.Time // mono's zero
 
-	mu      sync.Mutex                         // serialises additions to configs
+	mu      sync.Mutex                         // serialises changes to configs
 	configs atomic.Pointer[map[string]*served] // copy-on-write: lookups take no lock
 	base    atomic.Pointer[engine.Checker]     // configs[""]
-	conns   chan struct{}
+	peers   peers
 	small   sync.Pool // *[]byte of smallRequest bytes
 	large   sync.Pool // *[]byte of MaxRequest+1 bytes
+
+	closed    bool  // under mu: Close was called
+	logWindow int64 // under mu: mono minute of the refusal lines counted
+	logCount  int   // under mu: refusal lines in that minute
 }
 
 // New opens the checker for configPath ("" = the default search, as
@@ -62,7 +111,7 @@ func New(configPath, overrides string, logger *log.Logger) (*Server, error) {
 	if logger == nil {
 		logger = log.New(os.Stderr, "revocheck daemon: ", 0)
 	}
-	s := &Server{configPath: configPath, overrides: overrides, log: logger, conns: make(chan struct{}, maxConns)}
+	s := &Server{configPath: configPath, overrides: overrides, log: logger, epoch: time.Now()}
 	s.small.New = func() any { b := make([]byte, smallRequest); return &b }
 	s.large.New = func() any { b := make([]byte, MaxRequest+1); return &b }
 	if err := s.Reload(); err != nil {
@@ -70,6 +119,9 @@ func New(configPath, overrides string, logger *log.Logger) (*Server, error) {
 	}
 	return s, nil
 }
+
+// mono is a monotonic clock in ns since the server started, never 0.
+func (s *Server) mono() int64 { return int64(time.Since(s.epoch)) + 1 }
 
 // Reload re-reads the configuration: every checker is replaced. Checks
 // already running finish on the checker they started with.
@@ -81,11 +133,11 @@ func (s *Server) Reload() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.configs.Load()
-	m := map[string]*served{"": {c: base}}
+	m := map[string]*served{"": {c: base, owner: unknownUID}}
 	s.base.Store(base)
 	s.configs.Store(&m)
 	if old != nil {
-		closeAll(*old)
+		retireAll(*old)
 	}
 	return nil
 }
@@ -93,38 +145,52 @@ func (s *Server) Reload() error {
 // CacheDir is the cache the server answers from.
 func (s *Server) CacheDir() string { return s.base.Load().Config.CacheDir }
 
-// Close releases every checker.
+// Close releases every checker (each after its checks in flight); later
+// requests are refused.
 func (s *Server) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	closeAll(*s.configs.Load())
+	s.closed = true
+	retireAll(*s.configs.Load())
 }
 
-func closeAll(m map[string]*served) {
+func retireAll(m map[string]*served) {
 	for _, v := range m {
-		if v.c != nil {
-			v.c.Close()
-		}
+		v.retire()
 	}
 }
 
-// checker returns the checker serving overrides, opening it on first use.
-// Overrides that change the cache directory are refused: the daemon reads
-// the cache its administrator configured, not one a client names.
-func (s *Server) checker(overrides string) (*engine.Checker, error) {
+// checker returns the entry serving overrides for a client of uid, with a
+// reference the caller releases, opening it on first use. Overrides that
+// change the cache directory are refused: the daemon reads the cache its
+// administrator configured, not one a client names.
+func (s *Server) checker(uid uint32, overrides string) (*served, error) {
 	if v, ok := (*s.configs.Load())[overrides]; ok {
-		return v.c, v.refused
+		if v.refused != nil {
+			return nil, v.refused
+		}
+		if v.acquire() {
+			v.lastUse.Store(s.mono())
+			return v, nil
+		}
+		// Closed under us (evicted, reloaded): the table has moved on.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("daemon closed")
+	}
 	old := *s.configs.Load()
 	if v, ok := old[overrides]; ok {
-		return v.c, v.refused
+		if v.refused != nil {
+			return nil, v.refused
+		}
+		if v.acquire() { // entries in the table are never closed
+			v.lastUse.Store(s.mono())
+			return v, nil
+		}
 	}
-	if len(old) >= maxConfigs {
-		return nil, fmt.Errorf("already serving %d configurations", maxConfigs)
-	}
-	v := &served{}
+	v := &served{owner: uid}
 	c, err := engine.Open(s.configPath, joinOverrides(s.overrides, overrides))
 	switch {
 	case err != nil:
@@ -135,21 +201,111 @@ func (s *Server) checker(overrides string) (*engine.Checker, error) {
 	default:
 		v.c = c
 	}
-	if v.refused != nil {
-		s.log.Printf("refusing overrides %q (clients check in-process): %v", overrides, v.refused)
-	}
 	m := make(map[string]*served, len(old)+1)
 	for k, x := range old {
 		m[k] = x
 	}
+	var victim *served
+	if v.refused != nil {
+		s.logRefusal(overrides, v.refused)
+		if n := countRefused(m); n >= maxRefused {
+			for k, x := range m { // forget any one: it is only a cache of refusals
+				if x.refused != nil {
+					delete(m, k)
+					break
+				}
+			}
+		}
+	} else if k := evictionVictim(m, uid); k != "" {
+		victim = m[k]
+		delete(m, k)
+	}
+	v.lastUse.Store(s.mono())
 	m[overrides] = v
+	if v.c != nil {
+		v.refs.Store(1) // the caller's
+	}
 	s.configs.Store(&m)
-	return v.c, v.refused
+	if victim != nil {
+		victim.retire()
+	}
+	if v.refused != nil {
+		return nil, v.refused
+	}
+	return v, nil
 }
 
-// Answer decides one request. It never panics: a recovered panic is an
+func countRefused(m map[string]*served) int {
+	n := 0
+	for _, x := range m {
+		if x.refused != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// evictionVictim names the entry to close before uid adds one, or "": the
+// least recently used of uid's own when it owns maxConfigsPerUID, else
+// when the table is full the least recently used among those of the
+// uid(s) owning most. The daemon's own configuration ("") is never closed.
+func evictionVictim(m map[string]*served, uid uint32) string {
+	owned := map[uint32]int{}
+	n := 0
+	for k, x := range m {
+		if k != "" && x.c != nil {
+			owned[x.owner]++
+			n++
+		}
+	}
+	var from func(owner uint32) bool
+	switch {
+	case owned[uid] >= maxConfigsPerUID:
+		from = func(o uint32) bool { return o == uid }
+	case n+1 >= maxConfigs: // +1: the daemon's own
+		most := 0
+		for _, c := range owned {
+			most = max(most, c)
+		}
+		from = func(o uint32) bool { return owned[o] == most }
+	default:
+		return ""
+	}
+	victim := ""
+	var t int64
+	for k, x := range m {
+		if k == "" || x.c == nil || !from(x.owner) {
+			continue
+		}
+		if lu := x.lastUse.Load(); victim == "" || lu < t {
+			victim, t = k, lu
+		}
+	}
+	return victim
+}
+
+// logRefusal logs a refused override string, at most refusalLogs lines a
+// minute (any local user can send junk). Called under s.mu.
+func (s *Server) logRefusal(overrides string, err error) {
+	minute := s.mono() / int64(time.Minute)
+	if minute != s.logWindow {
+		if s.logCount > refusalLogs {
+			s.log.Printf("%d more override strings refused in the last minute (not logged)", s.logCount-refusalLogs)
+		}
+		s.logWindow, s.logCount = minute, 0
+	}
+	s.logCount++
+	if s.logCount <= refusalLogs {
+		s.log.Printf("refusing overrides %q (clients check in-process): %v", overrides, err)
+	}
+}
+
+// Answer decides one request from a client whose uid is not known.
+func (s *Server) Answer(msg []byte) Reply { return s.answer(unknownUID, msg) }
+
+// answer decides one request. It never panics: a recovered panic is an
 // internal error answered by the error policy.
-func (s *Server) Answer(msg []byte) (rep Reply) {
+func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Printf("internal error (recovered): %v", p)
@@ -160,16 +316,17 @@ func (s *Server) Answer(msg []byte) (rep Reply) {
 	if err != nil {
 		return s.errorReply(StatusInvalid)
 	}
-	c, err := s.checker(r.Overrides)
+	v, err := s.checker(uid, r.Overrides)
 	if err != nil {
 		return Reply{Status: StatusRefused, Outcome: int32(outcome.Error)}
 	}
+	defer v.release()
 	var d engine.Decision
 	switch r.Kind {
 	case KindDER:
-		d, err = c.CheckDER(r.A, r.B)
+		d, err = v.c.CheckDER(r.A, r.B)
 	default:
-		d, err = c.CheckIssuerSerial(r.A, r.B)
+		d, err = v.c.CheckIssuerSerial(r.A, r.B)
 	}
 	rep = Reply{Outcome: int32(d.Outcome), Allowed: d.Allowed}
 	if err != nil {
@@ -190,13 +347,12 @@ func (s *Server) errorReply(status int32) Reply {
 	return Reply{Status: status, Outcome: int32(d.Outcome), Allowed: d.Allowed}
 }
 
-// Serve accepts connections until l is closed.
+// Serve accepts connections until l is closed. It never waits for a
+// connection slot: see admit.
 func (s *Server) Serve(l *net.UnixListener) error {
 	for {
-		s.conns <- struct{}{}
 		conn, err := l.AcceptUnix()
 		if err != nil {
-			<-s.conns
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
@@ -204,12 +360,19 @@ func (s *Server) Serve(l *net.UnixListener) error {
 			time.Sleep(50 * time.Millisecond) // EMFILE and friends: do not spin
 			continue
 		}
-		go s.handle(conn)
+		p := &peer{conn: conn, uid: peerUID(conn)}
+		p.idleSince.Store(s.mono())
+		if !s.peers.admit(p) {
+			conn.Close() // every connection of this uid is busy: the client checks in-process
+			continue
+		}
+		go s.handle(p)
 	}
 }
 
-func (s *Server) handle(conn *net.UnixConn) {
-	defer func() { <-s.conns }()
+func (s *Server) handle(p *peer) {
+	conn := p.conn
+	defer s.peers.remove(p)
 	defer conn.Close()
 	rc, err := conn.SyscallConn()
 	if err != nil {
@@ -217,13 +380,15 @@ func (s *Server) handle(conn *net.UnixConn) {
 	}
 	var out [ReplySize]byte
 	for {
+		p.idleSince.Store(s.mono())
 		if err := conn.SetReadDeadline(time.Now().Add(idleTimeout)); err != nil {
 			return
 		}
 		size, err := nextLen(rc)
-		if err != nil || size == 0 { // idle timeout, or the client went away
+		if err != nil || size == 0 { // idle timeout, evicted, or the client went away
 			return
 		}
+		p.idleSince.Store(0) // busy: not evicted while answering
 		// A buffer only while a message is in hand: idle connections
 		// cost no memory beyond their goroutine.
 		pool := &s.small
@@ -240,10 +405,15 @@ func (s *Server) handle(conn *net.UnixConn) {
 		case n > MaxRequest || flags&unix.MSG_TRUNC != 0:
 			rep = s.errorReply(StatusInvalid) // the rest of the message is discarded
 		default:
-			rep = s.Answer((*bp)[:n])
+			rep = s.answer(p.uid, (*bp)[:n])
 		}
 		pool.Put(bp)
 		PutReply(out[:], rep)
+		// A client that sends and never reads would block this write
+		// (and keep the connection "busy", never evicted) for ever.
+		if err := conn.SetWriteDeadline(time.Now().Add(idleTimeout)); err != nil {
+			return
+		}
 		if _, err := conn.Write(out[:]); err != nil {
 			return
 		}
@@ -288,6 +458,9 @@ func Listen(path string) (l *net.UnixListener, created bool, err error) {
 		}
 		return ul, false, nil
 	}
+	if err := socketDir(filepath.Dir(path)); err != nil {
+		return nil, false, err
+	}
 	if fi, err := os.Lstat(path); err == nil {
 		if fi.Mode()&os.ModeSocket == 0 {
 			return nil, false, fmt.Errorf("daemon: %s exists and is not a socket", path)
@@ -311,6 +484,34 @@ func Listen(path string) (l *net.UnixListener, created bool, err error) {
 		return nil, false, fmt.Errorf("daemon: %w", err)
 	}
 	return l, true, nil
+}
+
+// socketDir creates the socket's directory (and missing parents) as the
+// adapters trust it: mode 0755, owned by the daemon's user (root when run
+// by hand as root; systemd's DirectoryMode= does the same for the unit).
+// When it cannot, the error names the command that prepares it.
+func socketDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return nil // exists (TrustedDir judges it), or a stat error bind will report
+	}
+	var made []string
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); err == nil || d == filepath.Dir(d) {
+			break
+		}
+		made = append(made, d)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("daemon: cannot create the socket directory: %w; create it as root with\n"+
+			"    install -d -m 0755 -o root -g root %s\nor let systemd do it: systemctl enable --now revocheck-checkd.socket", err, dir)
+	}
+	for _, d := range made {
+		// The umask may have taken bits away; group/world write must not be there.
+		if err := os.Chmod(d, 0o755); err != nil {
+			return fmt.Errorf("daemon: %w", err)
+		}
+	}
+	return nil
 }
 
 // TrustedDir reports why other users' clients would refuse a socket in

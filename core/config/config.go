@@ -4,9 +4,15 @@
 // then $REVOCHECK_CACHE_DIR, then per-component overrides ("key=value;...").
 // It remembers where every value came from, for `revocheck config`.
 //
-// upki's keys (`cache-dir`, `[revocation] fetch-url`) are accepted, so an
-// existing upki configuration works unchanged. Unknown keys are an error that
-// names the key and the file.
+// upki's keys (`cache-dir`, `[revocation] fetch-url`) are accepted with
+// upki's meaning, so an existing upki configuration works unchanged: in a
+// config file (and for the built-in default) `cache-dir` is the parent
+// directory and the revocation data lives in its `revocation/`
+// subdirectory (upki's revocation_cache_dir). Everywhere else that names a
+// cache — $REVOCHECK_CACHE_DIR, --cache-dir, the adapters' "cache-dir=..."
+// settings — names the data directory itself. Config.CacheDir is always the
+// data directory; CRL sets live in its crlsets/ subdirectory. Unknown keys
+// are an error that names the key and the file.
 package config
 
 import (
@@ -26,11 +32,24 @@ import (
 // SystemFile is the system-wide configuration file.
 const SystemFile = "/etc/revocheck/config.toml"
 
-// DefaultCacheDir is where `revocheck fetch` keeps the cache.
+// DefaultCacheDir is the built-in `cache-dir`: upki's meaning, the parent
+// of the data directory (DefaultDataDir).
 const DefaultCacheDir = "/var/cache/revocheck"
+
+// DataSubdir is where, below a config file's `cache-dir`, the revocation
+// data lives: upki's layout (<cache-dir>/revocation/).
+const DataSubdir = "revocation"
+
+// DefaultDataDir is the revocation data directory of the built-in
+// configuration.
+const DefaultDataDir = DefaultCacheDir + "/" + DataSubdir
 
 // Config is the effective configuration.
 type Config struct {
+	// CacheDir is the revocation data directory: manifest.json, index.bin,
+	// the filters and crlsets/. From a config file it is
+	// <cache-dir>/revocation; from the environment, a flag or an override
+	// it is the directory named.
 	CacheDir string
 	FetchURL string // upki's [revocation] fetch-url
 	Policy   policy.Policy
@@ -41,7 +60,7 @@ type Config struct {
 
 // Keys lists every key revocheck understands, with its meaning.
 var Keys = []struct{ Key, Help string }{
-	{"cache-dir", "revocation cache directory"},
+	{"cache-dir", "revocation data directory (in a config file: upki's cache-dir, the data is in its revocation/)"},
 	{"max-age", "data older than this is stale (e.g. \"240h\", \"10d\", \"0\" to disable)"},
 	{"policy.not-covered", "allow|deny when no data covers the certificate"},
 	{"policy.not-enrolled", "allow|deny when the issuer is not in the data"},
@@ -53,7 +72,7 @@ var Keys = []struct{ Key, Help string }{
 
 // Default returns the built-in configuration.
 func Default() *Config {
-	c := &Config{CacheDir: DefaultCacheDir, Policy: policy.Default(), sources: map[string]string{}}
+	c := &Config{CacheDir: DefaultDataDir, Policy: policy.Default(), sources: map[string]string{}}
 	return c
 }
 
@@ -122,7 +141,13 @@ func (c *Config) LoadFile(path string) error {
 		return fmt.Errorf("config: %s: %v", path, err)
 	}
 	for _, e := range kvs {
-		if err := c.Set(e.key, e.value, fmt.Sprintf("%s:%d", path, e.line)); err != nil {
+		src := fmt.Sprintf("%s:%d", path, e.line)
+		if e.key == "cache-dir" && e.value != "" {
+			// upki's meaning: the parent of the data directory.
+			e.value = filepath.Join(e.value, DataSubdir)
+			src += ", cache-dir + " + DataSubdir + "/"
+		}
+		if err := c.Set(e.key, e.value, src); err != nil {
 			return fmt.Errorf("config: %s:%d: %v", path, e.line, err)
 		}
 	}

@@ -19,13 +19,20 @@ import (
 
 const usageText = `usage: revocheck fetch [flags]
 
-Sync the revocation cache from a mirror (upki protocol): GET <url>/manifest.json,
+Sync the revocation cache from a mirror (upki protocol): GET <url>manifest.json,
 download what changed, verify size and SHA-256 of every file, rebuild index.bin,
-replace everything atomically. Also syncs <url>/crlsets/ when the mirror has it.
+replace everything atomically. Also syncs <url>crlsets/ when the mirror has it
+(a mirror of CRL sets only, with no manifest.json, is fine).
 
-Exit status: 0 up to date or updated; 1 error (bad manifest, integrity failure,
-local I/O); 75 temporary failure (network, server error, another fetch running):
-try again later.
+Exit status:
+  0  up to date or updated, and the data is usable
+  1  error (bad manifest, integrity failure, a redirect loop, local I/O, a mirror
+     with no manifest at all), or the cache holds no data / stale data after the run
+  65 refused, previous generation kept: the manifest lists no files, is older than
+     the cache's (rollback), redirects to another host, or lists a file that does
+     not parse (--force accepts the first two; --allow-redirect-host HOST the third)
+  75 temporary failure (network, server error, another fetch running): try again
+When the data is absent or stale after a failed run, a line on stderr says so.
 
 flags:
 `
@@ -52,7 +59,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		noCRLSets = fs.Bool("no-crlsets", false, "do not sync the crlsets/ tree")
 		inter     = fs.Bool("intermediates", false, "also sync the CA intermediates (<url>/intermediates/)")
 		quiet     = fs.Bool("quiet", false, "no progress bar and no summary")
+		force     = fs.Bool("force", false, "install a manifest that lists no files or is older than the cache's (refused otherwise)")
+		allowHost multiFlag
 	)
+	fs.Var(&allowHost, "allow-redirect-host", "follow redirects to this host too (repeatable; default: the mirror's own host only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -100,15 +110,16 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	res, err := Sync(ctx, Options{
 		URL: *url, CacheDir: cfg.CacheDir, DryRun: *dryRun, Client: c, Out: out,
 		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter, OnPlan: bar.planFunc(),
+		Force: *force, AllowRedirectHosts: allowHost,
 	})
 	bar.done()
-	if err != nil {
+	if *dryRun {
 		return Typed(err)
 	}
-	if !*dryRun {
+	if err == nil {
 		summarize(out, res)
 	}
-	return nil
+	return judgeHealth(err, cfg.CacheDir, cfg.Policy.MaxAge, stderr)
 }
 
 func summarize(w io.Writer, res *Result) {

@@ -49,7 +49,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	var (
 		cfgPath   = fs.String("config", "", "configuration file (default: $REVOCHECK_CONFIG, /etc/revocheck/config.toml, $XDG_CONFIG_HOME/revocheck/config.toml)")
 		url       = fs.String("url", "", "mirror URL (default: [revocation] fetch-url, else "+DefaultURL+")")
-		cacheDir  = fs.String("cache-dir", "", "cache directory (default: $REVOCHECK_CACHE_DIR, cache-dir, "+config.DefaultCacheDir+")")
+		cacheDir  = fs.String("cache-dir", "", "data directory itself (default: $REVOCHECK_CACHE_DIR, else the config's <cache-dir>/revocation, else "+config.DefaultDataDir+")")
 		dryRun    = fs.Bool("dry-run", false, "fetch the manifest, print the plan and the bytes to download, change nothing")
 		timeout   = fs.Duration("timeout", 10*time.Minute, "give up on the whole sync after this long")
 		stall     = fs.Duration("stall-timeout", 30*time.Second, "abort a response that sends no byte for this long")

@@ -56,6 +56,10 @@ type Config struct {
 
 	Files   []string          // config files read, in order
 	sources map[string]string // key → where its value came from
+
+	// RedirectHosts are hosts besides the mirror's own that fetch may be
+	// redirected to ([revocation] allow-redirect-hosts).
+	RedirectHosts []string
 }
 
 // Keys lists every key revocheck understands, with its meaning.
@@ -68,6 +72,7 @@ var Keys = []struct{ Key, Help string }{
 	{"policy.stale", "allow|deny when the data is older than max-age"},
 	{"policy.error", "allow|deny when a check fails"},
 	{"revocation.fetch-url", "mirror URL for `revocheck fetch` (upki's key)"},
+	{"revocation.allow-redirect-hosts", "hosts besides the mirror's own that `revocheck fetch` follows redirects to (space or comma separated)"},
 }
 
 // Default returns the built-in configuration.
@@ -190,6 +195,8 @@ func (c *Config) Set(key, value, source string) error {
 		c.Policy.MaxAge = d
 	case "revocation.fetch-url":
 		c.FetchURL = value
+	case "revocation.allow-redirect-hosts":
+		c.RedirectHosts = strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
 	default:
 		name, ok := strings.CutPrefix(key, "policy.")
 		o, known := outcome.Parse(name)
@@ -251,6 +258,8 @@ func (c *Config) value(key string) string {
 		return c.Policy.MaxAge.String()
 	case "revocation.fetch-url":
 		return c.FetchURL
+	case "revocation.allow-redirect-hosts":
+		return strings.Join(c.RedirectHosts, " ")
 	}
 	o, _ := outcome.Parse(strings.TrimPrefix(key, "policy."))
 	return c.Policy.Action(o).String()

@@ -62,7 +62,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		force     = fs.Bool("force", false, "install a manifest that lists no files or is older than the cache's (refused otherwise)")
 		allowHost multiFlag
 	)
-	fs.Var(&allowHost, "allow-redirect-host", "follow redirects to this host too (repeatable; default: the mirror's own host only)")
+	fs.Var(&allowHost, "allow-redirect-host", "follow redirects to this host too (repeatable; also [revocation] allow-redirect-hosts; default: the mirror's own host only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -110,7 +110,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	res, err := Sync(ctx, Options{
 		URL: *url, CacheDir: cfg.CacheDir, DryRun: *dryRun, Client: c, Out: out,
 		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter, OnPlan: bar.planFunc(),
-		Force: *force, AllowRedirectHosts: allowHost,
+		Force: *force, AllowRedirectHosts: append(allowHost, cfg.RedirectHosts...),
 	})
 	bar.done()
 	if *dryRun {

@@ -236,3 +236,36 @@ func TestMainRefusalsAndForce(t *testing.T) {
 		t.Fatalf("--force on an empty mirror: %v", err)
 	}
 }
+
+// The flag and the config key open a host to redirects; without them the
+// same run is refused.
+func TestMainAllowRedirectHosts(t *testing.T) {
+	m, cache, fx := primed(t)
+	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(fx) }))
+	defer foreign.Close()
+	other := strings.Replace(foreign.URL, "127.0.0.1", "localhost", 1)
+	m.setFault(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path == "/b.delta" {
+			http.Redirect(w, r, other+"/b.delta", http.StatusFound)
+			return true
+		}
+		return false
+	})
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	t.Setenv("REVOCHECK_CONFIG", cfg)
+	os.WriteFile(cfg, []byte("[revocation]\nfetch-url = \""+m.srv.URL+"/\"\n"), 0o644)
+	var out, errb bytes.Buffer
+	if err := Main([]string{"--cache-dir", cache}, &out, &errb); ExitCode(err) != ExitRefused {
+		t.Fatalf("no allowance: %v", err)
+	}
+	stillAnswers(t, cache)
+	if err := Main([]string{"--cache-dir", cache, "--allow-redirect-host", "localhost"}, &out, &errb); err != nil {
+		t.Fatalf("--allow-redirect-host: %v", err)
+	}
+	m2, cache2, _ := primed(t)
+	m2.setFault(m.fault)
+	os.WriteFile(cfg, []byte("[revocation]\nfetch-url = \""+m2.srv.URL+"/\"\nallow-redirect-hosts = \"example.org, localhost\"\n"), 0o644)
+	if err := Main([]string{"--cache-dir", cache2}, &out, &errb); err != nil {
+		t.Fatalf("allow-redirect-hosts in the config: %v", err)
+	}
+}

@@ -60,6 +60,10 @@ type Config struct {
 	// RedirectHosts are hosts besides the mirror's own that fetch may be
 	// redirected to ([revocation] allow-redirect-hosts).
 	RedirectHosts []string
+	// upki's [intermediates] enabled and fetch-url: accepted so that an
+	// upki file loads; fetch uses them for --intermediates.
+	IntermediatesEnabled bool
+	IntermediatesURL     string
 }
 
 // Keys lists every key revocheck understands, with its meaning.
@@ -73,6 +77,8 @@ var Keys = []struct{ Key, Help string }{
 	{"policy.error", "allow|deny when a check fails"},
 	{"revocation.fetch-url", "mirror URL for `revocheck fetch` (upki's key)"},
 	{"revocation.allow-redirect-hosts", "hosts besides the mirror's own that `revocheck fetch` follows redirects to (space or comma separated)"},
+	{"intermediates.enabled", "true: `revocheck fetch` also syncs the CA intermediates (upki's key)"},
+	{"intermediates.fetch-url", "where the intermediates are (upki's key; default upki's, or <fetch-url>intermediates/ for another mirror)"},
 }
 
 // Default returns the built-in configuration.
@@ -197,6 +203,14 @@ func (c *Config) Set(key, value, source string) error {
 		c.FetchURL = value
 	case "revocation.allow-redirect-hosts":
 		c.RedirectHosts = strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	case "intermediates.enabled":
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("intermediates.enabled: %q is not true or false", value)
+		}
+		c.IntermediatesEnabled = b
+	case "intermediates.fetch-url":
+		c.IntermediatesURL = value
 	default:
 		name, ok := strings.CutPrefix(key, "policy.")
 		o, known := outcome.Parse(name)
@@ -260,6 +274,10 @@ func (c *Config) value(key string) string {
 		return c.FetchURL
 	case "revocation.allow-redirect-hosts":
 		return strings.Join(c.RedirectHosts, " ")
+	case "intermediates.enabled":
+		return strconv.FormatBool(c.IntermediatesEnabled)
+	case "intermediates.fetch-url":
+		return c.IntermediatesURL
 	}
 	o, _ := outcome.Parse(strings.TrimPrefix(key, "policy."))
 	return c.Policy.Action(o).String()

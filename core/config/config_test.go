@@ -22,13 +22,15 @@ func write(t *testing.T, body string) string {
 // An upki config file means what it means to upki: cache-dir is the
 // parent, the data is in its revocation/ subdirectory.
 func TestUpkiConfigAccepted(t *testing.T) {
-	p := write(t, "# upki\ncache-dir = \"/var/cache/upki\"\n\n[revocation]\nfetch-url = 'https://upki.rustls.dev/revocation/' # mirror\n")
+	p := write(t, "# upki\ncache-dir = \"/var/cache/upki\"\n\n[revocation]\nfetch-url = 'https://upki.rustls.dev/revocation/' # mirror\n"+
+		"\n[intermediates]\nenabled = true\nfetch-url = \"https://upki.rustls.dev/intermediates/\"\n")
 	t.Setenv("REVOCHECK_CACHE_DIR", "")
 	c, err := Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.CacheDir != "/var/cache/upki/revocation" || c.FetchURL != "https://upki.rustls.dev/revocation/" {
+	if c.CacheDir != "/var/cache/upki/revocation" || c.FetchURL != "https://upki.rustls.dev/revocation/" ||
+		!c.IntermediatesEnabled || c.IntermediatesURL != "https://upki.rustls.dev/intermediates/" {
 		t.Fatalf("got %+v", c)
 	}
 	for _, e := range c.Effective() {

@@ -139,3 +139,26 @@ func TestMainFailsLoudlyWithoutUsableData(t *testing.T) {
 		t.Fatalf("overdue: %q", h.Problem())
 	}
 }
+
+// upki's [intermediates] keys load, and enabled = true syncs them from
+// their own url (upki's mirror keeps them beside revocation/, not below).
+func TestUpkiIntermediatesConfig(t *testing.T) {
+	m := newMirror(t)
+	m.publish(t, "revocation", tfile{"a.filter", fixture(t)})
+	m.publish(t, "intermediates", tfile{"00.pem", []byte("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")})
+	parent := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte("cache-dir = \""+parent+"\"\n\n[revocation]\nfetch-url = \""+m.srv.URL+"/revocation/\"\n\n"+
+		"[intermediates]\nenabled = true\nfetch-url = \""+m.srv.URL+"/intermediates/\"\n"), 0o644)
+	t.Setenv("REVOCHECK_CONFIG", cfg)
+	t.Setenv("REVOCHECK_CACHE_DIR", "")
+	var out, errb bytes.Buffer
+	if err := Main(nil, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	for _, f := range []string{"revocation/a.filter", "revocation/intermediates/00.pem"} {
+		if _, err := os.Stat(filepath.Join(parent, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		backoff   = fs.Duration("backoff", time.Second, "wait before the first retry (doubles, at most 30s)")
 		lockWait  = fs.Duration("lock-wait", time.Minute, "wait this long for another fetch to finish")
 		noCRLSets = fs.Bool("no-crlsets", false, "do not sync the crlsets/ tree")
-		inter     = fs.Bool("intermediates", false, "also sync the CA intermediates (<url>/intermediates/)")
+		inter     = fs.Bool("intermediates", false, "also sync the CA intermediates (default: [intermediates] enabled; from [intermediates] fetch-url, else upki's for upki's url, else <url>intermediates/)")
 		quiet     = fs.Bool("quiet", false, "no progress bar and no summary")
 		force     = fs.Bool("force", false, "install a manifest that lists no files or is older than the cache's (refused otherwise)")
 		allowHost multiFlag
@@ -85,6 +85,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if *url == "" {
 		*url = DefaultURL
 	}
+	interURL := cfg.IntermediatesURL
+	if interURL == "" && *url == DefaultURL {
+		interURL = DefaultIntermediatesURL
+	}
 	if *attempts < 1 || *attempts > 20 {
 		return &Error{fmt.Errorf("fetch: --attempts must be 1..20")}
 	}
@@ -109,7 +113,8 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	res, err := Sync(ctx, Options{
 		URL: *url, CacheDir: cfg.CacheDir, DryRun: *dryRun, Client: c, Out: out,
-		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter, OnPlan: bar.planFunc(),
+		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter || cfg.IntermediatesEnabled,
+		IntermediatesURL: interURL, OnPlan: bar.planFunc(),
 		Force: *force, AllowRedirectHosts: append(allowHost, cfg.RedirectHosts...),
 	})
 	bar.done()

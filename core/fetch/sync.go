@@ -64,6 +64,11 @@ import (
 // config key [revocation] fetch-url says otherwise.
 const DefaultURL = "https://upki.rustls.dev/revocation/"
 
+// DefaultIntermediatesURL is where upki's public mirror keeps the CA
+// intermediates: beside revocation/, not below it (upki's [intermediates]
+// fetch-url).
+const DefaultIntermediatesURL = "https://upki.rustls.dev/intermediates/"
+
 // Options configures one Sync.
 type Options struct {
 	URL      string // mirror base URL; "manifest.json" is resolved against it
@@ -74,8 +79,11 @@ type Options struct {
 	LockWait time.Duration // how long to wait for another fetch's lock
 	// SkipCRLSets disables the crlsets/ tree.
 	SkipCRLSets bool
-	// Intermediates also syncs <url>/intermediates/ into <cache>/intermediates/.
-	Intermediates bool
+	// Intermediates also syncs the CA intermediates into
+	// <cache>/intermediates/, from IntermediatesURL or else
+	// <url>intermediates/.
+	Intermediates    bool
+	IntermediatesURL string
 	// OnPlan, when set, learns how many bytes each tree will download.
 	OnPlan func(bytes int64)
 	// Force installs a manifest that lists no files or is older than the
@@ -243,13 +251,18 @@ func (o *Options) at(point string) {
 	}
 }
 
-func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (*TreeResult, error) {
+func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (_ *TreeResult, err error) {
 	res := &TreeResult{Tree: t.key}
 	dir := o.CacheDir
 	url := base
 	if t.sub != "" {
 		dir = filepath.Join(dir, t.sub)
 		url += t.sub + "/"
+	}
+	if t.key == "intermediates" && o.IntermediatesURL != "" {
+		if url, err = baseURL(o.IntermediatesURL); err != nil {
+			return nil, &Error{err}
+		}
 	}
 	murl := url + "manifest.json"
 	mpath := filepath.Join(dir, "manifest.json")

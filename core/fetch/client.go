@@ -70,9 +70,13 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= MaxRedirects {
 		return &redirectError{msg: fmt.Sprintf("%s: more than %d redirects (a redirect loop?)", via[0].URL, MaxRedirects)}
 	}
-	if c.AllowRedirect != nil && !c.AllowRedirect(via[len(via)-1].URL, req.URL) {
-		return &redirectError{foreign: true, msg: fmt.Sprintf("%s redirects to %s: another host (or a downgrade to http), not followed; allow the host with --allow-redirect-host %s",
-			via[len(via)-1].URL, req.URL.Redacted(), req.URL.Hostname())}
+	from := via[len(via)-1].URL
+	if c.AllowRedirect != nil && !c.AllowRedirect(from, req.URL) {
+		why := fmt.Sprintf("another host or port, not followed; allow the host with --allow-redirect-host %s", req.URL.Hostname())
+		if from.Scheme == "https" && req.URL.Scheme != "https" {
+			why = "a downgrade from https, never followed"
+		}
+		return &redirectError{foreign: true, msg: fmt.Sprintf("%s redirects to %s: %s", from, req.URL.Redacted(), why)}
 	}
 	return nil
 }

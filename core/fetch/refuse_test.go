@@ -294,3 +294,19 @@ func TestSameOrigin(t *testing.T) {
 		}
 	}
 }
+
+// A cache generation dated far in the future (a mirror's bad clock, once)
+// does not pin the cache: the next, correctly dated, manifest is taken.
+func TestRollbackFloorIgnoresFutureDates(t *testing.T) {
+	fx := fixture(t)
+	m := newMirror(t)
+	m.publishAt(t, "", time.Now().Add(30*24*time.Hour).Unix(), tfile{"a.filter", fx})
+	cache := t.TempDir()
+	if _, err := syncOnce(t, m, cache); err != nil {
+		t.Fatal(err)
+	}
+	m.publishAt(t, "", time.Now().Unix(), tfile{"a.filter", fx}, tfile{"b.delta", fx})
+	if _, err := syncOnce(t, m, cache); err != nil {
+		t.Fatalf("a correctly dated manifest after a future-dated one: %v", err)
+	}
+}

@@ -238,7 +238,11 @@ func (o *Options) refuse(murl string, m, old *Manifest) error {
 	if len(m.Files) == 0 && len(old.Files) > 0 {
 		return refusedf("fetch: %s lists no files: refusing to delete the %d in the cache (previous generation kept; --force if the mirror really is empty)", murl, len(old.Files))
 	}
-	if m.GeneratedAt < old.GeneratedAt {
+	// A cache generation dated more than a day ahead of this clock cannot
+	// be trusted as a floor: it would pin the cache (a bad clock at the
+	// mirror, or a hostile one, once).
+	plausible := old.GeneratedAt <= time.Now().Add(24*time.Hour).Unix()
+	if m.GeneratedAt < old.GeneratedAt && plausible {
 		return refusedf("fetch: %s was generated at %s, before the cache's generation (%s): refusing a rollback (previous generation kept; --force to accept it)",
 			murl, time.Unix(m.GeneratedAt, 0).UTC().Format(time.RFC3339), time.Unix(old.GeneratedAt, 0).UTC().Format(time.RFC3339))
 	}

@@ -134,6 +134,8 @@ func summarize(w io.Writer, res *Result) {
 			name = t.Tree
 		}
 		switch {
+		case t.Absent && t.Tree == "":
+			fmt.Fprintf(w, "%s: the mirror has none (no manifest.json); local filters, if any, kept\n", name)
 		case t.Absent:
 			if t.Removed > 0 {
 				fmt.Fprintf(w, "%s: none on the mirror; removed %d local files\n", name, t.Removed)

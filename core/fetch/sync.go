@@ -37,7 +37,7 @@
 //     error (a wrong url), never a silent "nothing to do"; one with CRL
 //     sets only is fine, and the local clubcard generation is then kept.
 //
-// Exit codes: see ExitOK, ExitFail, ExitTemp.
+// Exit codes: see ExitOK, ExitFail, ExitRefused, ExitTemp.
 package fetch
 
 import (

@@ -162,3 +162,45 @@ func TestUpkiIntermediatesConfig(t *testing.T) {
 		}
 	}
 }
+
+// A cache of the old layout (data directly in the cache-dir) is carried
+// into <cache-dir>/revocation by the first fetch: answers at once, no
+// filter downloaded again, the old names left for old readers.
+func TestMigrateOldLayout(t *testing.T) {
+	fx := fixture(t)
+	m := newMirror(t)
+	m.publish(t, "", tfile{"a.filter", fx})
+	ca, caDER, crl := privateCA(t)
+	if err := crlcompile.CompileFiles([][]byte{crl}, [][]byte{caDER}, m.dir); err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	if _, err := syncOnce(t, m, parent); err != nil { // the old layout
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	os.WriteFile(cfg, []byte("cache-dir = \""+parent+"\"\n[revocation]\nfetch-url = \""+m.srv.URL+"/\"\n"), 0o644)
+	t.Setenv("REVOCHECK_CONFIG", cfg)
+	t.Setenv("REVOCHECK_CACHE_DIR", "")
+	m.fileBytes.Store(0)
+	var out, errb bytes.Buffer
+	if err := Main(nil, &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "moved to upki's layout") || m.fileBytes.Load() != 0 {
+		t.Fatalf("%d file bytes downloaded after the migration:\n%s", m.fileBytes.Load(), out.String())
+	}
+	data := filepath.Join(parent, "revocation")
+	if err := cacheCheck(data, nil); err != nil {
+		t.Fatal(err)
+	}
+	st := crlset.OpenStore(filepath.Join(data, crlset.Dir))
+	defer st.Close()
+	spki := sha256.Sum256(ca.RawSubjectPublicKeyInfo)
+	if covered, revoked := st.Lookup(&spki, []byte{0x12, 0x34}); !covered || !revoked {
+		t.Fatalf("crl set after migration: covered=%v revoked=%v", covered, revoked)
+	}
+	if err := cacheCheck(parent, nil); err != nil {
+		t.Fatalf("the old names no longer answer: %v", err)
+	}
+}

@@ -111,6 +111,11 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if *quiet && !*dryRun {
 		out = io.Discard
 	}
+	if !*dryRun {
+		if err := migrateLayout(cfg.CacheDir, out); err != nil {
+			fmt.Fprintf(stderr, "revocheck: %v (the fetch downloads everything instead)\n", err)
+		}
+	}
 	res, err := Sync(ctx, Options{
 		URL: *url, CacheDir: cfg.CacheDir, DryRun: *dryRun, Client: c, Out: out,
 		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter || cfg.IntermediatesEnabled,

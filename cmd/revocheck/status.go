@@ -276,8 +276,12 @@ func dataWarning(cfg *config.Config) string {
 	} else if !h.Absent() {
 		return p + " (check `journalctl -u revocheck-fetch`)"
 	}
-	if cfg.Policy.Action(o).String() == "allow" {
-		p += "; policy " + o.String() + " = allow, so certificates are NOT checked for revocation"
+	switch {
+	case cfg.Policy.Action(o).String() != "allow":
+	case o == outcome.NoData:
+		p += "; policy no_data = allow, so certificates are NOT checked for revocation"
+	default:
+		p += "; policy stale = allow, so only revocations already in the old data are refused"
 	}
 	return p + " (run `revocheck fetch`, or see `journalctl -u revocheck-fetch`)"
 }

@@ -18,7 +18,7 @@ import (
 // upkiTree writes dir as upki lays out a revocation cache (and its mirror
 // tree): manifest.json in upki's serialization (generated_at, comment,
 // files), the filters, index.bin.
-func upkiTree(t *testing.T, env *harness.Env, dir string, withIndex bool) {
+func upkiTree(t *testing.T, env *harness.Env, dir string, withIndex bool, at time.Time) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func upkiTree(t *testing.T, env *harness.Env, dir string, withIndex bool) {
 		GeneratedAt int64  `json:"generated_at"`
 		Comment     string `json:"comment"`
 		Files       []file `json:"files"`
-	}{time.Now().Unix(), "rustls/upki run 1", []file{{name, len(data), hex.EncodeToString(sum[:])}}})
+	}{at.Unix(), "rustls/upki run 1", []file{{name, len(data), hex.EncodeToString(sum[:])}}})
 	os.WriteFile(filepath.Join(dir, "manifest.json"), m, 0o644)
 	if withIndex {
 		ix, err := os.ReadFile(filepath.Join(env.CacheDir, "index.bin"))
@@ -57,7 +57,7 @@ func TestUpkiConfigAndLayout(t *testing.T) {
 	env := harness.New(t)
 	t.Setenv("REVOCHECK_CACHE_DIR", "")
 	parent := filepath.Join(t.TempDir(), "upki")
-	upkiTree(t, env, filepath.Join(parent, "revocation"), true)
+	upkiTree(t, env, filepath.Join(parent, "revocation"), true, time.Now())
 	cfg := filepath.Join(t.TempDir(), "config.toml")
 	os.WriteFile(cfg, []byte("cache-dir = \""+parent+"\"\n\n[revocation]\nfetch-url = \"https://upki.rustls.dev/revocation/\"\n"), 0o644)
 
@@ -78,7 +78,7 @@ func TestUpkiConfigAndLayout(t *testing.T) {
 	// fetch with the same kind of file, from an upki-shaped mirror
 	// (<host>/revocation/manifest.json) on 127.0.0.1.
 	tree := t.TempDir()
-	upkiTree(t, env, filepath.Join(tree, "revocation"), false)
+	upkiTree(t, env, filepath.Join(tree, "revocation"), false, time.Now())
 	h, err := serve.New(tree)
 	if err != nil {
 		t.Fatal(err)
@@ -99,5 +99,31 @@ func TestUpkiConfigAndLayout(t *testing.T) {
 	}
 	if code, out, e := runCLI(t, nil, "check", "--config", cfg2, env.Sites["revoked"].ChainPEM); code != 2 {
 		t.Fatalf("revoked site after fetch: exit %d %s %s", code, out, e)
+	}
+}
+
+// `revocheck status` says first of all when revocation checking is not fed.
+func TestStatusWarnsFirst(t *testing.T) {
+	env := harness.New(t)
+	t.Setenv("REVOCHECK_CONFIG", filepath.Join(t.TempDir(), "none.toml"))
+	os.WriteFile(os.Getenv("REVOCHECK_CONFIG"), nil, 0o644)
+	empty := t.TempDir()
+	_, out, _ := runCLI(t, nil, "status", "--cache-dir", empty)
+	if !strings.HasPrefix(out, "WARNING:  no revocation data in "+empty) || !strings.Contains(strings.SplitN(out, "\n", 2)[0], "NOT checked") {
+		t.Errorf("never fetched:\n%s", out)
+	}
+	old := filepath.Join(t.TempDir(), "revocation")
+	upkiTree(t, env, old, true, time.Now().Add(-11*24*time.Hour))
+	_, out, _ = runCLI(t, nil, "status", "--cache-dir", old)
+	if !strings.HasPrefix(out, "WARNING:  revocation data in "+old+" is stale") {
+		t.Errorf("stale:\n%s", out)
+	}
+	_, out, _ = runCLI(t, nil, "status", "--json", "--cache-dir", old)
+	if !strings.Contains(out, `"warning": "revocation data in `) {
+		t.Errorf("stale, json:\n%s", out)
+	}
+	_, out, _ = runCLI(t, nil, "status", "--cache-dir", env.CacheDir)
+	if strings.Contains(out, "WARNING") {
+		t.Errorf("fresh data:\n%s", out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,9 +112,9 @@ func TestRefuseRollback(t *testing.T) {
 // host.
 func TestRefuseForeignRedirect(t *testing.T) {
 	m, cache, fx := primed(t)
-	var foreignHits int
+	var foreignHits atomic.Int32
 	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		foreignHits++
+		foreignHits.Add(1)
 		w.Write(fx)
 	}))
 	defer foreign.Close()
@@ -129,8 +130,8 @@ func TestRefuseForeignRedirect(t *testing.T) {
 	})
 	_, err := syncOnce(t, m, cache)
 	wantExit(t, err, ExitRefused, "another host")
-	if foreignHits != 0 {
-		t.Fatalf("the foreign host was asked %d times", foreignHits)
+	if foreignHits.Load() != 0 {
+		t.Fatalf("the foreign host was asked %d times", foreignHits.Load())
 	}
 	stillAnswers(t, cache)
 
@@ -172,7 +173,7 @@ func TestRefuseForeignRedirect(t *testing.T) {
 	if _, err := syncOnce(t, m2, cache2, func(o *Options) { o.AllowRedirectHosts = []string{"localhost"} }); err != nil {
 		t.Fatalf("--allow-redirect-host localhost: %v", err)
 	}
-	if foreignHits == 0 {
+	if foreignHits.Load() == 0 {
 		t.Fatal("the allowed host was never asked")
 	}
 }
@@ -180,10 +181,10 @@ func TestRefuseForeignRedirect(t *testing.T) {
 // A redirect loop is permanent (exit 1), not a temporary failure to retry.
 func TestRedirectLoopIsPermanent(t *testing.T) {
 	m, cache, _ := primed(t)
-	var hits int
+	var hits atomic.Int32
 	m.setFault(func(w http.ResponseWriter, r *http.Request) bool {
 		if r.URL.Path == "/b.delta" {
-			hits++
+			hits.Add(1)
 			http.Redirect(w, r, "/b.delta", http.StatusFound)
 			return true
 		}
@@ -191,8 +192,8 @@ func TestRedirectLoopIsPermanent(t *testing.T) {
 	})
 	_, err := syncOnce(t, m, cache)
 	wantExit(t, err, ExitFail, "redirect loop")
-	if hits > MaxRedirects+1 {
-		t.Fatalf("%d requests: the loop was retried", hits)
+	if hits.Load() > MaxRedirects+1 {
+		t.Fatalf("%d requests: the loop was retried", hits.Load())
 	}
 	stillAnswers(t, cache)
 }

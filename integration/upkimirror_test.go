@@ -49,6 +49,9 @@ func TestShippedFetchAgainstUpkiReplica(t *testing.T) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("SKIPPED: ip (iproute2) not installed")
 	}
+	if out, err := exec.Command("unshare", "--net", "--mount", "true").CombinedOutput(); err != nil {
+		t.Skipf("SKIPPED: cannot create namespaces here (no CAP_SYS_ADMIN?): %v %s", err, out)
+	}
 	env := harness.New(t)
 	bin := filepath.Join(env.Build, "bin", "revocheck")
 	dir := t.TempDir()

@@ -96,7 +96,7 @@ REVOCHECK_API const char *revocheck_outcome_string(int32_t outcome);
  *   $XDG_CONFIG_HOME/revocheck/config.toml; a missing default file is fine).
  * overrides: borrowed, NUL-terminated, may be NULL. "key=value" pairs
  *   separated by ';' or newlines, using the config file's keys, e.g.
- *   "cache-dir=/var/cache/revocheck;policy.not-covered=deny". Applied after
+ *   "cache-dir=/var/cache/revocheck/revocation;policy.not-covered=deny". Applied after
  *   the file and the environment ($REVOCHECK_CACHE_DIR).
  * out: receives the handle on success.
  *

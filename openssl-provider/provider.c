@@ -28,7 +28,8 @@
 #endif
 
 #define RCOSSL_NAME "revocheck revocation checking provider"
-#define RCOSSL_DEFAULT_CACHE_DIR "/var/cache/revocheck"
+/* The data directory: the default cache-dir's revocation/ (upki's layout). */
+#define RCOSSL_DEFAULT_CACHE_DIR "/var/cache/revocheck/revocation"
 #define RCOSSL_DEFAULT_CONFIG "/etc/revocheck/config.toml"
 
 rcossl_state rcossl = {.ex_index = -1};
@@ -156,7 +157,8 @@ static void scan_config_cache_dir(const char *path, char *out, size_t size)
 		if (end == NULL)
 			continue;
 		*end = '\0';
-		snprintf(out, size, "%s", p + 1);
+		/* A file's cache-dir is upki's parent: the data is in revocation/. */
+		snprintf(out, size, "%s/revocation", p + 1);
 	}
 	fclose(f);
 }

@@ -5,7 +5,7 @@
 // Output rules: results go to stdout (one JSON object with --json),
 // diagnostics to stderr prefixed "revocheck:", lowercase. Exit status is
 // chosen in one place (main): 0 ok/allowed, 2 revoked or denied by policy,
-// 1 error; fetch adds 75 for a temporary (network) failure.
+// 1 error; fetch adds 65 (new data refused) and 75 (temporary failure).
 package main
 
 import (

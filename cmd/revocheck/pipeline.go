@@ -15,7 +15,7 @@ import (
 // The data pipeline's commands live with their packages; the CLI only
 // dispatches to them.
 
-// cmdFetch keeps fetch's exit codes (75: temporary failure, retry later).
+// cmdFetch keeps fetch's exit codes (65: new data refused; 75: temporary failure, retry later).
 func cmdFetch(args []string, stdout, stderr io.Writer) error {
 	err := fetch.Main(args, stdout, stderr)
 	if err == nil || errors.Is(err, flag.ErrHelp) {

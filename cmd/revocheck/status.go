@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/revocheck/revocheck/core/clubcard"
+	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/crlset"
+	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
 	"github.com/revocheck/revocheck/core/outcome"
@@ -39,6 +41,9 @@ type statusLog struct {
 }
 
 type statusReport struct {
+	// Warning, when set, is printed first: the machine has no usable
+	// revocation data (never fetched, fetches failing, stale).
+	Warning        string            `json:"warning,omitempty"`
 	CacheDir       string            `json:"cache_dir"`
 	CacheDirSource string            `json:"cache_dir_source"`
 	GeneratedAt    *time.Time        `json:"generated_at,omitempty"`
@@ -88,6 +93,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	r.CRLSetShared = sharedIssuerNames(st.Issuers)
 	r.Adapters = detectAdapters()
 	r.Daemon = probeDaemon()
+	r.Warning = dataWarning(cfg)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -163,6 +169,9 @@ func readManifest(path string) (*manifest.Manifest, error) {
 }
 
 func (r *statusReport) print(w io.Writer) {
+	if r.Warning != "" {
+		fmt.Fprintf(w, "WARNING:  %s\n", r.Warning)
+	}
 	fmt.Fprintf(w, "cache:    %s (from %s)\n", r.CacheDir, r.CacheDirSource)
 	if r.Problem != "" {
 		fmt.Fprintf(w, "          PROBLEM: %s\n", r.Problem)
@@ -267,4 +276,29 @@ func probeDaemon() daemonStatus {
 	}
 	d.Answering, d.State = true, "answering; adapters ask it before loading librevocheck.so"
 	return d
+}
+
+// dataWarning says, in one line, that revocation checking is not fed:
+// never fetched, stale, or fetches failing for longer than max-age, and
+// what the policy then does with every check.
+func dataWarning(cfg *config.Config) string {
+	h := fetch.CheckHealth(cfg.CacheDir, cfg.Policy.MaxAge)
+	p := h.Problem()
+	if p == "" {
+		return ""
+	}
+	o := outcome.NoData
+	if h.Stale() {
+		o = outcome.Stale
+	} else if !h.Absent() {
+		return p + " (check `journalctl -u revocheck-fetch`)"
+	}
+	switch {
+	case cfg.Policy.Action(o).String() != "allow":
+	case o == outcome.NoData:
+		p += "; policy no_data = allow, so certificates are NOT checked for revocation"
+	default:
+		p += "; policy stale = allow, so only revocations already in the old data are refused"
+	}
+	return p + " (run `revocheck fetch`, or see `journalctl -u revocheck-fetch`)"
 }

@@ -21,14 +21,16 @@ func daemon(t *testing.T, env *harness.Env, logs *bytes.Buffer) (*Server, string
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfg, []byte("cache-dir = \""+env.CacheDir+"\"\n"), 0o644); err != nil {
+	// The cache is named as `revocheck daemon --cache-dir` names it (a
+	// file's cache-dir is upki's parent of revocation/).
+	if err := os.WriteFile(cfg, []byte("max-age = \"240h\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var lw = log.New(os.Stderr, "daemon: ", 0)
 	if logs != nil {
 		lw = log.New(logs, "", 0)
 	}
-	s, err := New(cfg, "", lw)
+	s, err := New(cfg, "cache-dir="+env.CacheDir, lw)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,9 +4,15 @@
 // then $REVOCHECK_CACHE_DIR, then per-component overrides ("key=value;...").
 // It remembers where every value came from, for `revocheck config`.
 //
-// upki's keys (`cache-dir`, `[revocation] fetch-url`) are accepted, so an
-// existing upki configuration works unchanged. Unknown keys are an error that
-// names the key and the file.
+// upki's keys (`cache-dir`, `[revocation] fetch-url`) are accepted with
+// upki's meaning, so an existing upki configuration works unchanged: in a
+// config file (and for the built-in default) `cache-dir` is the parent
+// directory and the revocation data lives in its `revocation/`
+// subdirectory (upki's revocation_cache_dir). Everywhere else that names a
+// cache — $REVOCHECK_CACHE_DIR, --cache-dir, the adapters' "cache-dir=..."
+// settings — names the data directory itself. Config.CacheDir is always the
+// data directory; CRL sets live in its crlsets/ subdirectory. Unknown keys
+// are an error that names the key and the file.
 package config
 
 import (
@@ -26,22 +32,43 @@ import (
 // SystemFile is the system-wide configuration file.
 const SystemFile = "/etc/revocheck/config.toml"
 
-// DefaultCacheDir is where `revocheck fetch` keeps the cache.
+// DefaultCacheDir is the built-in `cache-dir`: upki's meaning, the parent
+// of the data directory (DefaultDataDir).
 const DefaultCacheDir = "/var/cache/revocheck"
+
+// DataSubdir is where, below a config file's `cache-dir`, the revocation
+// data lives: upki's layout (<cache-dir>/revocation/).
+const DataSubdir = "revocation"
+
+// DefaultDataDir is the revocation data directory of the built-in
+// configuration.
+const DefaultDataDir = DefaultCacheDir + "/" + DataSubdir
 
 // Config is the effective configuration.
 type Config struct {
+	// CacheDir is the revocation data directory: manifest.json, index.bin,
+	// the filters and crlsets/. From a config file it is
+	// <cache-dir>/revocation; from the environment, a flag or an override
+	// it is the directory named.
 	CacheDir string
 	FetchURL string // upki's [revocation] fetch-url
 	Policy   policy.Policy
 
 	Files   []string          // config files read, in order
 	sources map[string]string // key → where its value came from
+
+	// RedirectHosts are hosts besides the mirror's own that fetch may be
+	// redirected to ([revocation] allow-redirect-hosts).
+	RedirectHosts []string
+	// upki's [intermediates] enabled and fetch-url: accepted so that an
+	// upki file loads; fetch uses them for --intermediates.
+	IntermediatesEnabled bool
+	IntermediatesURL     string
 }
 
 // Keys lists every key revocheck understands, with its meaning.
 var Keys = []struct{ Key, Help string }{
-	{"cache-dir", "revocation cache directory"},
+	{"cache-dir", "revocation data directory (in a config file: upki's cache-dir, the data is in its revocation/)"},
 	{"max-age", "data older than this is stale (e.g. \"240h\", \"10d\", \"0\" to disable)"},
 	{"policy.not-covered", "allow|deny when no data covers the certificate"},
 	{"policy.not-enrolled", "allow|deny when the issuer is not in the data"},
@@ -49,11 +76,14 @@ var Keys = []struct{ Key, Help string }{
 	{"policy.stale", "allow|deny when the data is older than max-age"},
 	{"policy.error", "allow|deny when a check fails"},
 	{"revocation.fetch-url", "mirror URL for `revocheck fetch` (upki's key)"},
+	{"revocation.allow-redirect-hosts", "hosts besides the mirror's own that `revocheck fetch` follows redirects to (space or comma separated)"},
+	{"intermediates.enabled", "true: `revocheck fetch` also syncs the CA intermediates (upki's key)"},
+	{"intermediates.fetch-url", "where the intermediates are (upki's key; default upki's, or <fetch-url>intermediates/ for another mirror)"},
 }
 
 // Default returns the built-in configuration.
 func Default() *Config {
-	c := &Config{CacheDir: DefaultCacheDir, Policy: policy.Default(), sources: map[string]string{}}
+	c := &Config{CacheDir: DefaultDataDir, Policy: policy.Default(), sources: map[string]string{}}
 	return c
 }
 
@@ -122,7 +152,13 @@ func (c *Config) LoadFile(path string) error {
 		return fmt.Errorf("config: %s: %v", path, err)
 	}
 	for _, e := range kvs {
-		if err := c.Set(e.key, e.value, fmt.Sprintf("%s:%d", path, e.line)); err != nil {
+		src := fmt.Sprintf("%s:%d", path, e.line)
+		if e.key == "cache-dir" && e.value != "" {
+			// upki's meaning: the parent of the data directory.
+			e.value = filepath.Join(e.value, DataSubdir)
+			src += ", cache-dir + " + DataSubdir + "/"
+		}
+		if err := c.Set(e.key, e.value, src); err != nil {
 			return fmt.Errorf("config: %s:%d: %v", path, e.line, err)
 		}
 	}
@@ -165,6 +201,16 @@ func (c *Config) Set(key, value, source string) error {
 		c.Policy.MaxAge = d
 	case "revocation.fetch-url":
 		c.FetchURL = value
+	case "revocation.allow-redirect-hosts":
+		c.RedirectHosts = strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	case "intermediates.enabled":
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("intermediates.enabled: %q is not true or false", value)
+		}
+		c.IntermediatesEnabled = b
+	case "intermediates.fetch-url":
+		c.IntermediatesURL = value
 	default:
 		name, ok := strings.CutPrefix(key, "policy.")
 		o, known := outcome.Parse(name)
@@ -226,6 +272,12 @@ func (c *Config) value(key string) string {
 		return c.Policy.MaxAge.String()
 	case "revocation.fetch-url":
 		return c.FetchURL
+	case "revocation.allow-redirect-hosts":
+		return strings.Join(c.RedirectHosts, " ")
+	case "intermediates.enabled":
+		return strconv.FormatBool(c.IntermediatesEnabled)
+	case "intermediates.fetch-url":
+		return c.IntermediatesURL
 	}
 	o, _ := outcome.Parse(strings.TrimPrefix(key, "policy."))
 	return c.Policy.Action(o).String()

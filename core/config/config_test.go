@@ -19,20 +19,36 @@ func write(t *testing.T, body string) string {
 	return p
 }
 
+// An upki config file means what it means to upki: cache-dir is the
+// parent, the data is in its revocation/ subdirectory.
 func TestUpkiConfigAccepted(t *testing.T) {
-	p := write(t, "# upki\ncache-dir = \"/var/cache/upki/revocation\"\n\n[revocation]\nfetch-url = 'https://upki.rustls.dev/' # mirror\n")
+	p := write(t, "# upki\ncache-dir = \"/var/cache/upki\"\n\n[revocation]\nfetch-url = 'https://upki.rustls.dev/revocation/' # mirror\n"+
+		"\n[intermediates]\nenabled = true\nfetch-url = \"https://upki.rustls.dev/intermediates/\"\n")
 	t.Setenv("REVOCHECK_CACHE_DIR", "")
 	c, err := Load(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.CacheDir != "/var/cache/upki/revocation" || c.FetchURL != "https://upki.rustls.dev/" {
+	if c.CacheDir != "/var/cache/upki/revocation" || c.FetchURL != "https://upki.rustls.dev/revocation/" ||
+		!c.IntermediatesEnabled || c.IntermediatesURL != "https://upki.rustls.dev/intermediates/" {
 		t.Fatalf("got %+v", c)
 	}
 	for _, e := range c.Effective() {
-		if e.Key == "cache-dir" && e.Source != p+":2" {
+		if e.Key == "cache-dir" && !strings.HasPrefix(e.Source, p+":2") {
 			t.Errorf("cache-dir source = %q", e.Source)
 		}
+	}
+	// The built-in default has the same shape.
+	if d := Default().CacheDir; d != "/var/cache/revocheck/revocation" {
+		t.Errorf("default data directory %s", d)
+	}
+	// The environment and overrides name the data directory itself.
+	t.Setenv("REVOCHECK_CACHE_DIR", "/data")
+	if c, err = Load(p); err != nil || c.CacheDir != "/data" {
+		t.Fatalf("$REVOCHECK_CACHE_DIR: %v %+v", err, c)
+	}
+	if err := c.ApplyOverrides("cache-dir=/over", "test"); err != nil || c.CacheDir != "/over" {
+		t.Fatalf("override: %v %s", err, c.CacheDir)
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,8 +30,12 @@ type Client struct {
 	UserAgent    string
 	// Progress, when set, is told about every chunk of body bytes received.
 	Progress func(n int64)
-	received int64 // body bytes read over the network (all requests)
-	mu       sync.Mutex
+	// AllowRedirect, when set, decides whether a redirect from one URL to
+	// another is followed (nil: any). A refusal is permanent, and so is a
+	// chain of more than MaxRedirects hops (a loop).
+	AllowRedirect func(from, to *url.URL) bool
+	received      int64 // body bytes read over the network (all requests)
+	mu            sync.Mutex
 }
 
 // NewClient returns a Client with revocheck's defaults: 10 s to connect,
@@ -46,14 +52,66 @@ func NewClient() *Client {
 		// Filters are already compressed; plain bytes keep sizes honest.
 		DisableCompression: true,
 	}
-	return &Client{
-		HTTP:         &http.Client{Transport: tr},
+	c := &Client{
 		Attempts:     4,
 		Backoff:      time.Second,
 		MaxBackoff:   30 * time.Second,
 		StallTimeout: stall,
 		UserAgent:    "revocheck/" + version.Version,
 	}
+	c.HTTP = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
+	return c
+}
+
+// MaxRedirects bounds a redirect chain; more is taken for a loop.
+const MaxRedirects = 10
+
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= MaxRedirects {
+		return &redirectError{msg: fmt.Sprintf("%s: more than %d redirects (a redirect loop?)", via[0].URL, MaxRedirects)}
+	}
+	from := via[len(via)-1].URL
+	if c.AllowRedirect != nil && !c.AllowRedirect(from, req.URL) {
+		why := fmt.Sprintf("another host or port, not followed; allow the host with --allow-redirect-host %s", req.URL.Hostname())
+		if from.Scheme == "https" && req.URL.Scheme != "https" {
+			why = "a downgrade from https, never followed"
+		}
+		return &redirectError{foreign: true, msg: fmt.Sprintf("%s redirects to %s: %s", from, req.URL.Redacted(), why)}
+	}
+	return nil
+}
+
+// SameOrigin allows a redirect to the same host and port (http to https
+// too, never back), or to one of the hosts listed.
+func SameOrigin(hosts []string) func(from, to *url.URL) bool {
+	return func(from, to *url.URL) bool {
+		if from.Scheme == "https" && to.Scheme != "https" {
+			return false
+		}
+		if to.Scheme != "http" && to.Scheme != "https" {
+			return false
+		}
+		for _, h := range hosts {
+			if strings.EqualFold(h, to.Hostname()) || strings.EqualFold(h, to.Host) {
+				return true
+			}
+		}
+		if !strings.EqualFold(from.Hostname(), to.Hostname()) {
+			return false
+		}
+		return portOf(from) == portOf(to) ||
+			from.Scheme == "http" && to.Scheme == "https" && from.Port() == "" && to.Port() == ""
+	}
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	if u.Scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 func (c *Client) addReceived(n int64) {

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -19,22 +20,7 @@ import (
 // A private CA's CRL compiled by `mirror crl` (core/crlcompile) into the
 // tree's crlsets/, fetched, answers through core/crlset's store.
 func TestFetchedCRLSetAnswers(t *testing.T) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Private Test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
-		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour),
-		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: big.NewInt(0x1234), RevocationTime: time.Now()}},
-	}, ca, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, caDER, crl := privateCA(t)
 
 	m := newMirror(t)
 	m.publish(t, "", tfile{"a.filter", fixture(t)})
@@ -64,4 +50,45 @@ func TestFetchedCRLSetAnswers(t *testing.T) {
 	if err != nil || !res.Trees[0].Unchanged || !res.Trees[1].Unchanged || m.fileBytes.Load() != 0 {
 		t.Fatalf("%v %+v, %d bytes", err, res, m.fileBytes.Load())
 	}
+}
+
+// privateCA makes a CA and its CRL revoking serial 0x1234.
+func privateCA(t *testing.T) (*x509.Certificate, []byte, []byte) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Private Test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), IsCA: true,
+		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(1), ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour),
+		RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: big.NewInt(0x1234), RevocationTime: time.Now()}},
+	}, ca, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, caDER, crl
+}
+
+// crlsetFile is a real CRL set (compiled by core/crlcompile).
+func crlsetFile(t *testing.T) []byte {
+	t.Helper()
+	_, caDER, crl := privateCA(t)
+	dir := t.TempDir()
+	if err := crlcompile.CompileFiles([][]byte{crl}, [][]byte{caDER}, dir); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, crlset.Dir, "*.crlset"))
+	if len(names) != 1 {
+		t.Fatalf("compiled %v", names)
+	}
+	data, err := os.ReadFile(names[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -11,9 +11,25 @@ import (
 // can tell "try again later" from "someone must look at this".
 const (
 	ExitOK   = 0  // the cache is up to date (or was updated)
-	ExitFail = 1  // a permanent error: bad manifest, integrity failure, local I/O
+	ExitFail = 1  // a permanent error: bad manifest, integrity failure, local I/O, no usable data
 	ExitTemp = 75 // EX_TEMPFAIL: network trouble, server 5xx/429, another fetch holds the lock
+	// ExitRefused (EX_DATAERR): the mirror's new generation looks unsafe to
+	// install (no files, older than the one in the cache, a redirect to
+	// another host, a filter that does not parse); the previous generation
+	// is kept. --force (or --allow-redirect-host) when it is really meant.
+	ExitRefused = 65
 )
+
+// RefusedError is a generation fetch would not install: see ExitRefused.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+func (e *RefusedError) ExitCode() int { return ExitRefused }
+
+func refusedf(format string, args ...any) error {
+	return &RefusedError{fmt.Errorf(format, args...)}
+}
 
 // TempError is a failure worth retrying later: the network, a timeout, an
 // HTTP 5xx/408/429 answer, or the cache lock held by another fetch. It maps
@@ -35,11 +51,15 @@ func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) ExitCode() int { return ExitFail }
 
-// ExitCode returns the exit status for err: 0 for nil, 75 for a TempError
-// anywhere in the chain, 1 otherwise.
+// ExitCode returns the exit status for err: 0 for nil, 65 for a
+// RefusedError and 75 for a TempError anywhere in the chain, 1 otherwise.
 func ExitCode(err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	var re *RefusedError
+	if errors.As(err, &re) {
+		return ExitRefused
 	}
 	var te *TempError
 	if errors.As(err, &te) {
@@ -55,11 +75,14 @@ func Typed(err error) error {
 	switch err.(type) {
 	case nil:
 		return nil
-	case *TempError, *Error:
+	case *TempError, *Error, *RefusedError:
 		return err
 	}
-	if ExitCode(err) == ExitTemp {
+	switch ExitCode(err) {
+	case ExitTemp:
 		return &TempError{err}
+	case ExitRefused:
+		return &RefusedError{err}
 	}
 	return &Error{err}
 }
@@ -108,6 +131,14 @@ func retryable(err error) bool {
 	if errors.As(err, &le) {
 		return false
 	}
+	var re *redirectError
+	if errors.As(err, &re) {
+		return false // a loop or a foreign host answers the same next time
+	}
+	var rf *RefusedError
+	if errors.As(err, &rf) {
+		return false
+	}
 	// Everything else is transport trouble: refused, reset, timeouts,
 	// bodies cut short.
 	return true
@@ -120,8 +151,16 @@ func classify(err error) error {
 	}
 	var te *TempError
 	var pe *Error
-	if errors.As(err, &te) || errors.As(err, &pe) {
+	var rf *RefusedError
+	if errors.As(err, &te) || errors.As(err, &pe) || errors.As(err, &rf) {
 		return err
+	}
+	var rd *redirectError
+	if errors.As(err, &rd) {
+		if rd.foreign {
+			return &RefusedError{err}
+		}
+		return &Error{err}
 	}
 	var se *httpStatusError
 	if errors.As(err, &se) {
@@ -137,3 +176,13 @@ func classify(err error) error {
 	}
 	return &TempError{err}
 }
+
+// redirectError is a redirect fetch does not follow: a loop (too many
+// hops), or one to another host (foreign) not allowed by
+// --allow-redirect-host. Neither is retried.
+type redirectError struct {
+	msg     string
+	foreign bool
+}
+
+func (e *redirectError) Error() string { return e.msg }

@@ -289,7 +289,7 @@ func TestCRLSetsTree(t *testing.T) {
 	m := newMirror(t)
 	m.publish(t, "", tfile{"a.filter", fx})
 	long := "issuing-ca-of-the-example-org-0123456789abcdef.crlset" // longer than index.bin allows: fine here
-	m.publish(t, "crlsets", tfile{long, []byte("RCCRLS\x00\x01 pretend")})
+	m.publish(t, "crlsets", tfile{long, crlsetFile(t)})
 	cache := t.TempDir()
 	res, err := syncOnce(t, m, cache)
 	require.NoError(t, err)

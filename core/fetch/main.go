@@ -19,13 +19,20 @@ import (
 
 const usageText = `usage: revocheck fetch [flags]
 
-Sync the revocation cache from a mirror (upki protocol): GET <url>/manifest.json,
+Sync the revocation cache from a mirror (upki protocol): GET <url>manifest.json,
 download what changed, verify size and SHA-256 of every file, rebuild index.bin,
-replace everything atomically. Also syncs <url>/crlsets/ when the mirror has it.
+replace everything atomically. Also syncs <url>crlsets/ when the mirror has it
+(a mirror of CRL sets only, with no manifest.json, is fine).
 
-Exit status: 0 up to date or updated; 1 error (bad manifest, integrity failure,
-local I/O); 75 temporary failure (network, server error, another fetch running):
-try again later.
+Exit status:
+  0  up to date or updated, and the data is usable
+  1  error (bad manifest, integrity failure, a redirect loop, local I/O, a mirror
+     with no manifest at all), or the cache holds no data / stale data after the run
+  65 refused, previous generation kept: the manifest lists no files, is older than
+     the cache's (rollback), redirects to another host, or lists a file that does
+     not parse (--force accepts the first two; --allow-redirect-host HOST the third)
+  75 temporary failure (network, server error, another fetch running): try again
+When the data is absent or stale after a failed run, a line on stderr says so.
 
 flags:
 `
@@ -42,7 +49,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	var (
 		cfgPath   = fs.String("config", "", "configuration file (default: $REVOCHECK_CONFIG, /etc/revocheck/config.toml, $XDG_CONFIG_HOME/revocheck/config.toml)")
 		url       = fs.String("url", "", "mirror URL (default: [revocation] fetch-url, else "+DefaultURL+")")
-		cacheDir  = fs.String("cache-dir", "", "cache directory (default: $REVOCHECK_CACHE_DIR, cache-dir, "+config.DefaultCacheDir+")")
+		cacheDir  = fs.String("cache-dir", "", "data directory itself (default: $REVOCHECK_CACHE_DIR, else the config's <cache-dir>/revocation, else "+config.DefaultDataDir+")")
 		dryRun    = fs.Bool("dry-run", false, "fetch the manifest, print the plan and the bytes to download, change nothing")
 		timeout   = fs.Duration("timeout", 10*time.Minute, "give up on the whole sync after this long")
 		stall     = fs.Duration("stall-timeout", 30*time.Second, "abort a response that sends no byte for this long")
@@ -50,9 +57,12 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		backoff   = fs.Duration("backoff", time.Second, "wait before the first retry (doubles, at most 30s)")
 		lockWait  = fs.Duration("lock-wait", time.Minute, "wait this long for another fetch to finish")
 		noCRLSets = fs.Bool("no-crlsets", false, "do not sync the crlsets/ tree")
-		inter     = fs.Bool("intermediates", false, "also sync the CA intermediates (<url>/intermediates/)")
+		inter     = fs.Bool("intermediates", false, "also sync the CA intermediates (default: [intermediates] enabled; from [intermediates] fetch-url, else upki's for upki's url, else <url>intermediates/)")
 		quiet     = fs.Bool("quiet", false, "no progress bar and no summary")
+		force     = fs.Bool("force", false, "install a manifest that lists no files or is older than the cache's (refused otherwise)")
+		allowHost multiFlag
 	)
+	fs.Var(&allowHost, "allow-redirect-host", "follow redirects to this host too (repeatable; also [revocation] allow-redirect-hosts; default: the mirror's own host only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -74,6 +84,10 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	if *url == "" {
 		*url = DefaultURL
+	}
+	interURL := cfg.IntermediatesURL
+	if interURL == "" && *url == DefaultURL {
+		interURL = DefaultIntermediatesURL
 	}
 	if *attempts < 1 || *attempts > 20 {
 		return &Error{fmt.Errorf("fetch: --attempts must be 1..20")}
@@ -97,18 +111,25 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if *quiet && !*dryRun {
 		out = io.Discard
 	}
+	if !*dryRun {
+		if err := migrateLayout(cfg.CacheDir, out); err != nil {
+			fmt.Fprintf(stderr, "revocheck: %v (the fetch downloads everything instead)\n", err)
+		}
+	}
 	res, err := Sync(ctx, Options{
 		URL: *url, CacheDir: cfg.CacheDir, DryRun: *dryRun, Client: c, Out: out,
-		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter, OnPlan: bar.planFunc(),
+		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter || cfg.IntermediatesEnabled,
+		IntermediatesURL: interURL, OnPlan: bar.planFunc(),
+		Force: *force, AllowRedirectHosts: append(allowHost, cfg.RedirectHosts...),
 	})
 	bar.done()
-	if err != nil {
+	if *dryRun {
 		return Typed(err)
 	}
-	if !*dryRun {
+	if err == nil {
 		summarize(out, res)
 	}
-	return nil
+	return judgeHealth(err, cfg.CacheDir, cfg.Policy.MaxAge, stderr)
 }
 
 func summarize(w io.Writer, res *Result) {
@@ -118,6 +139,8 @@ func summarize(w io.Writer, res *Result) {
 			name = t.Tree
 		}
 		switch {
+		case t.Absent && t.Tree == "":
+			fmt.Fprintf(w, "%s: the mirror has none (no manifest.json); local filters, if any, kept\n", name)
 		case t.Absent:
 			if t.Removed > 0 {
 				fmt.Fprintf(w, "%s: none on the mirror; removed %d local files\n", name, t.Removed)

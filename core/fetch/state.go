@@ -23,6 +23,9 @@ type treeState struct {
 
 type state struct {
 	Trees map[string]treeState `json:"trees"`
+	// LastSuccess is when a sync last completed (unix seconds), for
+	// `revocheck status`.
+	LastSuccess int64 `json:"last_success,omitempty"`
 }
 
 // loadState reads the state; a missing or unreadable file is an empty

@@ -1,6 +1,7 @@
 // Package fetch keeps a revocation cache directory in step with a mirror
-// that speaks the upki protocol: GET <url>/manifest.json, then every file it
-// lists under <url>/<filename>. It also syncs the optional CRL-set tree
+// that speaks the upki protocol: GET <url>manifest.json, then every file it
+// lists under <url><filename> (upki's default url is
+// https://upki.rustls.dev/revocation/). It also syncs the optional CRL-set tree
 // (<url>/crlsets/manifest.json into <cache>/crlsets/), which lives apart so
 // that upki clients never see non-clubcard files in the main manifest, and
 // on request the CA intermediates (<url>/intermediates/).
@@ -27,8 +28,16 @@
 //     size exactly: a longer body is cut off), stalls (no byte for 30 s),
 //     retries (4 attempts, exponential backoff with jitter).
 //   - An exclusive flock on <cache>/.lock: two fetches never interleave.
+//   - A new generation that looks wrong is refused and the previous one
+//     kept (RefusedError, exit 65): a manifest listing no files where the
+//     cache has some, a manifest older than the cache's (a rollback), a
+//     redirect to another host, a listed file whose hash matches but that
+//     does not parse. Options.Force accepts the first two.
+//   - A mirror with neither manifest.json nor crlsets/manifest.json is an
+//     error (a wrong url), never a silent "nothing to do"; one with CRL
+//     sets only is fine, and the local clubcard generation is then kept.
 //
-// Exit codes: see ExitOK, ExitFail, ExitTemp.
+// Exit codes: see ExitOK, ExitFail, ExitRefused, ExitTemp.
 package fetch
 
 import (
@@ -53,7 +62,12 @@ import (
 
 // DefaultURL is upki's public mirror, used when neither --url nor the
 // config key [revocation] fetch-url says otherwise.
-const DefaultURL = "https://upki.rustls.dev/"
+const DefaultURL = "https://upki.rustls.dev/revocation/"
+
+// DefaultIntermediatesURL is where upki's public mirror keeps the CA
+// intermediates: beside revocation/, not below it (upki's [intermediates]
+// fetch-url).
+const DefaultIntermediatesURL = "https://upki.rustls.dev/intermediates/"
 
 // Options configures one Sync.
 type Options struct {
@@ -65,10 +79,19 @@ type Options struct {
 	LockWait time.Duration // how long to wait for another fetch's lock
 	// SkipCRLSets disables the crlsets/ tree.
 	SkipCRLSets bool
-	// Intermediates also syncs <url>/intermediates/ into <cache>/intermediates/.
-	Intermediates bool
+	// Intermediates also syncs the CA intermediates into
+	// <cache>/intermediates/, from IntermediatesURL or else
+	// <url>intermediates/.
+	Intermediates    bool
+	IntermediatesURL string
 	// OnPlan, when set, learns how many bytes each tree will download.
 	OnPlan func(bytes int64)
+	// Force installs a manifest that lists no files or is older than the
+	// cache's (refused otherwise).
+	Force bool
+	// AllowRedirectHosts are hosts a redirect may lead to besides the
+	// mirror's own (used when Client.AllowRedirect is nil).
+	AllowRedirectHosts []string
 	// hook, when set, is called at named points of the update (tests use
 	// it to stop the process at chosen moments).
 	hook func(point string)
@@ -130,6 +153,9 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, &Error{err}
 	}
+	if opts.Client.AllowRedirect == nil {
+		opts.Client.AllowRedirect = SameOrigin(opts.AllowRedirectHosts)
+	}
 	if !opts.DryRun {
 		if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
 			return nil, &Error{fmt.Errorf("fetch: %w", err)}
@@ -154,7 +180,29 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 		res.Trees = append(res.Trees, *tr)
 	}
 	res.Received = opts.Client.BytesReceived()
+	if res.nothingServed() {
+		return res, &Error{fmt.Errorf("fetch: %s has no manifest.json (nor crlsets/manifest.json): not a revocation mirror; check --url / [revocation] fetch-url (upki's is %s)", base, DefaultURL)}
+	}
+	if !opts.DryRun {
+		st.LastSuccess = time.Now().Unix()
+		if err := st.save(opts.CacheDir); err != nil {
+			return res, &Error{fmt.Errorf("fetch: saving state: %w", err)}
+		}
+	}
 	return res, nil
+}
+
+// nothingServed reports whether every tree synced was absent on the mirror.
+func (r *Result) nothingServed() bool {
+	for _, t := range r.Trees {
+		if t.Tree == "intermediates" {
+			continue // opt-in extra, never the revocation data itself
+		}
+		if !t.Absent {
+			return false
+		}
+	}
+	return true
 }
 
 // baseURL checks u and gives it a trailing slash, so that names resolve
@@ -179,19 +227,46 @@ type step struct {
 	name string
 }
 
+// refuse judges a new manifest against the cache's: one that would delete
+// every file, or that is older (a mirror rolled back, or an attacker
+// replaying an old generation to hide newer revocations), is installed
+// only with Force.
+func (o *Options) refuse(murl string, m, old *Manifest) error {
+	if o.Force || old == nil {
+		return nil
+	}
+	if len(m.Files) == 0 && len(old.Files) > 0 {
+		return refusedf("fetch: %s lists no files: refusing to delete the %d in the cache (previous generation kept; --force if the mirror really is empty)", murl, len(old.Files))
+	}
+	// A cache generation dated more than a day ahead of this clock cannot
+	// be trusted as a floor: it would pin the cache (a bad clock at the
+	// mirror, or a hostile one, once).
+	plausible := old.GeneratedAt <= time.Now().Add(24*time.Hour).Unix()
+	if m.GeneratedAt < old.GeneratedAt && plausible {
+		return refusedf("fetch: %s was generated at %s, before the cache's generation (%s): refusing a rollback (previous generation kept; --force to accept it)",
+			murl, time.Unix(m.GeneratedAt, 0).UTC().Format(time.RFC3339), time.Unix(old.GeneratedAt, 0).UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
 func (o *Options) at(point string) {
 	if o.hook != nil {
 		o.hook(point)
 	}
 }
 
-func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (*TreeResult, error) {
+func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (_ *TreeResult, err error) {
 	res := &TreeResult{Tree: t.key}
 	dir := o.CacheDir
 	url := base
 	if t.sub != "" {
 		dir = filepath.Join(dir, t.sub)
 		url += t.sub + "/"
+	}
+	if t.key == "intermediates" && o.IntermediatesURL != "" {
+		if url, err = baseURL(o.IntermediatesURL); err != nil {
+			return nil, &Error{err}
+		}
 	}
 	murl := url + "manifest.json"
 	mpath := filepath.Join(dir, "manifest.json")
@@ -209,9 +284,21 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 			hdr.Set("If-Modified-Since", prev.LastModified)
 		}
 	}
-	resp, err := o.Client.GetSmall(ctx, murl, hdr, MaxManifestSize, t.optional)
+	// The clubcard tree may be absent too (a mirror of CRL sets only), but
+	// its absence never removes local filters: a wrong url must not wipe
+	// the cache. Sync fails when no tree at all is there.
+	resp, err := o.Client.GetSmall(ctx, murl, hdr, MaxManifestSize, true)
 	if err != nil {
 		return nil, Typed(fmt.Errorf("fetch: %w", err))
+	}
+	if !t.optional {
+		switch resp.Status {
+		case http.StatusNotFound, http.StatusGone:
+			res.Absent = true
+			return res, nil
+		case http.StatusForbidden:
+			return nil, &Error{fmt.Errorf("fetch: %s: http status 403", murl)}
+		}
 	}
 	switch resp.Status {
 	case http.StatusNotFound, http.StatusGone:
@@ -240,6 +327,9 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 	var old *Manifest
 	if local != nil {
 		old, _ = parseManifest(local, t.rule, t.index) // a damaged local manifest just lists nothing
+	}
+	if err := o.refuse(murl, m, old); err != nil {
+		return nil, err
 	}
 
 	steps, err := plan(dir, m, old, t)
@@ -394,16 +484,27 @@ func plan(dir string, m, old *Manifest, t tree) ([]step, error) {
 
 // apply downloads and installs the files, then (clubcard tree) replaces
 // index.bin. The manifest and removals are the caller's, afterwards.
-func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Manifest, steps []step, rebuild bool) error {
+func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Manifest, steps []step, rebuild bool) (err error) {
 	type pending struct {
 		tmp  string
 		name string
 	}
 	var held []pending // replacements wait for the transitional index
+	var installed []string
+	ok := false
 	defer func() {
 		for _, p := range held {
 			os.Remove(p.tmp)
 		}
+		if ok || len(installed) == 0 || ExitCode(err) == ExitTemp {
+			return // a temporary failure resumes from what is verified
+		}
+		// A rejected generation leaves nothing: no index names these
+		// yet (the final index comes last), so they can go.
+		for _, n := range installed {
+			os.Remove(filepath.Join(dir, n))
+		}
+		syncDir(dir)
 	}()
 	for _, s := range steps {
 		if s.op != "download" && s.op != "replace" {
@@ -414,6 +515,10 @@ func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Man
 			return err
 		}
 		o.at(t.key + ":downloaded")
+		if err := validate(t, tmp); err != nil {
+			os.Remove(tmp)
+			return refusedf("fetch: %s%s: the sha-256 matches the manifest but the file does not parse: %v (previous generation kept)", url, s.name, err)
+		}
 		if s.op == "replace" {
 			held = append(held, pending{tmp, s.name})
 			continue
@@ -424,6 +529,7 @@ func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Man
 			os.Remove(tmp)
 			return &Error{fmt.Errorf("fetch: %w", err)}
 		}
+		installed = append(installed, s.name)
 		o.at(t.key + ":installed")
 	}
 	if len(held) > 0 && t.index {
@@ -459,11 +565,32 @@ func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Man
 	if err := syncDir(dir); err != nil {
 		return &Error{fmt.Errorf("fetch: %w", err)}
 	}
+	// From here on an index may name the new files: they stay.
+	ok = true
 	if rebuild {
 		if err := writeIndex(dir, m.Files); err != nil {
 			return err
 		}
 		o.at(t.key + ":index")
+	}
+	return nil
+}
+
+// validate parses a downloaded file of a tree whose readers parse it
+// (filters, CRL sets), so that a file that would only fail in readers is
+// refused before it takes a name.
+func validate(t tree, path string) error {
+	switch t.key {
+	case "":
+		_, err := fileCoverage(path)
+		return err
+	case "crlsets":
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		_, err = crlset.Parse(data)
+		return err
 	}
 	return nil
 }

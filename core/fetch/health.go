@@ -1,0 +1,126 @@
+package fetch
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/revocheck/revocheck/core/crlset"
+	"github.com/revocheck/revocheck/core/index"
+	"github.com/revocheck/revocheck/core/manifest"
+)
+
+// Health is what a cache directory holds, judged the way readers will
+// judge it: the fetch unit fails on a problem, `revocheck status` prints it
+// first. Revocation that silently stops (never fetched, a wrong url, a
+// mirror gone for weeks) is the failure this exists to make loud.
+type Health struct {
+	Dir         string
+	Filters     int       // files index.bin names (0: no clubcard data)
+	GeneratedAt time.Time // the clubcard manifest's generated_at (zero: none)
+	CRLSets     int       // files crlsets/manifest.json lists
+	LastSuccess time.Time // the last completed fetch (zero: unknown)
+	MaxAge      time.Duration
+	Now         time.Time
+}
+
+// CheckHealth inspects dir. maxAge 0 disables the age checks.
+func CheckHealth(dir string, maxAge time.Duration) Health {
+	h := Health{Dir: dir, MaxAge: maxAge, Now: time.Now()}
+	if data, err := readSmall(filepath.Join(dir, "index.bin"), 64<<20); err == nil {
+		if ix, err := index.Parse(data); err == nil {
+			h.Filters = len(ix.Filenames())
+		}
+	}
+	if data, err := readSmall(filepath.Join(dir, "manifest.json"), manifest.MaxSize); err == nil {
+		if m, err := manifest.Parse(data); err == nil {
+			h.GeneratedAt = m.Time()
+		}
+	}
+	if data, err := readSmall(filepath.Join(dir, crlset.Dir, "manifest.json"), MaxManifestSize); err == nil {
+		if m, err := parseManifest(data, func(string) error { return nil }, false); err == nil {
+			h.CRLSets = len(m.Files)
+		}
+	}
+	if st := loadState(dir); st.LastSuccess > 0 {
+		h.LastSuccess = time.Unix(st.LastSuccess, 0)
+	}
+	return h
+}
+
+// Absent reports a cache with no revocation data at all.
+func (h Health) Absent() bool { return h.Filters == 0 && h.CRLSets == 0 }
+
+// Stale reports clubcard data older than max-age.
+func (h Health) Stale() bool {
+	return h.MaxAge > 0 && h.Filters > 0 && !h.GeneratedAt.IsZero() && h.Now.Sub(h.GeneratedAt) > h.MaxAge
+}
+
+// Overdue reports a last successful fetch older than max-age.
+func (h Health) Overdue() bool {
+	return h.MaxAge > 0 && !h.LastSuccess.IsZero() && h.Now.Sub(h.LastSuccess) > h.MaxAge
+}
+
+// Problem is one line saying what is wrong, "" when nothing is.
+func (h Health) Problem() string {
+	since := func(t time.Time) string {
+		return fmt.Sprintf("%s (%s ago)", t.UTC().Format(time.RFC3339), h.Now.Sub(t).Round(time.Minute))
+	}
+	switch {
+	case h.Absent():
+		return fmt.Sprintf("no revocation data in %s (never fetched, or the mirror has none): every check answers no_data", h.Dir)
+	case h.Stale():
+		return fmt.Sprintf("revocation data in %s is stale: generated %s, older than max-age %s: checks answer stale", h.Dir, since(h.GeneratedAt), h.MaxAge)
+	case h.Overdue():
+		return fmt.Sprintf("the last successful fetch into %s was %s, longer ago than max-age %s", h.Dir, since(h.LastSuccess), h.MaxAge)
+	}
+	return ""
+}
+
+// readSmall reads a regular file of at most limit bytes.
+func readSmall(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > limit {
+		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", path, limit)
+	}
+	buf := make([]byte, fi.Size())
+	if _, err := f.ReadAt(buf, 0); err != nil && fi.Size() > 0 {
+		return nil, err
+	}
+	return buf, nil
+}
+
+// judgeHealth is the last word of `revocheck fetch`: a failed run on a
+// cache with no usable data says so on stderr (the journal), and a run
+// that succeeded but left no usable data fails, so that a machine whose
+// revocation checking is off is never quiet about it.
+func judgeHealth(err error, dir string, maxAge time.Duration, stderr io.Writer) error {
+	p := CheckHealth(dir, maxAge).Problem()
+	if err != nil {
+		if p != "" {
+			fmt.Fprintf(stderr, "revocheck: fetch: %s\n", p)
+		}
+		return Typed(err)
+	}
+	if p != "" {
+		return &Error{fmt.Errorf("fetch: %s", p)}
+	}
+	return nil
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

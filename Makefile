@@ -21,7 +21,10 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 # Every C adapter is built with these; warnings are errors.
 CWARN   := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes
-CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' -I$(BUILD)/include
+# REVOCHECK_BINDIR: where a forked child finds `revocheck` for its helper
+# process (adapters-common/rc_helper.c).
+CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' \
+	-DREVOCHECK_BINDIR='"$(bindir)"' -I$(BUILD)/include
 GOLDFLAGS := -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
 
 ADAPTERS :=

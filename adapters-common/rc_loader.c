@@ -261,11 +261,6 @@ static int ready(rc_loader *l)
 			loaded_epoch = rc_fork_epoch;
 	}
 	int ok = l->state == 1;
-	if (!ok && !l->logged) {
-		l->logged = 1;
-		rc_log(l, "%s; %s connections per policy", reason_text(l->reason),
-		       l->unavailable_allow ? "allowing" : "refusing");
-	}
 	pthread_mutex_unlock(&l->lock);
 	return ok;
 }
@@ -482,10 +477,30 @@ static int library_ready(rc_loader *l)
 	return __atomic_load_n(&l->state, __ATOMIC_ACQUIRE) == 1 && loaded_epoch == rc_fork_epoch;
 }
 
-static void unavailable_result(rc_loader *l, revocheck_result *res)
+/* The library cannot answer in this process. A forked child asks a fresh
+ * helper process; otherwise, or when that fails too, the unavailable
+ * policy answers (logged once per process). */
+static int unavailable(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
+                       size_t blen, revocheck_result *res)
 {
+	pthread_mutex_lock(&l->lock);
+	int reason = l->reason;
+	pthread_mutex_unlock(&l->lock);
+	const char *why = NULL;
+	if (reason == RC_FORKED && rc_helper_check(l, kind, a, alen, b, blen, res, &why))
+		return 1;
+	if (!__atomic_exchange_n(&l->logged, 1, __ATOMIC_ACQ_REL)) {
+		if (reason == RC_FORKED)
+			rc_log(l, "%s, and the helper %s could not answer: %s; %s connections per policy",
+			       reason_text(reason), l->helper[0] ? l->helper : "revocheck", why,
+			       l->unavailable_allow ? "allowing" : "refusing");
+		else
+			rc_log(l, "%s; %s connections per policy", reason_text(reason),
+			       l->unavailable_allow ? "allowing" : "refusing");
+	}
 	res->outcome = REVOCHECK_OUTCOME_NO_DATA;
 	res->allowed = l->unavailable_allow;
+	return 0;
 }
 
 int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
@@ -493,10 +508,8 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 {
 	if (!library_ready(l) && daemon_ask(l, 1, cert, cert_len, issuer, issuer_len, res))
 		return 1;
-	if (!ready(l)) {
-		unavailable_result(l, res);
-		return 0;
-	}
+	if (!ready(l))
+		return unavailable(l, 1, cert, cert_len, issuer, issuer_len, res);
 	l->check_der(l->handle, cert, cert_len, issuer, issuer_len, res);
 	return 1;
 }
@@ -506,10 +519,8 @@ int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name
 {
 	if (!library_ready(l) && daemon_ask(l, 2, issuer_name, name_len, serial, serial_len, res))
 		return 1;
-	if (!ready(l)) {
-		unavailable_result(l, res);
-		return 0;
-	}
+	if (!ready(l))
+		return unavailable(l, 2, issuer_name, name_len, serial, serial_len, res);
 	l->check_issuer_serial(l->handle, issuer_name, name_len, serial, serial_len, res);
 	return 1;
 }

@@ -9,7 +9,8 @@
  *    or init time: a process that never checks a certificate never starts Go.
  *  - The pid that loaded it is remembered. In a forked child the Go runtime is
  *    dead (a call would hang forever), so the child never calls into Go: it
- *    gets the "unavailable" policy instead.
+ *    asks a fresh helper process, `revocheck check --request` (rc_helper.c),
+ *    and only when that cannot answer gets the "unavailable" policy.
  *  - A missing library, a failed open or a forked child is logged once
  *    (stderr or syslog) and answered by policy; nothing crashes or hangs.
  *  - Before loading the library, the check daemon (`revocheck daemon`) is
@@ -37,6 +38,9 @@
 /* How long a check waits for the daemon before checking in-process. Once
  * it has not answered in time, this process stops asking it. */
 #define RC_DAEMON_TIMEOUT_MS 250
+/* How long a forked child waits for its helper process (rc_helper.c),
+ * spawn to exit; it is killed then and the unavailable policy applies. */
+#define RC_HELPER_TIMEOUT_MS 2000
 
 /* Why a check could not be made (rc_loader.reason). */
 enum rc_unavailable {
@@ -64,6 +68,8 @@ typedef struct rc_loader {
 	pthread_mutex_t conn_lock;        /* guards the kept connection below */
 	int conn_fd;                      /* kept connection to the daemon, or -1 */
 	unsigned conn_epoch;              /* fork epoch conn_fd was opened in */
+	char helper[RC_PATH_MAX];         /* revocheck binary for forked children, "" none */
+	int helper_found;                 /* helper was looked for */
 
 	int state;  /* 0: not tried, 1: ready, -1: unavailable (reason says why) */
 	int reason; /* enum rc_unavailable */
@@ -112,6 +118,16 @@ int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name
 /* 1 when checks would go to the check daemon (its socket exists and the
  * configuration allows it), for status reports; starts nothing. */
 int rc_daemon_usable(rc_loader *l);
+
+/*
+ * Asks a fresh `revocheck check --request` process (kind 1: a = cert DER,
+ * b = issuer DER; kind 2: a = issuer Name DER, b = serial; all borrowed).
+ * For forked children only: never touches Go. Returns 1 with *res set when
+ * it answered within RC_HELPER_TIMEOUT_MS; 0 otherwise with *why (static
+ * string) saying why. Used by rc_check_*; exposed for rc_loader.c only.
+ */
+int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
+                    size_t blen, revocheck_result *res, const char **why);
 
 /* Human name of an outcome; works without the library loaded. */
 const char *rc_outcome_name(int32_t outcome);

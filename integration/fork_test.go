@@ -73,6 +73,9 @@ func runForks(t *testing.T, mode string) {
 			if secs, _ := strconv.ParseFloat(m[5], 64); secs > 10 {
 				t.Errorf("%s: a connection took %.1f s in a child (bounded: 2 s per helper)", mode, secs)
 			}
+			if mode == "os" && !strings.Contains(out, "unreaped helper processes in the children: 0") {
+				t.Errorf("%s: every helper process must be reaped:\n%s", mode, out)
+			}
 			if strings.Contains(out, "revocheck (") {
 				t.Errorf("%s: nothing of revocheck's belongs on the host's stderr here:\n%s", mode, out)
 			}
@@ -82,6 +85,12 @@ func runForks(t *testing.T, mode string) {
 }
 
 func TestForkPythonOSFork(t *testing.T) { runForks(t, "os") }
+
+// Hosts that ignore SIGCHLD: the kernel reaps the helper, waitpid says ECHILD.
+func TestForkPythonSIGCHLDIgnored(t *testing.T) {
+	t.Setenv("FORKS_SIGCHLD", "ignore")
+	runForks(t, "os")
+}
 
 func TestForkPythonMultiprocessing(t *testing.T) { runForks(t, "mp") }
 

@@ -5,11 +5,13 @@ usage: forks.py ROOT GOOD_URL REVOKED_URL N os|mp
 
 os: N children from os.fork, all at once; mp: a multiprocessing pool of N
 workers (start method "fork", as on Linux by default up to Python 3.13)
-running 2N tasks. Prints one line per connection and a summary:
+running 2N tasks. With FORKS_SIGCHLD=ignore, each os.fork child ignores
+SIGCHLD (its helper processes are then reaped by the kernel). Prints one line per connection and a summary:
   "summary revoked_refused=R/N good_accepted=G/N max_seconds=S"
 """
 import multiprocessing
 import os
+import signal
 import ssl
 import sys
 import time
@@ -27,6 +29,21 @@ def fetch(url):
         return "error " + str(e)
 
 
+def zombies():
+    """Children of this process that exited and were never reaped."""
+    n = 0
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] == "Z" and int(fields[1]) == os.getpid():
+                n += 1
+    return n
+
+
 def task(arg):
     i, kind = arg
     t = time.monotonic()
@@ -38,6 +55,7 @@ print("parent good:", fetch(good), flush=True)
 print("parent revoked:", fetch(revoked), flush=True)
 
 results = []
+unreaped = 0
 if mode == "os":
     pipes = []
     for i in range(n):
@@ -45,8 +63,10 @@ if mode == "os":
         pid = os.fork()
         if pid == 0:
             os.close(r)
+            if os.environ.get("FORKS_SIGCHLD") == "ignore":
+                signal.signal(signal.SIGCHLD, signal.SIG_IGN)
             out = [task((i, "revoked")), task((i, "good"))]
-            os.write(w, repr(out).encode())
+            os.write(w, repr((out, zombies())).encode())
             os._exit(0)
         os.close(w)
         pipes.append((pid, r))
@@ -62,7 +82,10 @@ if mode == "os":
         if status != 0 or not data:
             print("child", pid, "failed, status", status, flush=True)
             continue
-        results.extend(eval(data.decode()))
+        out, z = eval(data.decode())
+        results.extend(out)
+        unreaped += z
+    print("unreaped helper processes in the children: %d" % unreaped, flush=True)
 else:
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(n) as pool:

@@ -237,6 +237,12 @@ static void load_inlock(rc_loader *l)
 		l->reason = RC_OPEN_FAILED;
 		return;
 	}
+	/* Opened despite configuration problems (those settings keep their
+	 * defaults): a misconfiguration, said once per process. */
+	char problems[384] = "";
+	int em = l->errmsg(h, problems, sizeof problems);
+	if ((em == REVOCHECK_OK || em == REVOCHECK_ERR_RANGE) && problems[0] != '\0')
+		rc_log(l, "%s; those settings keep their defaults (see `revocheck config`)", problems);
 	l->handle = h;
 	l->pid = getpid();
 	__atomic_store_n(&l->state, 1, __ATOMIC_RELEASE);

@@ -55,12 +55,14 @@ type statusReport struct {
 	Policy         map[string]string `json:"policy"`
 	Adapters       []adapterStatus   `json:"adapters"`
 	Daemon         daemonStatus      `json:"daemon"`
+	ConfigProblems []string          `json:"config_problems,omitempty"` // file:line: what could not be set
 }
 
 func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("status", statusUsage, stderr)
 	var cf configFlags
 	cf.register(fs)
+	cf.showsProblems = true
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,11 +86,13 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	r.CRLSetIssuers, r.CRLSetEntries = len(st.Issuers), st.Entries
 	r.Adapters = detectAdapters()
 	r.Daemon = probeDaemon()
+	r.ConfigProblems = configProblemStrings(cfg)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
+	printConfigProblems(stdout, cfg, "")
 	r.print(stdout)
 	return nil
 }

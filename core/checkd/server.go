@@ -130,6 +130,10 @@ func (s *Server) checker(overrides string) (*engine.Checker, error) {
 	case c.Config.CacheDir != s.CacheDir():
 		c.Close()
 		v.refused = fmt.Errorf("overrides name cache %s; this daemon serves %s", c.Config.CacheDir, s.CacheDir())
+	case len(c.Config.Problems) > len(s.base.Load().Config.Problems):
+		// The client's own open reports its configuration problems.
+		c.Close()
+		v.refused = fmt.Errorf("overrides: %v", c.Config.Problems[len(s.base.Load().Config.Problems)])
 	default:
 		v.c = c
 	}

@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RC_SONAME "librevocheck.so.0"
@@ -120,14 +121,82 @@ void rc_loader_add_override(rc_loader *l, const char *key, const char *value)
 	}
 }
 
+/* One syslog message, ident "revocheck", written to the log socket
+ * directly: openlog() would change the host's own ident (sudo's, sshd's
+ * lines would then read "revocheck"). No socket: the message is dropped. */
+static void rc_syslog(const char *component, const char *msg)
+{
+	const char *path = secure_getenv("REVOCHECK_LOG_SOCKET");
+	if (path == NULL || *path == '\0')
+		path = "/dev/log";
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path)
+		return;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	char line[768], ts[32] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	if (localtime_r(&now, &tm) != NULL)
+		strftime(ts, sizeof ts, "%b %e %H:%M:%S ", &tm);
+	int n = snprintf(line, sizeof line, "<%d>%srevocheck[%d]: %s: %s", LOG_USER | LOG_WARNING, ts,
+	                 (int)getpid(), component, msg);
+	if (n <= 0)
+		return;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, MSG_NOSIGNAL,
+	       (struct sockaddr *)&sa, sizeof sa);
+	close(fd);
+}
+
 static void rc_vlog(rc_loader *l, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (l->use_syslog)
-		syslog(LOG_WARNING, "revocheck (%s): %s", l->component, msg);
+		rc_syslog(l->component, msg);
 	else
 		fprintf(stderr, "revocheck (%s): %s\n", l->component, msg);
+}
+
+void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...)
+{
+	if (__atomic_fetch_or(&l->noted, state, __ATOMIC_ACQ_REL) & state)
+		return; /* said once per process per state */
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	rc_syslog(l->component, msg);
+	if (l->debug)
+		fprintf(stderr, "revocheck (%s): %s\n", l->component, msg);
+}
+
+void rc_cache_source(rc_loader *l, char *buf, size_t size)
+{
+	/* The adapter's own setting wins (revocheck_open applies overrides
+	 * last), then the environment, then the config files. */
+	for (const char *p = l->overrides; p != NULL && *p != '\0';) {
+		size_t n = strcspn(p, ";");
+		if (n > 10 && strncmp(p, "cache-dir=", 10) == 0) {
+			snprintf(buf, size, "cache %.*s, set by this adapter's cache-dir", (int)(n - 10), p + 10);
+			return;
+		}
+		p += n + (p[n] == ';');
+	}
+	const char *env = secure_getenv("REVOCHECK_CACHE_DIR");
+	if (env != NULL && *env != '\0') {
+		snprintf(buf, size, "cache %s, from $REVOCHECK_CACHE_DIR", env);
+		return;
+	}
+	const char *cfg = l->config[0] ? l->config : secure_getenv("REVOCHECK_CONFIG");
+	if (cfg != NULL && *cfg != '\0')
+		snprintf(buf, size, "cache per cache-dir in %s, else /var/cache/revocheck", cfg);
+	else
+		snprintf(buf, size, "cache per cache-dir in /etc/revocheck/config.toml or the user's "
+		                    "config.toml, else /var/cache/revocheck");
 }
 
 void rc_log(rc_loader *l, const char *fmt, ...)
@@ -448,8 +517,8 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 		}
 	}
 	if (r < 0) {
-		rc_log(l, "the daemon at %s did not answer in %d ms; checking in-process", l->socket,
-		       RC_DAEMON_TIMEOUT_MS);
+		rc_notice(l, RC_NOTE_DAEMON, "the daemon at %s did not answer in %d ms; checking in-process",
+		          l->socket, RC_DAEMON_TIMEOUT_MS);
 		daemon_off(l, "was too slow");
 		return 0;
 	}

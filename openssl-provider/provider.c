@@ -286,8 +286,12 @@ static int rcossl_get_params(void *provctx, OSSL_PARAM params[])
 	OSSL_PARAM *p;
 	int ok = provider_status(state, sizeof state);
 
-	/* Activation failures are silent in OpenSSL; say it once, loudly. */
-	if (!ok && !__atomic_exchange_n(&status_logged, 1, __ATOMIC_ACQ_REL))
+	/* Activation failures are silent in OpenSSL; say it once. No data yet
+	 * is a normal state (syslog); a broken installation is said on stderr. */
+	if (!ok && strncmp(state, "no revocation data", 18) == 0)
+		rc_notice(&rcossl.loader, RC_NOTE_STATUS, "provider active but revocation checks cannot work: %s",
+		          state);
+	else if (!ok && !__atomic_exchange_n(&status_logged, 1, __ATOMIC_ACQ_REL))
 		rc_log(&rcossl.loader, "provider active but revocation checks cannot work: %s", state);
 
 	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME);

@@ -238,6 +238,11 @@ static int provider_status(char *msg, size_t size)
 		snprintf(msg, size, "ready (asking the check daemon at %s)", l->socket);
 		return 1;
 	}
+	if (state == -1 && reason == RC_FORKED) {
+		/* The Go runtime stayed in the parent; checks run the helper. */
+		snprintf(msg, size, "ready (forked child: each check runs `revocheck check --request`)");
+		return 1;
+	}
 	if (state == -1) {
 		snprintf(msg, size, "library unusable (%s); unavailable policy: %s",
 		         reason == RC_FORKED       ? "forked child"

@@ -9,6 +9,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -70,6 +71,15 @@ func TestConfigTypoCurl(t *testing.T) {
 		lines := ourLines(out)
 		if len(lines) != 1 || !strings.Contains(lines[0], cfg+":3:") {
 			t.Errorf("want exactly one line naming %s:3, got %d:\n%s", cfg, len(lines), out)
+		}
+	}
+
+	// python's ssl module, through the same provider.
+	if _, err := exec.LookPath("python3"); err == nil {
+		out, err := env.Run(t, ce, "python3", testdataScript("fetch.py"), env.RootPEM, env.Sites["revoked"].URL, env.Sites["good"].URL)
+		if err != nil || !strings.Contains(lineWith(out, env.Sites["revoked"].URL+" "), curlRevoked) ||
+			!strings.Contains(out, "ok hello from good") || len(ourLines(out)) != 1 {
+			t.Errorf("python with a broken config: want revoked refused, good fetched, one line:\n%s", out)
 		}
 	}
 

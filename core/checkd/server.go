@@ -76,6 +76,9 @@ func (s *Server) Reload() error {
 	if err != nil {
 		return err
 	}
+	for _, p := range base.Config.Problems { // served anyway (engine.Open)
+		s.log.Printf("configuration problem: %s (that setting keeps its default)", p)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.configs.Load()

@@ -144,3 +144,40 @@ func TestForkWithoutHelper(t *testing.T) {
 		}
 	}
 }
+
+// A helper that never answers is killed after 2 s: the child finishes, by
+// the unavailable policy, and no helper process survives it.
+func TestForkHelperHangs(t *testing.T) {
+	needClient(t, "python3")
+	env := harness.New(t)
+	dir := t.TempDir()
+	hang := filepath.Join(dir, "revocheck")
+	pidFile := filepath.Join(dir, "pids")
+	script := fmt.Sprintf("#!/bin/sh\necho $$ >> %s\nexec sleep 60\n", pidFile)
+	if err := os.WriteFile(hang, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, err := env.Run(t, append(confEnv(opensslConf(t, env, "unavailable = deny")), "REVOCHECK_HELPER="+hang),
+		"python3", testdataScript("fork.py"), env.RootPEM, env.Sites["good"].URL, env.Sites["revoked"].URL)
+	took := time.Since(start)
+	if err != nil {
+		t.Fatalf("fork.py: %v", err)
+	}
+	if !strings.Contains(lineWith(out, "child good:"), curlNoStatus) || !strings.Contains(out, "no answer in time") {
+		t.Errorf("hanging helper: want the child refused by the deny policy after the timeout:\n%s", out)
+	}
+	// Two connections in the child, each stopping at its first check.
+	if took > 20*time.Second {
+		t.Errorf("hanging helper: took %v, want about 2 s per check", took)
+	}
+	pids, _ := os.ReadFile(pidFile)
+	if len(strings.Fields(string(pids))) == 0 {
+		t.Fatalf("the helper was never started:\n%s", out)
+	}
+	for _, p := range strings.Fields(string(pids)) {
+		if _, err := os.Stat("/proc/" + p); err == nil {
+			t.Errorf("helper pid %s still exists (not killed or not reaped)", p)
+		}
+	}
+}

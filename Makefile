@@ -58,6 +58,13 @@ $(BUILD)/lib/pkgconfig/revocheck.pc: go-shim/revocheck.pc.in VERSION
 	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
 		-e 's|@VERSION@|$(VERSION)|' $< > $@
 
+# The adapters compile $(bindir) in (REVOCHECK_BINDIR): rebuild them when it
+# changes, e.g. `make all` then `make install PREFIX=/usr` (make deb).
+BINDIR_STAMP := $(BUILD)/.bindir
+$(BINDIR_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(bindir)' | cmp -s - $@ || echo '$(bindir)' > $@
+
 # Each adapter adds its artifacts to ADAPTERS and its rules here.
 include $(wildcard openssl-provider/build.mk nss-module/build.mk gnutls-hook/build.mk packaging/build.mk)
 

@@ -151,7 +151,10 @@ int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, c
 	}
 	pthread_mutex_unlock(&l->lock);
 	if (l->helper[0] == '\0') {
-		*why = "no revocheck binary to ask (looked next to the adapter and in " REVOCHECK_BINDIR ")";
+		const char *env = secure_getenv("REVOCHECK_HELPER");
+		*why = env != NULL && *env != '\0'
+		           ? "$REVOCHECK_HELPER is not an executable owned by root or this user"
+		           : "no revocheck binary to run (looked next to the adapter and in " REVOCHECK_BINDIR ")";
 		return 0;
 	}
 	if (alen > 64 * 1024 || blen > 64 * 1024) {

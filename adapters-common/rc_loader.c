@@ -566,8 +566,8 @@ static int unavailable(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen
 		return 1;
 	if (!__atomic_exchange_n(&l->logged, 1, __ATOMIC_ACQ_REL)) {
 		if (reason == RC_FORKED)
-			rc_log(l, "%s, and the helper %s could not answer: %s; %s connections per policy",
-			       reason_text(reason), l->helper[0] ? l->helper : "revocheck", why,
+			rc_log(l, "%s, and the helper process could not answer: %s; %s connections per policy",
+			       reason_text(reason), why,
 			       l->unavailable_allow ? "allowing" : "refusing");
 		else
 			rc_log(l, "%s; %s connections per policy", reason_text(reason),

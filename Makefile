@@ -21,7 +21,10 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 # Every C adapter is built with these; warnings are errors.
 CWARN   := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes
-CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' -I$(BUILD)/include
+# REVOCHECK_BINDIR: where a forked child finds `revocheck` for its helper
+# process (adapters-common/rc_helper.c).
+CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' \
+	-DREVOCHECK_BINDIR='"$(bindir)"' -I$(BUILD)/include
 GOLDFLAGS := -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
 
 ADAPTERS :=
@@ -54,6 +57,13 @@ $(BUILD)/lib/pkgconfig/revocheck.pc: go-shim/revocheck.pc.in VERSION
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
 		-e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# The adapters compile $(bindir) in (REVOCHECK_BINDIR): rebuild them when it
+# changes, e.g. `make all` then `make install PREFIX=/usr` (make deb).
+BINDIR_STAMP := $(BUILD)/.bindir
+$(BINDIR_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(bindir)' | cmp -s - $@ || echo '$(bindir)' > $@
 
 # Each adapter adds its artifacts to ADAPTERS and its rules here.
 include $(wildcard openssl-provider/build.mk nss-module/build.mk gnutls-hook/build.mk packaging/build.mk)

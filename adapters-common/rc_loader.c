@@ -19,6 +19,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #define RC_SONAME "librevocheck.so.0"
@@ -120,14 +121,82 @@ void rc_loader_add_override(rc_loader *l, const char *key, const char *value)
 	}
 }
 
+/* One syslog message, ident "revocheck", written to the log socket
+ * directly: openlog() would change the host's own ident (sudo's, sshd's
+ * lines would then read "revocheck"). No socket: the message is dropped. */
+static void rc_syslog(const char *component, const char *msg)
+{
+	const char *path = secure_getenv("REVOCHECK_LOG_SOCKET");
+	if (path == NULL || *path == '\0')
+		path = "/dev/log";
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path)
+		return;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	char line[768], ts[32] = "";
+	time_t now = time(NULL);
+	struct tm tm;
+	if (localtime_r(&now, &tm) != NULL)
+		strftime(ts, sizeof ts, "%b %e %H:%M:%S ", &tm);
+	int n = snprintf(line, sizeof line, "<%d>%srevocheck[%d]: %s: %s", LOG_USER | LOG_WARNING, ts,
+	                 (int)getpid(), component, msg);
+	if (n <= 0)
+		return;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1, MSG_NOSIGNAL,
+	       (struct sockaddr *)&sa, sizeof sa);
+	close(fd);
+}
+
 static void rc_vlog(rc_loader *l, const char *fmt, va_list ap)
 {
 	char msg[512];
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (l->use_syslog)
-		syslog(LOG_WARNING, "revocheck (%s): %s", l->component, msg);
+		rc_syslog(l->component, msg);
 	else
 		fprintf(stderr, "revocheck (%s): %s\n", l->component, msg);
+}
+
+void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...)
+{
+	if (__atomic_fetch_or(&l->noted, state, __ATOMIC_ACQ_REL) & state)
+		return; /* said once per process per state */
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	rc_syslog(l->component, msg);
+	if (l->debug)
+		fprintf(stderr, "revocheck (%s): %s\n", l->component, msg);
+}
+
+void rc_cache_source(rc_loader *l, char *buf, size_t size)
+{
+	/* The adapter's own setting wins (revocheck_open applies overrides
+	 * last), then the environment, then the config files. */
+	for (const char *p = l->overrides; p != NULL && *p != '\0';) {
+		size_t n = strcspn(p, ";");
+		if (n > 10 && strncmp(p, "cache-dir=", 10) == 0) {
+			snprintf(buf, size, "cache %.*s, set by this adapter's cache-dir", (int)(n - 10), p + 10);
+			return;
+		}
+		p += n + (p[n] == ';');
+	}
+	const char *env = secure_getenv("REVOCHECK_CACHE_DIR");
+	if (env != NULL && *env != '\0') {
+		snprintf(buf, size, "cache %s, from $REVOCHECK_CACHE_DIR", env);
+		return;
+	}
+	const char *cfg = l->config[0] ? l->config : secure_getenv("REVOCHECK_CONFIG");
+	if (cfg != NULL && *cfg != '\0')
+		snprintf(buf, size, "cache per cache-dir in %s, else /var/cache/revocheck", cfg);
+	else
+		snprintf(buf, size, "cache per cache-dir in /etc/revocheck/config.toml or the user's "
+		                    "config.toml, else /var/cache/revocheck");
 }
 
 void rc_log(rc_loader *l, const char *fmt, ...)
@@ -237,6 +306,12 @@ static void load_inlock(rc_loader *l)
 		l->reason = RC_OPEN_FAILED;
 		return;
 	}
+	/* Opened despite configuration problems (those settings keep their
+	 * defaults): a misconfiguration, said once per process. */
+	char problems[384] = "";
+	int em = l->errmsg(h, problems, sizeof problems);
+	if ((em == REVOCHECK_OK || em == REVOCHECK_ERR_RANGE) && problems[0] != '\0')
+		rc_log(l, "%s; those settings keep their defaults (see `revocheck config`)", problems);
 	l->handle = h;
 	l->pid = getpid();
 	__atomic_store_n(&l->state, 1, __ATOMIC_RELEASE);
@@ -261,11 +336,6 @@ static int ready(rc_loader *l)
 			loaded_epoch = rc_fork_epoch;
 	}
 	int ok = l->state == 1;
-	if (!ok && !l->logged) {
-		l->logged = 1;
-		rc_log(l, "%s; %s connections per policy", reason_text(l->reason),
-		       l->unavailable_allow ? "allowing" : "refusing");
-	}
 	pthread_mutex_unlock(&l->lock);
 	return ok;
 }
@@ -447,8 +517,8 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 		}
 	}
 	if (r < 0) {
-		rc_log(l, "the daemon at %s did not answer in %d ms; checking in-process", l->socket,
-		       RC_DAEMON_TIMEOUT_MS);
+		rc_notice(l, RC_NOTE_DAEMON, "the daemon at %s did not answer in %d ms; checking in-process",
+		          l->socket, RC_DAEMON_TIMEOUT_MS);
 		daemon_off(l, "was too slow");
 		return 0;
 	}
@@ -482,10 +552,30 @@ static int library_ready(rc_loader *l)
 	return __atomic_load_n(&l->state, __ATOMIC_ACQUIRE) == 1 && loaded_epoch == rc_fork_epoch;
 }
 
-static void unavailable_result(rc_loader *l, revocheck_result *res)
+/* The library cannot answer in this process. A forked child asks a fresh
+ * helper process; otherwise, or when that fails too, the unavailable
+ * policy answers (logged once per process). */
+static int unavailable(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
+                       size_t blen, revocheck_result *res)
 {
+	pthread_mutex_lock(&l->lock);
+	int reason = l->reason;
+	pthread_mutex_unlock(&l->lock);
+	const char *why = NULL;
+	if (reason == RC_FORKED && rc_helper_check(l, kind, a, alen, b, blen, res, &why))
+		return 1;
+	if (!__atomic_exchange_n(&l->logged, 1, __ATOMIC_ACQ_REL)) {
+		if (reason == RC_FORKED)
+			rc_log(l, "%s, and the helper process could not answer: %s; %s connections per policy",
+			       reason_text(reason), why,
+			       l->unavailable_allow ? "allowing" : "refusing");
+		else
+			rc_log(l, "%s; %s connections per policy", reason_text(reason),
+			       l->unavailable_allow ? "allowing" : "refusing");
+	}
 	res->outcome = REVOCHECK_OUTCOME_NO_DATA;
 	res->allowed = l->unavailable_allow;
+	return 0;
 }
 
 int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
@@ -493,10 +583,8 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 {
 	if (!library_ready(l) && daemon_ask(l, 1, cert, cert_len, issuer, issuer_len, res))
 		return 1;
-	if (!ready(l)) {
-		unavailable_result(l, res);
-		return 0;
-	}
+	if (!ready(l))
+		return unavailable(l, 1, cert, cert_len, issuer, issuer_len, res);
 	l->check_der(l->handle, cert, cert_len, issuer, issuer_len, res);
 	return 1;
 }
@@ -506,10 +594,8 @@ int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name
 {
 	if (!library_ready(l) && daemon_ask(l, 2, issuer_name, name_len, serial, serial_len, res))
 		return 1;
-	if (!ready(l)) {
-		unavailable_result(l, res);
-		return 0;
-	}
+	if (!ready(l))
+		return unavailable(l, 2, issuer_name, name_len, serial, serial_len, res);
 	l->check_issuer_serial(l->handle, issuer_name, name_len, serial, serial_len, res);
 	return 1;
 }

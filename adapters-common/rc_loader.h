@@ -9,9 +9,15 @@
  *    or init time: a process that never checks a certificate never starts Go.
  *  - The pid that loaded it is remembered. In a forked child the Go runtime is
  *    dead (a call would hang forever), so the child never calls into Go: it
- *    gets the "unavailable" policy instead.
+ *    asks a fresh helper process, `revocheck check --request` (rc_helper.c),
+ *    and only when that cannot answer gets the "unavailable" policy.
  *  - A missing library, a failed open or a forked child is logged once
  *    (stderr or syslog) and answered by policy; nothing crashes or hangs.
+ *  - The host's stderr is not ours: the states a correctly installed system
+ *    passes through (no data yet, stale data, the daemon restarting) are
+ *    never printed there but sent to syslog, once per process per state
+ *    (rc_notice). Only a misconfiguration or a broken installation prints
+ *    one line (rc_log). REVOCHECK_DEBUG prints everything on stderr.
  *  - Before loading the library, the check daemon (`revocheck daemon`) is
  *    asked when its socket exists and this adapter's configuration is one
  *    it can serve: a socket round trip instead of starting Go in this
@@ -37,6 +43,9 @@
 /* How long a check waits for the daemon before checking in-process. Once
  * it has not answered in time, this process stops asking it. */
 #define RC_DAEMON_TIMEOUT_MS 250
+/* How long a forked child waits for its helper process (rc_helper.c),
+ * spawn to exit; it is killed then and the unavailable policy applies. */
+#define RC_HELPER_TIMEOUT_MS 2000
 
 /* Why a check could not be made (rc_loader.reason). */
 enum rc_unavailable {
@@ -64,6 +73,10 @@ typedef struct rc_loader {
 	pthread_mutex_t conn_lock;        /* guards the kept connection below */
 	int conn_fd;                      /* kept connection to the daemon, or -1 */
 	unsigned conn_epoch;              /* fork epoch conn_fd was opened in */
+	char helper[RC_PATH_MAX];         /* revocheck binary for forked children, "" none */
+	int helper_found;                 /* helper was looked for */
+
+	unsigned noted; /* rc_notice states already logged (enum rc_note bits) */
 
 	int state;  /* 0: not tried, 1: ready, -1: unavailable (reason says why) */
 	int reason; /* enum rc_unavailable */
@@ -113,11 +126,42 @@ int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name
  * configuration allows it), for status reports; starts nothing. */
 int rc_daemon_usable(rc_loader *l);
 
+/*
+ * Asks a fresh `revocheck check --request` process (kind 1: a = cert DER,
+ * b = issuer DER; kind 2: a = issuer Name DER, b = serial; all borrowed).
+ * For forked children only: never touches Go. Returns 1 with *res set when
+ * it answered within RC_HELPER_TIMEOUT_MS; 0 otherwise with *why (static
+ * string) saying why. Used by rc_check_*; exposed for rc_loader.c only.
+ */
+int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
+                    size_t blen, revocheck_result *res, const char **why);
+
 /* Human name of an outcome; works without the library loaded. */
 const char *rc_outcome_name(int32_t outcome);
 
-/* Logs one line "revocheck (<component>): <message>" to stderr or syslog. */
+/* Logs one line "revocheck (<component>): <message>" to stderr or syslog:
+ * for misconfigurations and broken installations only. */
 void rc_log(rc_loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Normal states, logged by rc_notice. */
+enum rc_note {
+	RC_NOTE_NO_DATA = 1 << 0, /* no revocation data yet */
+	RC_NOTE_STALE = 1 << 1,   /* data older than max-age */
+	RC_NOTE_ERROR = 1 << 2,   /* the library answered "error" */
+	RC_NOTE_DAEMON = 1 << 3,  /* the check daemon did not answer in time */
+	RC_NOTE_STATUS = 1 << 4   /* a status query found no data */
+};
+
+/* Logs "<component>: <message>" to syslog (LOG_USER | LOG_WARNING, ident
+ * "revocheck"; sent to /dev/log directly, so the host's own openlog() ident
+ * is left alone; $REVOCHECK_LOG_SOCKET, read with secure_getenv, names
+ * another socket for tests) the first time this process meets state; never
+ * on stderr unless REVOCHECK_DEBUG is set. */
+void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Where this adapter's cache comes from, in words, for messages: the
+ * adapter's cache-dir setting, $REVOCHECK_CACHE_DIR, or a config file. */
+void rc_cache_source(rc_loader *l, char *buf, size_t size);
 
 /* Logs only when REVOCHECK_DEBUG is set. */
 void rc_debug(rc_loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -7,8 +7,8 @@
 #   build/test/gnutls-verify-driver       test driver (direct GnuTLS calls, fork)
 #   build/test/curl-gnutls-driver         test driver (libcurl's GnuTLS back end)
 
-GNUTLS_HOOK_COMMON := gnutls-hook/gh_check.c adapters-common/rc_loader.c
-GNUTLS_HOOK_HDRS   := gnutls-hook/gh_check.h adapters-common/rc_loader.h go-shim/revocheck.h
+GNUTLS_HOOK_COMMON := gnutls-hook/gh_check.c adapters-common/rc_loader.c adapters-common/rc_helper.c
+GNUTLS_HOOK_HDRS   := gnutls-hook/gh_check.h adapters-common/rc_loader.h go-shim/revocheck.h $(BINDIR_STAMP)
 GNUTLS_API_SONAME  := librevocheck-gnutls-api.so.0
 # libcurl3-gnutls ships no development symlink: link its runtime file.
 CURL_GNUTLS_SO     ?= $(shell $(CC) -print-file-name=libcurl-gnutls.so.4)

@@ -22,6 +22,7 @@ import (
 	"unsafe"
 
 	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/version"
@@ -109,7 +110,14 @@ func rcGoOpen(configPath, overrides *C.char, out *C.int64_t) (rc C.int) {
 			m[k] = v
 		}
 	}
-	m[nextID] = &handle{checker: c}
+	hd := &handle{checker: c}
+	if ps := c.Config.Problems; len(ps) > 0 {
+		// Opened anyway, those settings at their defaults; the adapter
+		// reads this with revocheck_errmsg(handle) and says it once.
+		s := (&config.Error{Problems: ps}).Error()
+		hd.lastErr.Store(&s)
+	}
+	m[nextID] = hd
 	handles.Store(&m)
 	*out = C.int64_t(nextID)
 	return C.REVOCHECK_OK

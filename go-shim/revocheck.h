@@ -103,6 +103,10 @@ REVOCHECK_API const char *revocheck_outcome_string(int32_t outcome);
  * Opening never fails because the cache is missing: checks then answer
  * REVOCHECK_OUTCOME_NO_DATA and the policy decides. The cache is opened
  * lazily and re-opened when a newer index.bin appears.
+ * Nor does it fail for a configuration problem (a typo, an unknown key, a
+ * bad value, an unreadable config file): every setting that could be read
+ * applies, the others keep their defaults, and right after a successful
+ * open revocheck_errmsg(*out, ...) describes the problems ("" when none).
  * Returns REVOCHECK_OK or a negative REVOCHECK_ERR_*; on error,
  * revocheck_errmsg(0, ...) describes it.
  */

@@ -418,13 +418,19 @@ func TestGnuTLSHook(t *testing.T) {
 		drv := buildGnuTLSDriver(t, env.Build, "gnutls-verify-driver")
 		chain := env.Sites["revoked"].ChainPEM
 		// The parent started Go; the child must not call into it (it would
-		// hang) and answers by the unavailable policy instead.
+		// hang): it asks a helper process instead (more: fork_test.go).
 		out, err := env.Run(t, g.with(), drv, "chain", env.RootPEM, chain, "--fork")
+		if !strings.Contains(out, "parent: refused status=0x22") || !strings.Contains(out, "child: refused status=0x22") {
+			t.Errorf("want parent and child refused as revoked, got %v:\n%s", err, out)
+		}
+		// Without the helper binary, the unavailable policy answers.
+		noHelper := "REVOCHECK_HELPER=" + filepath.Join(t.TempDir(), "absent")
+		out, err = env.Run(t, g.with(noHelper), drv, "chain", env.RootPEM, chain, "--fork")
 		if !strings.Contains(out, "parent: refused status=0x22") || !strings.Contains(out, "child: accepted") ||
 			!strings.Contains(out, "forked") {
-			t.Errorf("want parent refused, child allowed by policy with a log line, got %v:\n%s", err, out)
+			t.Errorf("no helper: want parent refused, child allowed by policy with a log line, got %v:\n%s", err, out)
 		}
-		out, err = env.Run(t, g.with("REVOCHECK_GNUTLS_UNAVAILABLE=deny"), drv, "chain", env.RootPEM,
+		out, err = env.Run(t, g.with("REVOCHECK_GNUTLS_UNAVAILABLE=deny", noHelper), drv, "chain", env.RootPEM,
 			env.Sites["good"].ChainPEM, "--fork")
 		if !strings.Contains(out, "parent: accepted") || !strings.Contains(out, "child: refused status=0x80002") {
 			t.Errorf("want parent accepted, child refused by the deny policy, got %v:\n%s", err, out)

@@ -95,19 +95,25 @@ static int refusal_error(int32_t outcome)
 	}
 }
 
-/* One line per process when the revocation data itself is unusable: the
- * library answered, but without data (missing cache, stale, error). */
+/* The library answered without usable data (no cache yet, stale data, an
+ * error): states a working system passes through, so syslog, once per
+ * process per state, never the host's stderr (rc_notice). */
 static void note_outcome(const revocheck_result *res)
 {
 	int32_t o = res->outcome;
-	if (o != REVOCHECK_OUTCOME_NO_DATA && o != REVOCHECK_OUTCOME_STALE &&
-	    o != REVOCHECK_OUTCOME_ERROR)
+	unsigned state = o == REVOCHECK_OUTCOME_NO_DATA ? RC_NOTE_NO_DATA
+	                 : o == REVOCHECK_OUTCOME_STALE ? RC_NOTE_STALE
+	                 : o == REVOCHECK_OUTCOME_ERROR ? RC_NOTE_ERROR
+	                                                : 0;
+	if (state == 0 || (__atomic_load_n(&rcossl.loader.noted, __ATOMIC_ACQUIRE) & state))
 		return;
-	if (__atomic_exchange_n(&rcossl.data_logged, 1, __ATOMIC_ACQ_REL))
-		return;
-	rc_log(&rcossl.loader, "revocation data unusable (%s, cache %s); %s such connections per policy",
-	       rc_outcome_name(o), rcossl.cache_dir[0] ? rcossl.cache_dir : "per revocheck config",
-	       res->allowed ? "allowing" : "refusing");
+	char src[RC_PATH_MAX + 96];
+	rc_cache_source(&rcossl.loader, src, sizeof src);
+	rc_notice(&rcossl.loader, state, "%s (%s); %s such connections per policy; see `revocheck status`",
+	          o == REVOCHECK_OUTCOME_NO_DATA ? "no revocation data yet"
+	          : o == REVOCHECK_OUTCOME_STALE ? "revocation data is stale"
+	                                         : "a revocation check failed",
+	          src, res->allowed ? "allowing" : "refusing");
 }
 
 /*

@@ -12,9 +12,11 @@
 #include "rcossl.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/core.h>
@@ -135,9 +137,18 @@ static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_
  * for status reports only; the library parses the file for real). */
 static void scan_config_cache_dir(const char *path, char *out, size_t size)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
+	/* A config file is a small regular file (core/config's bound); a FIFO
+	 * or /dev/zero named here must not block or loop. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
 		return;
+	FILE *f = NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20) ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return;
+	}
 	char line[RC_PATH_MAX + 64];
 	while (fgets(line, sizeof line, f) != NULL) {
 		char *p = line + strspn(line, " \t");
@@ -171,13 +182,13 @@ static void expected_cache_dir(char *out, size_t size)
 		snprintf(out, size, "%s", rcossl.cache_dir);
 		return;
 	}
-	const char *env = getenv("REVOCHECK_CACHE_DIR");
+	const char *env = secure_getenv("REVOCHECK_CACHE_DIR");
 	if (env != NULL && *env != '\0') {
 		snprintf(out, size, "%s", env);
 		return;
 	}
 	snprintf(out, size, "%s", RCOSSL_DEFAULT_CACHE_DIR);
-	const char *cfg = rcossl.loader.config[0] ? rcossl.loader.config : getenv("REVOCHECK_CONFIG");
+	const char *cfg = rcossl.loader.config[0] ? rcossl.loader.config : secure_getenv("REVOCHECK_CONFIG");
 	scan_config_cache_dir(cfg != NULL && *cfg != '\0' ? cfg : RCOSSL_DEFAULT_CONFIG, out, size);
 }
 
@@ -206,7 +217,7 @@ static int library_present(void)
 		if (access(path, R_OK) == 0)
 			return 1;
 	}
-	const char *ldp = getenv("LD_LIBRARY_PATH");
+	const char *ldp = secure_getenv("LD_LIBRARY_PATH");
 	while (ldp != NULL && *ldp != '\0') {
 		size_t n = strcspn(ldp, ":");
 		snprintf(path, sizeof path, "%.*s/librevocheck.so.0", (int)n, ldp);
@@ -227,6 +238,11 @@ static int provider_status(char *msg, size_t size)
 	pthread_mutex_unlock(&l->lock);
 	if (state != 1 && rc_daemon_usable(l)) {
 		snprintf(msg, size, "ready (asking the check daemon at %s)", l->socket);
+		return 1;
+	}
+	if (state == -1 && reason == RC_FORKED) {
+		/* The Go runtime stayed in the parent; checks run the helper. */
+		snprintf(msg, size, "ready (forked child: each check runs `revocheck check --request`)");
 		return 1;
 	}
 	if (state == -1) {
@@ -277,8 +293,12 @@ static int rcossl_get_params(void *provctx, OSSL_PARAM params[])
 	OSSL_PARAM *p;
 	int ok = provider_status(state, sizeof state);
 
-	/* Activation failures are silent in OpenSSL; say it once, loudly. */
-	if (!ok && !__atomic_exchange_n(&status_logged, 1, __ATOMIC_ACQ_REL))
+	/* Activation failures are silent in OpenSSL; say it once. No data yet
+	 * is a normal state (syslog); a broken installation is said on stderr. */
+	if (!ok && strncmp(state, "no revocation data", 18) == 0)
+		rc_notice(&rcossl.loader, RC_NOTE_STATUS, "provider active but revocation checks cannot work: %s",
+		          state);
+	else if (!ok && !__atomic_exchange_n(&status_logged, 1, __ATOMIC_ACQ_REL))
 		rc_log(&rcossl.loader, "provider active but revocation checks cannot work: %s", state);
 
 	p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME);

@@ -83,8 +83,12 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	connect := fs.String("connect", "", "connect to host[:port] (default port 443), verify its chain and check every certificate in it")
 	caFile := fs.String("ca", "", "with --connect: trust anchors (PEM) instead of the system roots")
+	request := fs.Bool("request", false, "answer one check-daemon request read on stdin with its 16-byte reply on stdout (the adapters' helper in forked processes)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *request {
+		return checkRequest(os.Stdin, stdout)
 	}
 	chk, err := cf.checker()
 	if err != nil {

@@ -18,18 +18,32 @@ type configFlags struct {
 	path     string
 	cacheDir string
 	sets     multiFlag
+	warn     io.Writer // stderr: problems of the configuration files
+	// showsProblems: the command prints configuration problems in its own
+	// output (status, config), so load does not warn about them.
+	showsProblems bool
 }
 
 func (c *configFlags) register(fs *flag.FlagSet) {
+	c.warn = fs.Output()
 	fs.StringVar(&c.path, "config", "", "configuration file (default: $REVOCHECK_CONFIG, /etc/revocheck/config.toml, $XDG_CONFIG_HOME/revocheck/config.toml)")
 	fs.StringVar(&c.cacheDir, "cache-dir", "", "revocation cache directory (overrides the configuration and $REVOCHECK_CACHE_DIR)")
 	fs.Var(&c.sets, "set", "set a configuration key for this run, e.g. --set policy.not-covered=deny (repeatable)")
 }
 
+// load reads the configuration as the adapters do: a problem in a config
+// file costs only the settings it touches (they keep their defaults), and
+// is said on stderr; --set and --cache-dir, typed now, must be right.
 func (c *configFlags) load() (*config.Config, error) {
 	cfg, err := config.Load(c.path)
-	if err != nil {
+	var problems *config.Error
+	if err != nil && !errors.As(err, &problems) {
 		return nil, err
+	}
+	if problems != nil && !c.showsProblems && c.warn != nil {
+		for _, p := range problems.Problems {
+			fmt.Fprintf(c.warn, "revocheck: warning: %s (that setting keeps its default)\n", p)
+		}
 	}
 	for _, s := range c.sets {
 		if err := cfg.ApplyOverrides(s, "--set"); err != nil {

@@ -62,13 +62,15 @@ type statusReport struct {
 	Daemon         daemonStatus      `json:"daemon"`
 
 	// Names under several CA keys: not enforced through NSS (crlset_shared.go).
-	CRLSetShared []sharedIssuerName `json:"crlset_shared_names"`
+	CRLSetShared   []sharedIssuerName `json:"crlset_shared_names"`
+	ConfigProblems []string           `json:"config_problems,omitempty"` // file:line: what could not be set
 }
 
 func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("status", statusUsage, stderr)
 	var cf configFlags
 	cf.register(fs)
+	cf.showsProblems = true
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -94,11 +96,13 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	r.Adapters = detectAdapters()
 	r.Daemon = probeDaemon()
 	r.Warning = dataWarning(cfg)
+	r.ConfigProblems = configProblemStrings(cfg)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(r)
 	}
+	printConfigProblems(stdout, cfg, "")
 	r.print(stdout)
 	return nil
 }

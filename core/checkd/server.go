@@ -130,6 +130,9 @@ func (s *Server) Reload() error {
 	if err != nil {
 		return err
 	}
+	for _, p := range base.Config.Problems { // served anyway (engine.Open)
+		s.log.Printf("configuration problem: %s (that setting keeps its default)", p)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.configs.Load()
@@ -198,6 +201,10 @@ func (s *Server) checker(uid uint32, overrides string) (*served, error) {
 	case c.Config.CacheDir != s.CacheDir():
 		c.Close()
 		v.refused = fmt.Errorf("overrides name cache %s; this daemon serves %s", c.Config.CacheDir, s.CacheDir())
+	case len(c.Config.Problems) > len(s.base.Load().Config.Problems):
+		// The client's own open reports its configuration problems.
+		c.Close()
+		v.refused = fmt.Errorf("overrides: %v", c.Config.Problems[len(s.base.Load().Config.Problems)])
 	default:
 		v.c = c
 	}

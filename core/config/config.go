@@ -13,17 +13,29 @@
 // settings — names the data directory itself. Config.CacheDir is always the
 // data directory; CRL sets live in its crlsets/ subdirectory. Unknown keys
 // are an error that names the key and the file.
+//
+// A configuration error never switches checking off: every line that can be
+// read is applied, and what could not be set (a typo, an unknown key, a bad
+// value, an unreadable file) keeps its previous value — the built-in default
+// unless an earlier source set it. Each such problem is listed in
+// Config.Problems with its file and line; Load returns the usable Config
+// together with an *Error listing them, so a caller chooses between strict
+// (refuse to run) and lenient (run, and say so).
 package config
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/policy"
@@ -54,8 +66,9 @@ type Config struct {
 	FetchURL string // upki's [revocation] fetch-url
 	Policy   policy.Policy
 
-	Files   []string          // config files read, in order
-	sources map[string]string // key → where its value came from
+	Files    []string          // config files read, in order
+	Problems []Problem         // settings that could not be set, in order
+	sources  map[string]string // key → where its value came from
 
 	// RedirectHosts are hosts besides the mirror's own that fetch may be
 	// redirected to ([revocation] allow-redirect-hosts).
@@ -64,6 +77,40 @@ type Config struct {
 	// upki file loads; fetch uses them for --intermediates.
 	IntermediatesEnabled bool
 	IntermediatesURL     string
+}
+
+// Problem is one setting a source could not set; that setting keeps the
+// value it had before.
+type Problem struct {
+	Source string // "file:line", "file", "overrides", "--set"...
+	Msg    string
+}
+
+func (p Problem) String() string { return p.Source + ": " + p.Msg }
+
+// Error lists configuration problems. Load and ApplyOverrides return it
+// alongside a Config that is still usable.
+type Error struct{ Problems []Problem }
+
+func (e *Error) Error() string {
+	s := "config: " + e.Problems[0].String()
+	if n := len(e.Problems) - 1; n > 0 {
+		s += fmt.Sprintf(" (and %d more problem(s))", n)
+	}
+	return s
+}
+
+// errorSince returns the problems recorded from index n on, as an *Error,
+// or nil.
+func (c *Config) errorSince(n int) error {
+	if len(c.Problems) <= n {
+		return nil
+	}
+	return &Error{Problems: append([]Problem(nil), c.Problems[n:]...)}
+}
+
+func (c *Config) problem(source, format string, args ...any) {
+	c.Problems = append(c.Problems, Problem{Source: source, Msg: fmt.Sprintf(format, args...)})
 }
 
 // Keys lists every key revocheck understands, with its meaning.
@@ -90,6 +137,10 @@ func Default() *Config {
 // Load builds the effective configuration. explicit is a file named by
 // --config; "" means $REVOCHECK_CONFIG, or else the default search. An
 // explicit file must exist; default files may be absent.
+//
+// The Config is always returned and usable. The error, when not nil, is an
+// *Error listing what could not be set (those settings keep their
+// defaults); Config.Problems holds the same list.
 func Load(explicit string) (*Config, error) { return load(explicit, os.Getenv) }
 
 // LoadSecure is Load for a setuid or setgid process (AT_SECURE): the
@@ -105,22 +156,14 @@ func load(explicit string, getenv func(string) string) (*Config, error) {
 		explicit = getenv("REVOCHECK_CONFIG")
 	}
 	if explicit != "" {
-		if err := c.LoadFile(explicit); err != nil {
-			return nil, err
-		}
+		c.loadFile(explicit, false)
 	} else {
 		files := []string{SystemFile}
 		if x := xdgConfigHome(getenv); x != "" {
 			files = append(files, filepath.Join(x, "revocheck", "config.toml"))
 		}
 		for _, f := range files {
-			err := c.LoadFile(f)
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+			c.loadFile(f, true)
 		}
 	}
 	if d := getenv("REVOCHECK_CACHE_DIR"); d != "" {
@@ -128,7 +171,7 @@ func load(explicit string, getenv func(string) string) (*Config, error) {
 			return nil, err
 		}
 	}
-	return c, nil
+	return c, c.errorSince(0)
 }
 
 func xdgConfigHome(getenv func(string) string) string {
@@ -141,16 +184,29 @@ func xdgConfigHome(getenv func(string) string) string {
 	return ""
 }
 
-// LoadFile applies one config file.
+// LoadFile applies one config file: every line it can, the others are
+// recorded in c.Problems and returned as an *Error (nil when none).
 func (c *Config) LoadFile(path string) error {
-	data, err := os.ReadFile(path)
+	n := len(c.Problems)
+	c.loadFile(path, false)
+	return c.errorSince(n)
+}
+
+// loadFile applies path, recording its problems; optional: a missing file
+// is not one (the default search).
+func (c *Config) loadFile(path string, optional bool) {
+	data, err := readFile(path)
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		if !(optional && errors.Is(err, fs.ErrNotExist)) {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			c.problem(path, "cannot read it: %v", err)
+		}
+		return
 	}
-	kvs, err := parseTOML(data)
-	if err != nil {
-		return fmt.Errorf("config: %s: %v", path, err)
-	}
+	kvs, bad := parseTOML(data)
 	for _, e := range kvs {
 		src := fmt.Sprintf("%s:%d", path, e.line)
 		if e.key == "cache-dir" && e.value != "" {
@@ -159,16 +215,43 @@ func (c *Config) LoadFile(path string) error {
 			src += ", cache-dir + " + DataSubdir + "/"
 		}
 		if err := c.Set(e.key, e.value, src); err != nil {
-			return fmt.Errorf("config: %s:%d: %v", path, e.line, err)
+			bad = append(bad, lineError{e.line, err.Error()})
 		}
 	}
+	slices.SortStableFunc(bad, func(a, b lineError) int { return a.line - b.line })
+	for _, b := range bad {
+		c.problem(fmt.Sprintf("%s:%d", path, b.line), "%s", b.msg)
+	}
 	c.Files = append(c.Files, path)
-	return nil
+}
+
+// readFile reads a config file: a regular file of at most maxFileSize
+// bytes (a FIFO or a device named by mistake must not block or flood).
+func readFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	if st.Size() > maxFileSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxFileSize)
+	}
+	return io.ReadAll(io.LimitReader(f, maxFileSize))
 }
 
 // ApplyOverrides applies "key=value" pairs separated by ';' or newlines, as
 // adapters pass them (openssl.cnf section, modutil -string, environment).
+// Every valid pair is applied; the others are recorded in c.Problems and
+// returned as an *Error.
 func (c *Config) ApplyOverrides(s, source string) error {
+	n := len(c.Problems)
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == '\n' }) {
 		f = strings.TrimSpace(f)
 		if f == "" {
@@ -176,13 +259,14 @@ func (c *Config) ApplyOverrides(s, source string) error {
 		}
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
-			return fmt.Errorf("config: %s: %q is not key=value", source, f)
+			c.problem(source, "%q is not key=value", f)
+			continue
 		}
 		if err := c.Set(strings.TrimSpace(k), strings.TrimSpace(v), source); err != nil {
-			return fmt.Errorf("config: %s: %v", source, err)
+			c.problem(source, "%v", err)
 		}
 	}
-	return nil
+	return c.errorSince(n)
 }
 
 // Set assigns one key, recording its source. Unknown keys are an error.

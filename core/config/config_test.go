@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,7 +76,7 @@ func TestErrorsNameKeyAndFile(t *testing.T) {
 		"colour = \"blue\"\n":                 "unknown key \"colour\"",
 		"[policy]\nrevoked = \"allow\"\n":     "unknown key \"policy.revoked\"",
 		"[policy]\nnot-covered = \"maybe\"\n": "not allow or deny",
-		"cache-dir = \"unterminated\n":        "line 1: unterminated string",
+		"cache-dir = \"unterminated\n":        ".toml:1: unterminated string",
 		"cache-dir = [1, 2]\n":                "unsupported value",
 		"[policy\n":                           "malformed section header",
 	} {
@@ -93,16 +94,67 @@ func TestErrorsNameKeyAndFile(t *testing.T) {
 func FuzzParseTOML(f *testing.F) {
 	f.Add([]byte("cache-dir = \"/a\"\n[revocation]\nfetch-url = 'x' # c\n[policy]\nstale = \"deny\"\n"))
 	f.Add([]byte("a = \"\\\"\\\\\\n\"\nb = 12\nc = true\n"))
+	f.Add([]byte("[policy\nstale = \"deny\"\n[x]\ny = 1\nz\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		kvs, err := parseTOML(data)
-		if err != nil && kvs != nil {
-			t.Fatal("values returned with an error")
+		kvs, bad := parseTOML(data)
+		// Each line yields at most one value or one problem, in order.
+		lines := map[int]bool{}
+		for _, e := range kvs {
+			if lines[e.line] || e.line < 1 {
+				t.Fatalf("line %d read twice", e.line)
+			}
+			lines[e.line] = true
+		}
+		for _, b := range bad {
+			if lines[b.line] {
+				t.Fatalf("line %d both read and reported", b.line)
+			}
+			lines[b.line] = true
 		}
 		c := Default()
 		for _, e := range kvs {
 			_ = c.Set(e.key, e.value, "fuzz")
 		}
 	})
+}
+
+// A typo costs only its own line: the rest of the file applies, the
+// setting it meant keeps its default, and the problem names file and line.
+func TestProblemsKeepDefaults(t *testing.T) {
+	p := write(t, "cache-dir = \"/data\"\n[policy]\nnot-covred = \"deny\"\nstale = \"maybe\"\nno-data = \"deny\"\n[bad\nerror = \"deny\"\n")
+	t.Setenv("REVOCHECK_CACHE_DIR", "")
+	c, err := Load(p)
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Problems) != 4 || len(c.Problems) != 4 {
+		t.Fatalf("want 4 problems, got %v / %v", err, c.Problems)
+	}
+	for i, want := range []string{p + ":3: unknown key \"policy.not-covred\"", p + ":4: policy.stale", p + ":6: malformed section header", p + ":7: \"error\" not applied"} {
+		if !strings.HasPrefix(c.Problems[i].String(), want) {
+			t.Errorf("problem %d = %q, want prefix %q", i, c.Problems[i], want)
+		}
+	}
+	// A config file's cache-dir is upki's parent: the data is in revocation/.
+	if c.CacheDir != filepath.Join("/data", DataSubdir) || c.Policy.Decide(outcome.NoData).Allowed {
+		t.Errorf("the valid lines must apply: %+v", c)
+	}
+	if !c.Policy.Decide(outcome.NotCovered).Allowed || !c.Policy.Decide(outcome.Stale).Allowed || !c.Policy.Decide(outcome.Error).Allowed {
+		t.Errorf("settings that could not be read must keep their defaults: %+v", c.Policy)
+	}
+	if c.Policy.Decide(outcome.Revoked).Allowed {
+		t.Error("revoked must be refused")
+	}
+	// Unreadable or absent explicit file: defaults, one problem.
+	for _, f := range []string{filepath.Join(t.TempDir(), "missing.toml"), t.TempDir()} {
+		c, err := Load(f)
+		if err == nil || c == nil || c.CacheDir != filepath.Join(DefaultCacheDir, DataSubdir) || len(c.Problems) != 1 {
+			t.Errorf("%s: want defaults and one problem, got %v %+v", f, err, c)
+		}
+	}
+	// Overrides: the valid pairs apply.
+	c = Default()
+	if err := c.ApplyOverrides("max-age=10x;cache-dir=/o;junk", "test"); err == nil || c.CacheDir != "/o" || len(c.Problems) != 2 {
+		t.Errorf("overrides: got %v %+v", err, c)
+	}
 }
 
 func TestLoadSecureIgnoresEnvironment(t *testing.T) {

@@ -16,17 +16,29 @@ type kv struct {
 	line  int
 }
 
+// lineError is a line parseTOML could not read.
+type lineError struct {
+	line int
+	msg  string
+}
+
 // parseTOML reads the small subset of TOML that revocheck's (and upki's)
 // config files use: comments, [section] and [a.b] headers, and key = value
 // with basic or literal strings, integers, or booleans. Anything else is an
 // error naming the line; the full TOML grammar is not needed and every line
 // we accept means exactly one thing.
-func parseTOML(data []byte) ([]kv, error) {
+//
+// A line it cannot read is reported and skipped; the others are still
+// returned (a typo must not cost the rest of the file). Assignments under
+// a malformed section header are reported too, not applied: their key
+// would be a guess.
+func parseTOML(data []byte) ([]kv, []lineError) {
 	if len(data) > maxFileSize {
-		return nil, fmt.Errorf("file larger than %d bytes", maxFileSize)
+		return nil, []lineError{{0, fmt.Sprintf("file larger than %d bytes", maxFileSize)}}
 	}
 	var out []kv
-	section := ""
+	var bad []lineError
+	section, badSection := "", 0
 	for i, raw := range strings.Split(string(data), "\n") {
 		n := i + 1
 		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
@@ -36,35 +48,48 @@ func parseTOML(data []byte) ([]kv, error) {
 		if line[0] == '[' {
 			end := strings.IndexByte(line, ']')
 			if end < 0 || strings.TrimSpace(stripComment(line[end+1:])) != "" {
-				return nil, fmt.Errorf("line %d: malformed section header", n)
+				bad = append(bad, lineError{n, "malformed section header"})
+				badSection = n
+				continue
 			}
 			name := strings.TrimSpace(line[1:end])
+			valid := true
 			for _, part := range strings.Split(name, ".") {
-				if !bareKey(part) {
-					return nil, fmt.Errorf("line %d: invalid section name %q", n, name)
-				}
+				valid = valid && bareKey(part)
 			}
-			section = name
+			if !valid {
+				bad = append(bad, lineError{n, fmt.Sprintf("invalid section name %q", name)})
+				badSection = n
+				continue
+			}
+			section, badSection = name, 0
 			continue
 		}
 		eq := strings.IndexByte(line, '=')
 		if eq < 0 {
-			return nil, fmt.Errorf("line %d: expected key = value", n)
+			bad = append(bad, lineError{n, "expected key = value"})
+			continue
 		}
 		key := strings.TrimSpace(line[:eq])
 		if !bareKey(key) {
-			return nil, fmt.Errorf("line %d: invalid key %q", n, key)
+			bad = append(bad, lineError{n, fmt.Sprintf("invalid key %q", key)})
+			continue
 		}
 		val, err := parseValue(strings.TrimSpace(line[eq+1:]))
 		if err != nil {
-			return nil, fmt.Errorf("line %d: %v", n, err)
+			bad = append(bad, lineError{n, err.Error()})
+			continue
+		}
+		if badSection != 0 {
+			bad = append(bad, lineError{n, fmt.Sprintf("%q not applied: it follows the malformed section header of line %d", key, badSection)})
+			continue
 		}
 		if section != "" {
 			key = section + "." + key
 		}
 		out = append(out, kv{key: key, value: val, line: n})
 	}
-	return out, nil
+	return out, bad
 }
 
 func bareKey(s string) bool {

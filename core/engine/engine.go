@@ -55,6 +55,11 @@ type staleness struct {
 
 // Open loads the configuration (see config.Load) and applies overrides
 // ("key=value;..."), then returns a Checker.
+//
+// A configuration problem does not make Open fail: a typo must never stop
+// the refusal of a revoked certificate. What could not be set keeps its
+// default and is listed in Checker.Config.Problems for the caller to
+// report (the adapters log one line, `revocheck status` shows them).
 func Open(configPath, overrides string) (*Checker, error) {
 	return open(config.Load, configPath, overrides)
 }
@@ -67,12 +72,11 @@ func OpenSecure(configPath, overrides string) (*Checker, error) {
 
 func open(load func(string) (*config.Config, error), configPath, overrides string) (*Checker, error) {
 	cfg, err := load(configPath)
-	if err != nil {
+	var problems *config.Error
+	if err != nil && !errors.As(err, &problems) {
 		return nil, err
 	}
-	if err := cfg.ApplyOverrides(overrides, "overrides"); err != nil {
-		return nil, err
-	}
+	_ = cfg.ApplyOverrides(overrides, "overrides") // problems recorded in cfg.Problems
 	return New(cfg), nil
 }
 

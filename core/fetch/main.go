@@ -73,7 +73,13 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		return &Error{fmt.Errorf("fetch: unexpected argument %q", fs.Arg(0))}
 	}
 	cfg, err := config.Load(*cfgPath)
-	if err != nil {
+	if problems := (*config.Error)(nil); errors.As(err, &problems) {
+		// A typo must not stop the data from being refreshed: those
+		// settings keep their defaults (config.Load), said here.
+		for _, p := range problems.Problems {
+			fmt.Fprintf(stderr, "revocheck: warning: %s (that setting keeps its default)\n", p)
+		}
+	} else if err != nil {
 		return &Error{err}
 	}
 	if *cacheDir != "" {

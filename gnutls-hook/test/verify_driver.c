@@ -9,11 +9,14 @@
  *       gnutls_x509_trust_list_verify_crt; --api: verify_crt2, then
  *       revocheck_gnutls_check_chain). --fork: then forks and verifies again
  *       in the child, which must finish (alarm after 20 s).
- *   gnutls-verify-driver tls ROOT PORT [--peers3|--auto|--install]
+ *   gnutls-verify-driver tls ROOT PORT [--peers3|--auto|--install] [--forks N]
  *       TLS handshake with 127.0.0.1:PORT, then gnutls_certificate_verify_peers2
  *       (--peers3: verify_peers3 with the host name; --auto: the handshake
  *       verifies, gnutls_session_set_verify_cert; --install:
- *       revocheck_gnutls_install on the credentials).
+ *       revocheck_gnutls_install on the credentials). --forks N: then, like
+ *       a pre-fork server, forks N children at once that each make the same
+ *       connection ("child I: ..."), and prints
+ *       "children: A accepted, R refused, F failed".
  *
  * Prints "<who>: accepted" or "<who>: refused status=0x... <GnuTLS text>".
  * Exit: 0 accepted, 1 refused (in parent or child), 2 setup error.
@@ -140,6 +143,8 @@ static int cmd_chain(int argc, char **argv)
 	return rc;
 }
 
+static const char *tls_who = "tls"; /* label of cmd_tls's report */
+
 static int cmd_tls(int argc, char **argv)
 {
 	if (argc < 4)
@@ -181,7 +186,7 @@ static int cmd_tls(int argc, char **argv)
 	if (ret < 0) {
 		unsigned int st = autov ? gnutls_session_get_verify_cert_status(session) : 0;
 		printf("handshake: %s\n", gnutls_strerror(ret));
-		rc = st ? report("tls", st) : 1;
+		rc = st ? report(tls_who, st) : 1;
 		if (!st && ret != GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR &&
 		    ret != GNUTLS_E_CERTIFICATE_ERROR)
 			rc = 2;
@@ -193,13 +198,54 @@ static int cmd_tls(int argc, char **argv)
 			ret = gnutls_certificate_verify_peers2(session, &status);
 		if (ret < 0)
 			return fail("verify_peers", ret);
-		rc = report("tls", status);
+		rc = report(tls_who, status);
 		gnutls_bye(session, GNUTLS_SHUT_WR);
 	}
 	close(fd);
 	gnutls_deinit(session);
 	gnutls_certificate_free_credentials(cred);
 	return rc;
+}
+
+/* --forks N: N children at once, each making cmd_tls's connection. */
+static int tls_forks(int argc, char **argv, int n)
+{
+	static char label[64];
+	pid_t pids[256];
+	int accepted = 0, refused = 0, failed = 0;
+	if (n < 1 || n > 256)
+		return 2;
+	fflush(stdout);
+	for (int i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) {
+			perror("fork");
+			return 2;
+		}
+		if (pids[i] == 0) {
+			alarm(20); /* a hang in a child is a bug this looks for */
+			snprintf(label, sizeof label, "child %d", i);
+			tls_who = label;
+			int rc = cmd_tls(argc, argv);
+			fflush(stdout);
+			_exit(rc);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		int ws;
+		while (waitpid(pids[i], &ws, 0) < 0) {
+			perror("waitpid");
+			return 2;
+		}
+		if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+			accepted++;
+		else if (WIFEXITED(ws) && WEXITSTATUS(ws) == 1)
+			refused++;
+		else
+			failed++;
+	}
+	printf("children: %d accepted, %d refused, %d failed\n", accepted, refused, failed);
+	return failed ? 2 : refused ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -209,11 +255,22 @@ int main(int argc, char **argv)
 	int rc = 2;
 	if (argc >= 2 && strcmp(argv[1], "chain") == 0)
 		rc = cmd_chain(argc, argv);
-	else if (argc >= 2 && strcmp(argv[1], "tls") == 0)
+	else if (argc >= 2 && strcmp(argv[1], "tls") == 0) {
+		int forks = 0;
+		for (int i = 1; i + 1 < argc; i++)
+			if (strcmp(argv[i], "--forks") == 0)
+				forks = atoi(argv[i + 1]);
+		if (forks > 0)
+			tls_who = "parent";
 		rc = cmd_tls(argc, argv);
+		if (forks > 0) {
+			int crc = tls_forks(argc, argv, forks);
+			rc = crc > rc ? crc : rc;
+		}
+	}
 	else
 		fprintf(stderr, "usage: gnutls-verify-driver chain ROOT CHAIN [--crt1|--api] [--fork]\n"
-		                "       gnutls-verify-driver tls ROOT PORT [--peers3|--auto|--install]\n");
+		                "       gnutls-verify-driver tls ROOT PORT [--peers3|--auto|--install] [--forks N]\n");
 	gnutls_global_deinit();
 	return rc;
 }

@@ -13,8 +13,11 @@
 #      (`revocheck serve` of the data), and a client container running
 #      docker/client-tests.sh: `revocheck fetch`, then curl, wget, python3,
 #      gnutls-cli and tstclnt with no extra flags, then `revocheck disable`
-#   5. the .deb (packaging/mkdeb.sh) installed with dpkg into a fresh base
-#      container, enabled, removed: the maintainer scripts undo everything
+#   5. the Debian source package (debian/) built with dpkg-buildpackage in
+#      a builder image (the base + build dependencies from Debian's mirror),
+#      offline (vendored modules, no network), checked with lintian
+#   6. that .deb installed with dpkg into a fresh base container, enabled,
+#      removed and purged: the maintainer scripts leave /etc as it was
 #      (docker/deb-test.sh).
 #
 # Prints "SKIPPED: no docker engine" and exits 0 when there is no engine;
@@ -31,6 +34,9 @@ t0=$(date +%s)
 step() { echo "=== [$(( $(date +%s) - t0 ))s] $*"; }
 
 base=${REVOCHECK_BASE_IMAGE:-revocheck-base:bookworm}
+# The base plus what building the Debian source package needs.
+builder=${REVOCHECK_BUILDER_IMAGE:-revocheck-builder:bookworm}
+builder_packages="build-essential debhelper lintian pkg-config libssl-dev libgnutls28-dev libnss3-dev fakeroot"
 tag=revocheck-dt-$$
 suite=$tag-suite:latest
 net=$tag-net
@@ -41,7 +47,7 @@ cleanup() {
 	rc=$?
 	if [ -n "$ts_pid" ]; then kill "$ts_pid" 2>/dev/null || true; fi
 	if [ "${KEEP:-0}" != 1 ]; then
-		docker rm -f "$tag-server" "$tag-mirror" "$tag-client" "$tag-build" "$tag-deb" >/dev/null 2>&1 || true
+		docker rm -f "$tag-server" "$tag-mirror" "$tag-client" "$tag-build" "$tag-deb" "$tag-pkg" "$tag-mkbuilder" >/dev/null 2>&1 || true
 		docker network rm "$net" >/dev/null 2>&1 || true
 		docker image rm "$suite" >/dev/null 2>&1 || true
 	else
@@ -141,23 +147,60 @@ if [ $rc -ne 0 ]; then
 	docker logs "$tag-mirror" 2>&1 | tail -n 20
 fi
 
-step "the .deb: dpkg -i, revocheck enable all, dpkg -r in a fresh base container"
+step "the Debian source package: dpkg-buildpackage and lintian in $builder"
 arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
-if packaging/mkdeb.sh "$(cat VERSION)" "$arch" "$work" >"$work/deb.log" 2>&1; then
+deb=revocheck_$(cat VERSION)_$arch.deb
+# Every file git knows (committed or new, not ignored), as a packager's
+# unpacked source would hold it, vendored so that the build is offline.
+mkdir -p "$work/pkg/src"
+git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf - | tar -C "$work/pkg/src" -xf -
+if ! (cd "$work/pkg/src" && go mod vendor) >"$work/pkg.log" 2>&1; then
+	cat "$work/pkg.log"; echo "FAIL  go mod vendor"; rc=1
+fi
+# The builder is the base plus Debian's build dependencies, installed with
+# apt-get from the mirror the base came from (cached like the base).
+if ! docker image inspect "$builder" >/dev/null 2>&1; then
+	docker rm -f "$tag-mkbuilder" >/dev/null 2>&1 || true
+	if docker run --name "$tag-mkbuilder" "$base" sh -c "apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $builder_packages" \
+		>"$work/builder.log" 2>&1; then
+		docker commit --change 'CMD ["/bin/bash"]' "$tag-mkbuilder" "$builder" >/dev/null
+	else
+		tail -n 20 "$work/builder.log"
+	fi
+	docker rm -f "$tag-mkbuilder" >/dev/null 2>&1 || true
+fi
+# Go 1.26 is not a Debian package yet: the host's /usr/local/go, read-only.
+docker create --name "$tag-pkg" --network none -v /usr/local/go:/usr/local/go:ro "$builder" \
+	sh -c 'cd /pkg/src && dpkg-buildpackage -us -uc -b && lintian --fail-on error ../*.changes' >/dev/null
+docker cp "$work/pkg/." "$tag-pkg:/pkg"
+if docker start -a "$tag-pkg" >>"$work/pkg.log" 2>&1 && docker cp "$tag-pkg:/pkg/$deb" "$work/$deb"; then
+	grep -E '^(dpkg-deb: building|[EW]: )' "$work/pkg.log" | sed 's/^/  /'
+	echo "ok    dpkg-buildpackage -us -uc -b and lintian --fail-on error"
+	echo "docker pkg: 1 passed, 0 failed" >"$work/pkg-test.log"
+else
+	tail -n 40 "$work/pkg.log"
+	echo "FAIL  dpkg-buildpackage / lintian (log above)"
+	echo "docker pkg: 0 passed, 1 failed" >"$work/pkg-test.log"
+	rc=1
+fi
+docker rm -f "$tag-pkg" >/dev/null 2>&1 || true
+
+step "the .deb: dpkg -i, revocheck enable all, dpkg -r, dpkg -P in a fresh base container"
+if [ -f "$work/$deb" ]; then
 	docker create --name "$tag-deb" "$base" sh /tmp/deb-test.sh >/dev/null
-	docker cp "$work/revocheck_$(cat VERSION)_$arch.deb" "$tag-deb:/tmp/revocheck.deb"
+	docker cp "$work/$deb" "$tag-deb:/tmp/revocheck.deb"
 	docker cp docker/deb-test.sh "$tag-deb:/tmp/deb-test.sh"
 	docker start -a "$tag-deb" >"$work/deb-test.log" 2>&1 || rc=1
 	cat "$work/deb-test.log"
 	docker rm -f "$tag-deb" >/dev/null 2>&1 || true
 else
-	cat "$work/deb.log"
-	echo "FAIL  make deb"
+	echo "FAIL  no .deb to install" | tee -a "$work/deb-test.log"
 	rc=1
 fi
 step "done (exit $rc)"
 # One closing line for CI: the verdicts of both parts.
-cat "$work/client.log" "$work/deb-test.log" 2>/dev/null | awk '
+cat "$work/client.log" "$work/pkg-test.log" "$work/deb-test.log" 2>/dev/null | awk '
 	/^docker[a-z ]*: [0-9]+ passed, [0-9]+ failed$/ { p += $(NF-3); f += $(NF-1) }
 	/^ok    / { seen++ }
 	END { if (seen + f == 0) f = 1; printf "docker-test: %d passed, %d failed\n", p, f }'

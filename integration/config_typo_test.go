@@ -19,9 +19,19 @@ import (
 )
 
 // brokenConfig is a config file with the cache directory set correctly
-// and three mistakes around it.
+// and three mistakes around it. A config file's cache-dir is upki's: the
+// parent of the data, which is in its revocation/ (a copy of the harness's
+// cache, made here).
 func brokenConfig(t *testing.T, env *harness.Env) string {
-	p := filepath.Join(t.TempDir(), "config.toml")
+	dir := t.TempDir()
+	parent := filepath.Join(dir, "cache")
+	if out, err := exec.Command("mkdir", "-p", parent).CombinedOutput(); err != nil {
+		t.Fatalf("mkdir: %v %s", err, out)
+	}
+	if out, err := exec.Command("cp", "-a", env.CacheDir, filepath.Join(parent, "revocation")).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	p := filepath.Join(dir, "config.toml")
 	body := fmt.Sprintf(`# revocheck configuration with typos
 cache-dir = %q
 max-age = "10 days"
@@ -29,7 +39,7 @@ max-age = "10 days"
 not-covred = "deny"
 [revocation
 fetch-url = "https://example.invalid/"
-`, env.CacheDir)
+`, parent)
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +127,8 @@ func TestConfigTypoStatus(t *testing.T) {
 		t.Errorf("status must still report (exit 0): %v", err)
 	}
 	for _, want := range []string{"CONFIGURATION PROBLEMS", cfg + ":3: max-age", cfg + ":5: unknown key \"policy.not-covred\"",
-		cfg + ":6: malformed section header", cfg + ":7: \"fetch-url\" not applied", "cache:    " + env.CacheDir} {
+		cfg + ":6: malformed section header", cfg + ":7: \"fetch-url\" not applied",
+		"cache:    " + filepath.Join(filepath.Dir(cfg), "cache", "revocation")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status: want %q in:\n%s", want, out)
 		}

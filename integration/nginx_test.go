@@ -48,6 +48,12 @@ func TestFleetMirrorNginx(t *testing.T) {
 	writeTree(t, full, oldTree, 1)
 	last := files[len(files)-1]
 
+	// The synthetic data is dated 2025: fetch would call it stale (exit 1).
+	cfg := filepath.Join(root, "config.toml")
+	if err := os.WriteFile(cfg, []byte("max-age = \"0\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("REVOCHECK_CONFIG", cfg)
 	nginx := startNginx(t, site)
 	serve := startServe(t, bin, www)
 

@@ -185,7 +185,7 @@ exit 0
 func TestUpkiReplicaServer(t *testing.T) {
 	www := os.Getenv("UPKI_REPLICA_WWW")
 	if www == "" {
-		t.Skip("helper process of TestShippedFetchAgainstUpkiReplica")
+		return // not a skip: alone it has nothing to do
 	}
 	h, err := serve.New(www)
 	if err != nil {

@@ -39,7 +39,11 @@ original as FILE.revocheck-backup. "revocheck status" shows the result.`
 const disableUsage = `[flags] openssl|gnutls|nss|all ...
 
 Undoes "revocheck enable": removes the marked openssl.cnf block, the
-ld.so.preload entry, or the NSS module registration; nothing else.`
+ld.so.preload entry, or the NSS module registration; nothing else. For
+nss, when the p11-kit module file /usr/share/p11-kit/modules/revocheck.module
+is installed, it also writes /etc/pkcs11/modules/revocheck.module (an empty
+"enable-in:") so that p11-kit-proxy stops loading the module; "enable nss"
+removes that file again.`
 
 const (
 	backupSuffix      = ".revocheck-backup"

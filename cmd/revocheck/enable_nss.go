@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -101,7 +102,7 @@ func (o *enableOpts) enableNSS() error {
 			return err
 		}
 	}
-	return nil
+	return o.enableP11Kit()
 }
 
 func (o *enableOpts) enableNSSDB(db, sysLib, lib, certutil, modutil string) error {
@@ -261,5 +262,107 @@ func (o *enableOpts) disableNSS() error {
 		}
 		o.say("nss", "deleted module %q from %s", nssModuleName, o.shown(db))
 	}
+	return o.disableP11Kit()
+}
+
+// ---------------------------------------------------------------- p11-kit
+
+// The p11-kit module file `make install` ships makes every program that
+// loads p11-kit-proxy.so load the module, whatever the NSS databases say.
+// It is a package file, so disable leaves it and writes an administrator's
+// file of the same name instead: p11-kit reads /etc/pkcs11/modules before
+// the package directory and merges the two key by key, and an empty
+// enable-in: loads the module in no program, the proxy included. enable
+// removes that file again, and only that file.
+const (
+	p11kitPackageFile  = "/usr/share/p11-kit/modules/revocheck.module"
+	p11kitOverrideFile = "/etc/pkcs11/modules/revocheck.module"
+	p11kitOverrideMark = "# Written by `revocheck disable nss`; removed by `revocheck enable nss`."
+	p11kitOverride     = p11kitOverrideMark + `
+# Overrides ` + p11kitPackageFile + ` key by key: an empty
+# enable-in: loads the module in no program, p11-kit-proxy included.
+enable-in:
+`
+)
+
+// p11kitScope: the p11-kit files are system-wide, so only a system-wide
+// enable or disable (not --user alone, not --nssdb) touches them.
+func (o *enableOpts) p11kitScope() bool { return o.system && o.nssDB == "" }
+
+// parseP11KitConf reads the "key: value" lines of a p11-kit module file.
+func parseP11KitConf(data string) map[string]string {
+	conf := map[string]string{}
+	for _, l := range strings.Split(data, "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && !strings.HasPrefix(strings.TrimSpace(l), "#") {
+			conf[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return conf
+}
+
+// p11kitKeepsOut tells why a module file keeps the module out of
+// p11-kit-proxy, or "" when it does not (p11-kit's is_module_enabled: an
+// enable-in: that is present, even empty, wins over disable-in:).
+func p11kitKeepsOut(conf map[string]string) string {
+	listed := func(key string) bool {
+		return slices.Contains(strings.FieldsFunc(conf[key], func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }), "p11-kit-proxy")
+	}
+	if _, ok := conf["enable-in"]; ok {
+		if !listed("enable-in") {
+			return "its enable-in: leaves out p11-kit-proxy"
+		}
+		return ""
+	}
+	if listed("disable-in") {
+		return "its disable-in: names p11-kit-proxy"
+	}
+	return ""
+}
+
+func (o *enableOpts) disableP11Kit() error {
+	if !o.p11kitScope() {
+		return nil
+	}
+	if fi, err := os.Stat(o.sys(p11kitPackageFile)); err != nil || !fi.Mode().IsRegular() {
+		return nil // not installed: p11-kit loads nothing of ours
+	}
+	host := o.sys(p11kitOverrideFile)
+	data, err := os.ReadFile(host)
+	switch {
+	case err == nil && strings.HasPrefix(string(data), p11kitOverrideMark):
+		o.say("nss", "%s already keeps p11-kit from loading the module; nothing changed", o.shown(host))
+		return nil
+	case err == nil:
+		if why := p11kitKeepsOut(parseP11KitConf(string(data))); why != "" {
+			o.say("nss", "%s (not written by revocheck) already keeps the module out of p11-kit-proxy: %s; left alone", o.shown(host), why)
+			return nil
+		}
+		return fmt.Errorf("%s (not written by revocheck) lets p11-kit-proxy load the module; left alone: add an empty \"enable-in:\" line to it by hand", o.shown(host))
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+		return err
+	}
+	if err := writeAtomic(host, []byte(p11kitOverride), 0o644); err != nil {
+		return err
+	}
+	o.say("nss", "wrote %s: p11-kit no longer loads the module from %s (a package file, left in place)", o.shown(host), p11kitPackageFile)
+	return nil
+}
+
+func (o *enableOpts) enableP11Kit() error {
+	if !o.p11kitScope() {
+		return nil
+	}
+	host := o.sys(p11kitOverrideFile)
+	data, err := os.ReadFile(host)
+	if err != nil || !strings.HasPrefix(string(data), p11kitOverrideMark) {
+		return nil // none, or the administrator's own: theirs to keep
+	}
+	if err := os.Remove(host); err != nil {
+		return err
+	}
+	o.say("nss", "removed %s (written by `revocheck disable nss`): p11-kit-proxy loads the module from %s again", o.shown(host), p11kitPackageFile)
 	return nil
 }

@@ -363,6 +363,10 @@ func (o *enableOpts) enableP11Kit() error {
 	if err := os.Remove(host); err != nil {
 		return err
 	}
+	if _, err := os.Stat(o.sys(p11kitPackageFile)); err != nil {
+		o.say("nss", "removed %s (written by `revocheck disable nss`)", o.shown(host))
+		return nil
+	}
 	o.say("nss", "removed %s (written by `revocheck disable nss`): p11-kit-proxy loads the module from %s again", o.shown(host), p11kitPackageFile)
 	return nil
 }

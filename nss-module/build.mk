@@ -11,9 +11,10 @@ NSS_CFLAGS      ?= $(shell pkg-config --cflags nss 2>/dev/null || echo -I/usr/in
 PKCS11_MODDIR   ?= $(libdir)/pkcs11
 P11KIT_MODCONFDIR ?= $(prefix)/share/p11-kit/modules
 
-NSSRC_SRCS := nss-module/module.c nss-module/objects.c nss-module/params.c nss-module/unsupported.c \
+NSSRC_SRCS := nss-module/state.c nss-module/module.c nss-module/objects.c nss-module/params.c \
+	nss-module/unsupported.c nss-module/functions.c \
 	adapters-common/rc_loader.c adapters-common/rc_helper.c
-NSSRC_HDRS := nss-module/nssrc.h adapters-common/rc_loader.h go-shim/revocheck.h $(BINDIR_STAMP)
+NSSRC_HDRS := nss-module/nssrc.h nss-module/nssrc_functions.h adapters-common/rc_loader.h go-shim/revocheck.h $(BINDIR_STAMP)
 NSSRC_MAP  := nss-module/nssrevocheck.map
 
 ADAPTERS += $(BUILD)/lib/libnssrevocheck.so $(BUILD)/test/curl-nss-driver $(BUILD)/test/nss-module-test

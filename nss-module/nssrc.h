@@ -61,10 +61,28 @@ struct nssrc_state {
 	CK_OBJECT_HANDLE next_object;
 };
 
+/* state.c: the one state and the helpers over it. It calls nothing of the
+ * entry-point files, which all depend on it (module.c, objects.c,
+ * unsupported.c), and functions.c ties the entry points together: the
+ * dependencies go one way. */
 extern struct nssrc_state nssrc_gl;
+
+/* Registers the fork handlers for nssrc_gl.lock, once per process. */
+void nssrc_atfork_once(void);
 
 /* Looks up a session; NULL when the handle is unknown. */
 struct nssrc_session *nssrc_session_inlock(CK_SESSION_HANDLE h);
+
+/* Closes (frees) every session. */
+void nssrc_sessions_close_inlock(void);
+
+/* The trust object of a handle; NULL when unknown or evicted. */
+struct nssrc_object *nssrc_object_inlock(CK_OBJECT_HANDLE h);
+
+/* Returns the handle of the object for (issuer, serial), creating it in the
+ * ring (evicting the oldest) if needed; 0 when out of memory. */
+CK_OBJECT_HANDLE nssrc_object_add_inlock(const unsigned char *issuer, CK_ULONG issuer_len,
+                                         const unsigned char *serial, CK_ULONG serial_len);
 
 /* Frees every trust object. */
 void nssrc_objects_clear_inlock(void);
@@ -76,77 +94,35 @@ void nssrc_objects_clear_inlock(void);
  * pairs before the error). params is borrowed. */
 int nssrc_parse_params(rc_loader *l, const char *params);
 
-/* Answered by every entry point this module does not implement. */
-CK_RV nssrc_unsupported(void);
+/*
+ * The one shape of every entry point but C_Initialize (as p11-kit's):
+ *   1. argument checks, without the lock: CKR_ARGUMENTS_BAD and the like;
+ *   2. NSSRC_LOCK(): takes the lock, answers CKR_CRYPTOKI_NOT_INITIALIZED;
+ *   3. for a session handle, NSSRC_SESSION(h, s): CKR_SESSION_HANDLE_INVALID;
+ *   4. the work (a check runs with the lock dropped, see objects.c), then
+ *      NSSRC_UNLOCK() before every return.
+ */
+#define NSSRC_LOCK()                                           \
+	do {                                                   \
+		pthread_mutex_lock(&nssrc_gl.lock);            \
+		if (!nssrc_gl.initialized) {                   \
+			pthread_mutex_unlock(&nssrc_gl.lock);  \
+			return CKR_CRYPTOKI_NOT_INITIALIZED;   \
+		}                                              \
+	} while (0)
+#define NSSRC_SESSION(h, s)                                    \
+	do {                                                   \
+		(s) = nssrc_session_inlock(h);                 \
+		if ((s) == NULL) {                             \
+			pthread_mutex_unlock(&nssrc_gl.lock);  \
+			return CKR_SESSION_HANDLE_INVALID;     \
+		}                                              \
+	} while (0)
+#define NSSRC_UNLOCK() pthread_mutex_unlock(&nssrc_gl.lock)
 
-/* Every entry point of the v2.40 function list, in its order. */
-CK_RV nssrc_C_Initialize(CK_VOID_PTR pInitArgs);
-CK_RV nssrc_C_Finalize(CK_VOID_PTR pReserved);
-CK_RV nssrc_C_GetInfo(CK_INFO_PTR pInfo);
-CK_RV nssrc_C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR ppFunctionList);
-CK_RV nssrc_C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount);
-CK_RV nssrc_C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo);
-CK_RV nssrc_C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo);
-CK_RV nssrc_C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList, CK_ULONG_PTR pulCount);
-CK_RV nssrc_C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo);
-CK_RV nssrc_C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pLabel);
-CK_RV nssrc_C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen);
-CK_RV nssrc_C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulOldLen, CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen);
-CK_RV nssrc_C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication, CK_NOTIFY Notify, CK_SESSION_HANDLE_PTR phSession);
-CK_RV nssrc_C_CloseSession(CK_SESSION_HANDLE hSession);
-CK_RV nssrc_C_CloseAllSessions(CK_SLOT_ID slotID);
-CK_RV nssrc_C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo);
-CK_RV nssrc_C_GetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState, CK_ULONG_PTR pulOperationStateLen);
-CK_RV nssrc_C_SetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState, CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey, CK_OBJECT_HANDLE hAuthenticationKey);
-CK_RV nssrc_C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen);
-CK_RV nssrc_C_Logout(CK_SESSION_HANDLE hSession);
-CK_RV nssrc_C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phObject);
-CK_RV nssrc_C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phNewObject);
-CK_RV nssrc_C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject);
-CK_RV nssrc_C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ULONG_PTR pulSize);
-CK_RV nssrc_C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount);
-CK_RV nssrc_C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount);
-CK_RV nssrc_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount);
-CK_RV nssrc_C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject, CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount);
-CK_RV nssrc_C_FindObjectsFinal(CK_SESSION_HANDLE hSession);
-CK_RV nssrc_C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey);
-CK_RV nssrc_C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pEncryptedData, CK_ULONG_PTR pulEncryptedDataLen);
-CK_RV nssrc_C_EncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen);
-CK_RV nssrc_C_EncryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastEncryptedPart, CK_ULONG_PTR pulLastEncryptedPartLen);
-CK_RV nssrc_C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey);
-CK_RV nssrc_C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen, CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen);
-CK_RV nssrc_C_DecryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen);
-CK_RV nssrc_C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen);
-CK_RV nssrc_C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism);
-CK_RV nssrc_C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen);
-CK_RV nssrc_C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen);
-CK_RV nssrc_C_DigestKey(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey);
-CK_RV nssrc_C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen);
-CK_RV nssrc_C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey);
-CK_RV nssrc_C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen);
-CK_RV nssrc_C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen);
-CK_RV nssrc_C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen);
-CK_RV nssrc_C_SignRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey);
-CK_RV nssrc_C_SignRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen);
-CK_RV nssrc_C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey);
-CK_RV nssrc_C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen);
-CK_RV nssrc_C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen);
-CK_RV nssrc_C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen);
-CK_RV nssrc_C_VerifyRecoverInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey);
-CK_RV nssrc_C_VerifyRecover(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen, CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen);
-CK_RV nssrc_C_DigestEncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen);
-CK_RV nssrc_C_DecryptDigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen);
-CK_RV nssrc_C_SignEncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen, CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen);
-CK_RV nssrc_C_DecryptVerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen, CK_BYTE_PTR pPart, CK_ULONG_PTR pulPartLen);
-CK_RV nssrc_C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phKey);
-CK_RV nssrc_C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_ATTRIBUTE_PTR pPublicKeyTemplate, CK_ULONG ulPublicKeyAttributeCount, CK_ATTRIBUTE_PTR pPrivateKeyTemplate, CK_ULONG ulPrivateKeyAttributeCount, CK_OBJECT_HANDLE_PTR phPublicKey, CK_OBJECT_HANDLE_PTR phPrivateKey);
-CK_RV nssrc_C_WrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hWrappingKey, CK_OBJECT_HANDLE hKey, CK_BYTE_PTR pWrappedKey, CK_ULONG_PTR pulWrappedKeyLen);
-CK_RV nssrc_C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hUnwrappingKey, CK_BYTE_PTR pWrappedKey, CK_ULONG ulWrappedKeyLen, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey);
-CK_RV nssrc_C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hBaseKey, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey);
-CK_RV nssrc_C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen);
-CK_RV nssrc_C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR RandomData, CK_ULONG ulRandomLen);
-CK_RV nssrc_C_GetFunctionStatus(CK_SESSION_HANDLE hSession);
-CK_RV nssrc_C_CancelFunction(CK_SESSION_HANDLE hSession);
-CK_RV nssrc_C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pRserved);
+/* Every entry point of the v2.40 function list: nssrc_C_<name>. */
+#define NSSRC_ENTRY(name, params) CK_RV nssrc_##name params;
+#define NSSRC_UNSUPPORTED(name, params) CK_RV nssrc_##name params;
+#include "nssrc_functions.h"
 
 #endif /* NSSRC_H */

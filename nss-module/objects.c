@@ -84,51 +84,6 @@ static int template_matches(CK_ATTRIBUTE_PTR tmpl, CK_ULONG n, const unsigned ch
 	return 1;
 }
 
-void nssrc_objects_clear_inlock(void)
-{
-	for (size_t i = 0; i < NSSRC_OBJECTS; i++) {
-		free(nssrc_gl.objects[i].issuer);
-		free(nssrc_gl.objects[i].serial);
-		memset(&nssrc_gl.objects[i], 0, sizeof nssrc_gl.objects[i]);
-	}
-}
-
-static struct nssrc_object *object_inlock(CK_OBJECT_HANDLE h)
-{
-	struct nssrc_object *o = &nssrc_gl.objects[h % NSSRC_OBJECTS];
-	return h != 0 && o->handle == h ? o : NULL;
-}
-
-/* Returns the handle of the object for (issuer, serial), creating it in the
- * ring (evicting the oldest) if needed; 0 when out of memory. */
-static CK_OBJECT_HANDLE object_add_inlock(const unsigned char *issuer, CK_ULONG issuer_len,
-                                          const unsigned char *serial, CK_ULONG serial_len)
-{
-	for (size_t i = 0; i < NSSRC_OBJECTS; i++) {
-		struct nssrc_object *o = &nssrc_gl.objects[i];
-		if (o->handle != 0 && o->issuer_len == issuer_len && o->serial_len == serial_len &&
-		    memcmp(o->issuer, issuer, issuer_len) == 0 &&
-		    memcmp(o->serial, serial, serial_len) == 0)
-			return o->handle;
-	}
-	unsigned char *ci = malloc(issuer_len), *cs = malloc(serial_len);
-	if (ci == NULL || cs == NULL) {
-		free(ci);
-		free(cs);
-		return 0;
-	}
-	memcpy(ci, issuer, issuer_len);
-	memcpy(cs, serial, serial_len);
-	CK_OBJECT_HANDLE h = nssrc_gl.next_object++;
-	if (nssrc_gl.next_object == 0)
-		nssrc_gl.next_object = 1;
-	struct nssrc_object *o = &nssrc_gl.objects[h % NSSRC_OBJECTS];
-	free(o->issuer);
-	free(o->serial);
-	*o = (struct nssrc_object){h, ci, issuer_len, cs, serial_len};
-	return h;
-}
-
 /* Finds the attribute of a type in a template; NULL if absent. */
 static CK_ATTRIBUTE_PTR find_attr(CK_ATTRIBUTE_PTR tmpl, CK_ULONG n, CK_ATTRIBUTE_TYPE type)
 {
@@ -302,18 +257,11 @@ CK_RV nssrc_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemp
 		if (pTemplate[i].pValue == NULL && pTemplate[i].ulValueLen > 0)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 
-	pthread_mutex_lock(&nssrc_gl.lock);
-	if (!nssrc_gl.initialized) {
-		pthread_mutex_unlock(&nssrc_gl.lock);
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	}
-	struct nssrc_session *s = nssrc_session_inlock(hSession);
-	if (s == NULL) {
-		pthread_mutex_unlock(&nssrc_gl.lock);
-		return CKR_SESSION_HANDLE_INVALID;
-	}
+	struct nssrc_session *s;
+	NSSRC_LOCK();
+	NSSRC_SESSION(hSession, s);
 	if (s->finding) {
-		pthread_mutex_unlock(&nssrc_gl.lock);
+		NSSRC_UNLOCK();
 		return CKR_OPERATION_ACTIVE;
 	}
 	s->finding = 1;
@@ -329,97 +277,87 @@ CK_RV nssrc_C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemp
 	    ia->ulValueLen > NSSRC_MAX_ISSUER || sa->ulValueLen > NSSRC_MAX_SERIAL ||
 	    !template_matches(pTemplate, ulCount, ia->pValue, ia->ulValueLen, sa->pValue,
 	                      sa->ulValueLen)) {
-		pthread_mutex_unlock(&nssrc_gl.lock);
+		NSSRC_UNLOCK();
 		return CKR_OK;
 	}
 	/* Check without our lock held (other threads keep going); Finalize
 	 * waits for busy to drop to 0. The template is the caller's and stays
 	 * valid for the duration of this call. */
 	nssrc_gl.busy++;
-	pthread_mutex_unlock(&nssrc_gl.lock);
+	NSSRC_UNLOCK();
 
 	int revoked = judge(ia->pValue, ia->ulValueLen, sa->pValue, sa->ulValueLen);
 
+	/* Locked by hand, not with NSSRC_LOCK(): busy must drop even when a
+	 * C_Finalize (waiting for it) has begun. The session may have been
+	 * closed meanwhile. */
 	CK_RV rv = CKR_OK;
 	pthread_mutex_lock(&nssrc_gl.lock);
 	if (--nssrc_gl.busy == 0)
 		pthread_cond_broadcast(&nssrc_gl.idle);
-	/* The session may have been closed meanwhile. */
 	s = nssrc_session_inlock(hSession);
 	if (s == NULL || !nssrc_gl.initialized) {
 		rv = CKR_SESSION_HANDLE_INVALID;
 	} else if (revoked) {
-		s->result = object_add_inlock(ia->pValue, ia->ulValueLen, sa->pValue, sa->ulValueLen);
+		s->result = nssrc_object_add_inlock(ia->pValue, ia->ulValueLen, sa->pValue, sa->ulValueLen);
 		if (s->result == 0) {
 			s->finding = 0;
 			rv = CKR_HOST_MEMORY;
 		}
 	}
-	pthread_mutex_unlock(&nssrc_gl.lock);
+	NSSRC_UNLOCK();
 	return rv;
 }
 
 CK_RV nssrc_C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
                           CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)
 {
-	CK_RV rv = CKR_OK;
+	struct nssrc_session *s;
 	if (pulObjectCount == NULL || (phObject == NULL && ulMaxObjectCount > 0))
 		return CKR_ARGUMENTS_BAD;
-	pthread_mutex_lock(&nssrc_gl.lock);
-	struct nssrc_session *s = nssrc_gl.initialized ? nssrc_session_inlock(hSession) : NULL;
-	if (!nssrc_gl.initialized) {
-		rv = CKR_CRYPTOKI_NOT_INITIALIZED;
-	} else if (s == NULL) {
-		rv = CKR_SESSION_HANDLE_INVALID;
-	} else if (!s->finding) {
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	} else {
-		*pulObjectCount = 0;
-		if (s->result != 0 && !s->delivered && ulMaxObjectCount > 0) {
-			phObject[0] = s->result;
-			*pulObjectCount = 1;
-			s->delivered = 1;
-		}
+	NSSRC_LOCK();
+	NSSRC_SESSION(hSession, s);
+	if (!s->finding) {
+		NSSRC_UNLOCK();
+		return CKR_OPERATION_NOT_INITIALIZED;
 	}
-	pthread_mutex_unlock(&nssrc_gl.lock);
-	return rv;
+	*pulObjectCount = 0;
+	if (s->result != 0 && !s->delivered && ulMaxObjectCount > 0) {
+		phObject[0] = s->result;
+		*pulObjectCount = 1;
+		s->delivered = 1;
+	}
+	NSSRC_UNLOCK();
+	return CKR_OK;
 }
 
 CK_RV nssrc_C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 {
-	CK_RV rv = CKR_OK;
-	pthread_mutex_lock(&nssrc_gl.lock);
-	struct nssrc_session *s = nssrc_gl.initialized ? nssrc_session_inlock(hSession) : NULL;
-	if (!nssrc_gl.initialized)
-		rv = CKR_CRYPTOKI_NOT_INITIALIZED;
-	else if (s == NULL)
-		rv = CKR_SESSION_HANDLE_INVALID;
-	else if (!s->finding)
-		rv = CKR_OPERATION_NOT_INITIALIZED;
-	else
-		s->finding = 0;
-	pthread_mutex_unlock(&nssrc_gl.lock);
-	return rv;
+	struct nssrc_session *s;
+	NSSRC_LOCK();
+	NSSRC_SESSION(hSession, s);
+	if (!s->finding) {
+		NSSRC_UNLOCK();
+		return CKR_OPERATION_NOT_INITIALIZED;
+	}
+	s->finding = 0;
+	NSSRC_UNLOCK();
+	return CKR_OK;
 }
 
 CK_RV nssrc_C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
                                 CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
 	CK_RV rv = CKR_OK;
+	struct nssrc_session *s;
 	if (pTemplate == NULL && ulCount > 0)
 		return CKR_ARGUMENTS_BAD;
-	pthread_mutex_lock(&nssrc_gl.lock);
-	if (!nssrc_gl.initialized) {
-		pthread_mutex_unlock(&nssrc_gl.lock);
-		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	}
-	if (nssrc_session_inlock(hSession) == NULL) {
-		pthread_mutex_unlock(&nssrc_gl.lock);
-		return CKR_SESSION_HANDLE_INVALID;
-	}
-	struct nssrc_object *o = object_inlock(hObject);
+	NSSRC_LOCK();
+	NSSRC_SESSION(hSession, s);
+	(void)s; /* only its existence matters */
+	struct nssrc_object *o = nssrc_object_inlock(hObject);
 	if (o == NULL) {
-		pthread_mutex_unlock(&nssrc_gl.lock);
+		NSSRC_UNLOCK();
 		return CKR_OBJECT_HANDLE_INVALID;
 	}
 	/* PKCS#11 v2.40 §5.7: fill every attribute that can be filled; mark
@@ -442,6 +380,6 @@ CK_RV nssrc_C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hOb
 			pTemplate[i].ulValueLen = len;
 		}
 	}
-	pthread_mutex_unlock(&nssrc_gl.lock);
+	NSSRC_UNLOCK();
 	return rv;
 }

@@ -10,6 +10,7 @@
  * Prints one line per failed check; exit 0 when all pass.
  */
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,12 +109,25 @@ int main(int argc, char **argv)
 	if (f == NULL)
 		return 1;
 	CHECK(f->version.major == 2 && f->version.minor == 40);
+	/* Every one of v2.40's 68 entries is filled (nssrc_functions.h is the
+	 * whole list); the entries are function pointers of one size. */
+	{
+		enum { N = (sizeof *f - offsetof(CK_FUNCTION_LIST, C_Initialize)) / sizeof f->C_Initialize };
+		CK_C_Initialize entries[N];
+		memcpy(entries, &f->C_Initialize, sizeof entries);
+		CHECK(N == 68);
+		for (size_t i = 0; i < N; i++)
+			if (entries[i] == NULL)
+				printf("FAIL: function list entry %zu is NULL\n", i), failures++;
+	}
 
 	/* Before C_Initialize. */
 	CK_INFO info;
 	CHECK(f->C_GetInfo(&info) == CKR_CRYPTOKI_NOT_INITIALIZED);
 	CHECK(f->C_Finalize(NULL) == CKR_CRYPTOKI_NOT_INITIALIZED);
 	CHECK(f->C_Login(1, CKU_USER, NULL, 0) == CKR_CRYPTOKI_NOT_INITIALIZED);
+	CHECK(f->C_WaitForSlotEvent(0, NULL, NULL) == CKR_CRYPTOKI_NOT_INITIALIZED);
+	CHECK(f->C_FindObjectsFinal(1) == CKR_CRYPTOKI_NOT_INITIALIZED);
 
 	/* Mutex callbacks: all or none; without CKF_OS_LOCKING_OK we cannot use them. */
 	CK_C_INITIALIZE_ARGS args;
@@ -229,6 +243,10 @@ int main(int argc, char **argv)
 
 	/* Sessions go away; unsupported functions say so. */
 	CHECK(f->C_Login(s, CKU_USER, NULL, 0) == CKR_FUNCTION_NOT_SUPPORTED);
+	CHECK(f->C_InitToken(1, NULL, 0, NULL) == CKR_FUNCTION_NOT_SUPPORTED);
+	CHECK(f->C_SignInit(s, NULL, 0) == CKR_FUNCTION_NOT_SUPPORTED);
+	CHECK(f->C_GenerateKeyPair(s, NULL, NULL, 0, NULL, 0, NULL, NULL) == CKR_FUNCTION_NOT_SUPPORTED);
+	CHECK(f->C_WaitForSlotEvent(0, NULL, NULL) == CKR_FUNCTION_NOT_SUPPORTED);
 	CHECK(f->C_CloseAllSessions(1) == CKR_OK);
 	CK_SESSION_INFO si;
 	CHECK(f->C_GetSessionInfo(s, &si) == CKR_SESSION_HANDLE_INVALID);

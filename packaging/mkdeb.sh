@@ -99,6 +99,13 @@ purge)
 	# The *.revocheck-backup copies of system files stay: they are the
 	# administrator's originals.
 	rm -rf /var/cache/revocheck
+	# Written by `revocheck disable nss` (its first line says so) to keep
+	# p11-kit from loading the module; any other file there is the
+	# administrator's own.
+	f=/etc/pkcs11/modules/revocheck.module
+	if [ -f "$f" ] && head -n 1 "$f" | grep -qF '# Written by `revocheck disable nss`'; then
+		rm -f "$f"
+	fi
 	;;
 esac
 exit 0

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -272,12 +271,21 @@ func detectNSSIn(root, home string) adapterStatus {
 // programs that load p11-kit-proxy.so; loaders lists those found. It
 // reports whether the file would load the module through the proxy.
 func (s *adapterStatus) detectP11Kit(sys func(string) string, loaders []string) bool {
-	// A file in /etc/pkcs11/modules replaces the package's of the same name.
+	// p11-kit reads /etc/pkcs11/modules before the package directory and
+	// merges files of the same name key by key, the first one read winning
+	// (conf.c): the administrator's file overrides the keys it sets.
 	var file string
-	for _, f := range []string{"/etc/pkcs11/modules/revocheck.module", "/usr/share/p11-kit/modules/revocheck.module"} {
+	conf := map[string]string{}
+	for _, f := range []string{p11kitOverrideFile, p11kitPackageFile} {
 		if fi, err := os.Stat(sys(f)); err == nil && fi.Mode().IsRegular() {
-			file = f
-			break
+			if file == "" {
+				file = f
+			}
+			for k, v := range parseP11KitConf(readOrEmpty(sys(f))) {
+				if _, ok := conf[k]; !ok {
+					conf[k] = v
+				}
+			}
 		}
 	}
 	for _, f := range []string{"/usr/local/share/p11-kit/modules/revocheck.module"} {
@@ -289,23 +297,12 @@ func (s *adapterStatus) detectP11Kit(sys func(string) string, loaders []string) 
 		return false
 	}
 	s.Installed = true
-	conf := map[string]string{}
-	for _, l := range strings.Split(readOrEmpty(sys(file)), "\n") {
-		if k, v, ok := strings.Cut(l, ":"); ok && !strings.HasPrefix(strings.TrimSpace(l), "#") {
-			conf[strings.TrimSpace(k)] = strings.TrimSpace(v)
-		}
-	}
-	listed := func(key string) bool {
-		return slices.Contains(strings.FieldsFunc(conf[key], func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }), "p11-kit-proxy")
-	}
 	why := ""
 	switch mod := conf["module"]; {
 	case mod == "":
 		why = "it names no module"
-	case conf["enable-in"] != "" && !listed("enable-in"):
-		why = "its enable-in: leaves out p11-kit-proxy"
-	case listed("disable-in"):
-		why = "its disable-in: names p11-kit-proxy"
+	case p11kitKeepsOut(conf) != "":
+		why = p11kitKeepsOut(conf)
 	case filepath.IsAbs(mod):
 		if _, err := os.Stat(sys(mod)); err != nil {
 			why = "its module " + mod + " is missing"

@@ -15,12 +15,17 @@ import (
 	"github.com/revocheck/revocheck/core/clubcard"
 )
 
-const inspectUsage = `[--json] FILE...
+const inspectUsage = `[--json] [--query KEY]... FILE...
 
 Identifies each revocation filter file by its bytes and prints what it is:
 a clubcard (v3, or v4 of C2SP upki-revocation: coverage per CT log, issuers,
 matrix sizes), a legacy CRLite MLBF filter cascade (version, hash mode, salt,
-layers) or a legacy CRLite stash (issuers, revoked serials). Only regular
+layers) or a legacy CRLite stash (issuers, revoked serials). Each
+--query KEY, ISSUER_SPKI_SHA256_HEX:SERIAL_HEX[:LOG_ID_HEX:TIMESTAMP_MS]
+(the serial as the DER INTEGER's content bytes), is looked up in every
+file as its own reader would: revoked, not_revoked, not_enrolled,
+not_covered (a clubcard, when an SCT is given) or not_listed (a stash).
+Only regular
 files of at most 1 GiB are read. Exit status: 0 every file identified; 1 a
 file could not be read or is none of these formats (the others are still
 inspected).`
@@ -66,11 +71,21 @@ type inspectReport struct {
 	TotalBits *uint64        `json:"total_bits,omitempty"`
 	// stash
 	RevokedSerials *int `json:"revoked_serials,omitempty"`
+	// --query answers, in the order given
+	Queries []inspectAnswer `json:"queries,omitempty"`
+
+	answer func(*inspectKey) (answer, note string) // the format's own lookup
 }
 
 func cmdInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", inspectUsage, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object per file, one per line")
+	var keys []inspectKey
+	fs.Func("query", "look up `KEY` (ISSUER_SPKI_SHA256_HEX:SERIAL_HEX[:LOG_ID_HEX:TIMESTAMP_MS]) in every file; repeatable", func(s string) error {
+		k, err := parseInspectKey(s)
+		keys = append(keys, k)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,6 +100,10 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 			failed++
 			fmt.Fprintf(stderr, "revocheck: error: %v\n", err)
 			continue
+		}
+		for i := range keys {
+			a, note := r.answer(&keys[i])
+			r.Queries = append(r.Queries, inspectAnswer{Query: keys[i].text, Answer: a, Note: note})
 		}
 		if *asJSON {
 			b, err := json.Marshal(r)
@@ -155,6 +174,7 @@ func identify(path string, data []byte) (*inspectReport, error) {
 		f, err := clubcard.Parse(data)
 		if err == nil {
 			r.clubcard(f)
+			r.answer = func(k *inspectKey) (string, string) { return clubcardAnswer(f, k) }
 			return r, nil
 		}
 		first = err
@@ -162,6 +182,7 @@ func identify(path string, data []byte) (*inspectReport, error) {
 		c, err := cascade.Parse(data)
 		if err == nil {
 			r.cascade(c)
+			r.answer = func(k *inspectKey) (string, string) { return cascadeAnswer(c, k) }
 			return r, nil
 		}
 		first = err
@@ -171,6 +192,7 @@ func identify(path string, data []byte) (*inspectReport, error) {
 		r.Format = "stash"
 		n, issuers := s.Len(), s.Issuers()
 		r.Issuers, r.RevokedSerials = &issuers, &n
+		r.answer = func(k *inspectKey) (string, string) { return stashAnswer(s, k) }
 		return r, nil
 	}
 	if first == nil {
@@ -267,5 +289,12 @@ func (r *inspectReport) print(w io.Writer) {
 		fmt.Fprintf(w, "  size:        %d bytes\n", r.Size)
 		fmt.Fprintf(w, "  issuers:     %d\n", *r.Issuers)
 		fmt.Fprintf(w, "  revoked:     %d serials\n", *r.RevokedSerials)
+	}
+	for _, q := range r.Queries {
+		if q.Note != "" {
+			fmt.Fprintf(w, "  query:       %s: %s (%s)\n", q.Query, q.Answer, q.Note)
+		} else {
+			fmt.Fprintf(w, "  query:       %s: %s\n", q.Query, q.Answer)
+		}
 	}
 }

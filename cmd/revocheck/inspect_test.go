@@ -164,7 +164,7 @@ func TestInspectRefuses(t *testing.T) {
 	}
 	code, _, errOut := runCLI(t, nil, "inspect")
 	require.Equal(t, 1, code)
-	require.Contains(t, errOut, "usage: revocheck inspect [--json] FILE...")
+	require.Contains(t, errOut, "usage: revocheck inspect [--json] [--query KEY]... FILE...")
 }
 
 // FuzzInspect: any bytes give a report or an error, never a panic.

@@ -12,8 +12,9 @@ import (
 // TestStatusNSSWhatIsLoaded: `revocheck status` reports NSS active only
 // while something really loads the module: a database registration made
 // by `enable nss`, or the p11-kit module file (which `make install`
-// ships and `disable nss` leaves) when something loads p11-kit-proxy. It
-// always says Chromium is not protected.
+// ships) when something loads p11-kit-proxy and no administrator's file
+// (as `disable nss` writes) keeps it out. It always says Chromium is not
+// protected.
 func TestStatusNSSWhatIsLoaded(t *testing.T) {
 	root := nssRoot(t)
 	home := "/home/tester"
@@ -48,19 +49,25 @@ func TestStatusNSSWhatIsLoaded(t *testing.T) {
 	has(out, "loaded from the NSS database /etc/pki/nssdb", "nothing here loads p11-kit-proxy.so",
 		"protects: tstclnt, vfychain", "protects: libcurl-nss", "NOT protected: Chromium", "NOT protected: Firefox")
 
-	// The issue: after disable, the shipped module file remains; it loads
-	// nothing by itself.
-	if code, _, _ := enRun(t, append([]string{"disable", "nss"}, args...)...); code != 0 {
+	// After disable, the shipped module file stays (a package file), and
+	// the administrator's file disable writes keeps p11-kit from loading it.
+	code, dout, _ := enRun(t, append([]string{"disable", "nss"}, args...)...)
+	if code != 0 {
 		t.Fatal("disable nss failed")
+	}
+	has(dout, "wrote "+root+":/etc/pkcs11/modules/revocheck.module")
+	if !enExists(p11) {
+		t.Errorf("disable nss removed the package's %s", p11)
 	}
 	s, out = status()
 	if s.Active || !strings.Contains(out, "nss      inactive") || len(s.Protects) != 0 {
 		t.Errorf("after disable nss: want inactive, nothing protected")
 	}
-	has(out, "p11-kit module file /usr/share/p11-kit/modules/revocheck.module is installed, but nothing here loads p11-kit-proxy.so",
+	has(out, "p11-kit module file /etc/pkcs11/modules/revocheck.module loads nothing: its enable-in: leaves out p11-kit-proxy",
 		"NOT protected: tstclnt, vfychain, libcurl-nss, Firefox: nothing here loads the module", "NOT protected: Chromium")
 
-	// A database that loads p11-kit-proxy loads the module file's module.
+	// A database that loads p11-kit-proxy loads the module file's module,
+	// unless disable's file keeps it out.
 	proxy := filepath.Join("/usr/lib", multiarch(), "p11-kit-proxy.so")
 	if _, err := os.Stat(proxy); err != nil {
 		t.Skipf("SKIP rest: %s not installed (p11-kit)", proxy)
@@ -70,6 +77,16 @@ func TestStatusNSSWhatIsLoaded(t *testing.T) {
 		t.Fatalf("modutil -add p11-kit-proxy: %v\n%s", err, out)
 	}
 	enWrite(t, filepath.Join(root, proxy), "stand-in: only its registration is read")
+	s, out = status()
+	if s.Active {
+		t.Errorf("p11-kit-proxy registered after disable nss: want inactive")
+	}
+	has(out, "/etc/pkcs11/modules/revocheck.module loads nothing: its enable-in: leaves out p11-kit-proxy")
+
+	// Without that file (the package file alone, as after make install).
+	if err := os.Remove(filepath.Join(root, "etc/pkcs11/modules/revocheck.module")); err != nil {
+		t.Fatal(err)
+	}
 	s, out = status()
 	if !s.Active {
 		t.Errorf("p11-kit-proxy registered: want ACTIVE")

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // Error is the type of every error this package returns, so callers can tell
@@ -34,15 +33,12 @@ var (
 	errTrailing   = &Error{msg: "trailing data after certificate"}
 	errTBSExtra   = &Error{msg: "unexpected data at end of tbsCertificate"}
 	errDupSCT     = &Error{msg: "duplicate SCT list extension"}
-	errTime       = &Error{msg: "malformed time"}
 )
 
 // OID contents (without tag and length) of the extensions this package knows.
 var (
 	// 1.3.6.1.4.1.11129.2.4.2, RFC 6962 §3.3 embedded SCT list.
 	oidSCTList = []byte{0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x04, 0x02}
-	// 2.5.29.19, RFC 5280 §4.2.1.9 basic constraints.
-	oidBasicConstraints = []byte{0x55, 0x1d, 0x13}
 )
 
 // Cert holds the parts of a DER certificate that revocation checking needs.
@@ -180,7 +176,7 @@ func parseTBSTail(tbs *cursor, c *Cert) error {
 	it := cursor(exts)
 	for !it.empty() {
 		var oid, value []byte
-		if !readExtension(&it, &oid, nil, &value) {
+		if !readExtension(&it, &oid, &value) {
 			return errExtensions
 		}
 		if bytes.Equal(oid, oidSCTList) {
@@ -194,9 +190,9 @@ func parseTBSTail(tbs *cursor, c *Cert) error {
 }
 
 // readExtension reads one Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER,
-// critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }. critical may be
-// nil.
-func readExtension(s *cursor, oid *[]byte, critical *bool, value *[]byte) bool {
+// critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }; critical is
+// checked for its encoding, not returned (nothing here depends on it).
+func readExtension(s *cursor, oid *[]byte, value *[]byte) bool {
 	var body []byte
 	if !s.readTag(tagSequence, &body) {
 		return false
@@ -210,138 +206,14 @@ func readExtension(s *cursor, oid *[]byte, critical *bool, value *[]byte) bool {
 	if !e.readOptional(tagBoolean, &crit, &present) {
 		return false
 	}
-	isCrit := false
-	if present {
-		// DER encodes TRUE as 0xff, and a DEFAULT value is never encoded
-		// (X.690 §11.1, §11.5); accept an explicit FALSE anyway, as many
-		// certificates in the wild carry one.
-		if len(crit) != 1 || (crit[0] != 0xff && crit[0] != 0x00) {
-			return false
-		}
-		isCrit = crit[0] == 0xff
+	// DER encodes TRUE as 0xff, and a DEFAULT value is never encoded
+	// (X.690 §11.1, §11.5); accept an explicit FALSE anyway, as many
+	// certificates in the wild carry one.
+	if present && (len(crit) != 1 || (crit[0] != 0xff && crit[0] != 0x00)) {
+		return false
 	}
 	var full []byte
-	if !e.readTagFull(tagOctetString, &full, value) || !e.empty() {
-		return false
-	}
-	if critical != nil {
-		*critical = isCrit
-	}
-	return true
-}
-
-// Extension returns the extnValue contents of the extension with the given
-// OID (content bytes only, no tag or length, e.g. {0x55, 0x1d, 0x13} for
-// basic constraints). found is false when the certificate does not carry it.
-func (c *Cert) Extension(oid []byte) (value []byte, critical, found bool) {
-	it := cursor(c.Extensions)
-	for !it.empty() {
-		var id, v []byte
-		var crit bool
-		if !readExtension(&it, &id, &crit, &v) {
-			return nil, false, false
-		}
-		if bytes.Equal(id, oid) {
-			return v, crit, true
-		}
-	}
-	return nil, false, false
-}
-
-// IsCA reports whether the certificate's basic constraints extension
-// asserts cA (RFC 5280 §4.2.1.9). A certificate without the extension, or
-// with a malformed one, is not a CA.
-func (c *Cert) IsCA() bool {
-	v, _, ok := c.Extension(oidBasicConstraints)
-	if !ok {
-		return false
-	}
-	in := cursor(v)
-	var seq []byte
-	if !in.readTag(tagSequence, &seq) || !in.empty() {
-		return false
-	}
-	bc := cursor(seq)
-	var ca []byte
-	var present bool
-	if !bc.readOptional(tagBoolean, &ca, &present) || !present {
-		return false
-	}
-	return len(ca) == 1 && ca[0] == 0xff
-}
-
-// Validity decodes NotBefore and NotAfter.
-func (c *Cert) Validity() (notBefore, notAfter time.Time, err error) {
-	if notBefore, err = parseTime(c.NotBefore); err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	if notAfter, err = parseTime(c.NotAfter); err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	return notBefore, notAfter, nil
-}
-
-// parseTime decodes a DER UTCTime (YYMMDDHHMMSSZ, years 1950–2049 per
-// RFC 5280 §4.1.2.5.1) or GeneralizedTime (YYYYMMDDHHMMSSZ) element.
-func parseTime(elem []byte) (time.Time, error) {
-	in := cursor(elem)
-	var tag byte
-	var full, b []byte
-	if !in.readElement(&tag, &full, &b) || !in.empty() {
-		return time.Time{}, errTime
-	}
-	var year int
-	switch {
-	case tag == tagUTCTime && len(b) == 13:
-		yy, ok := digits(b[0:2])
-		if !ok {
-			return time.Time{}, errTime
-		}
-		year = 1900 + yy
-		if yy < 50 {
-			year = 2000 + yy
-		}
-		b = b[2:]
-	case tag == tagGenTime && len(b) == 15:
-		y, ok := digits(b[0:4])
-		if !ok {
-			return time.Time{}, errTime
-		}
-		year = y
-		b = b[4:]
-	default:
-		return time.Time{}, errTime
-	}
-	// b is now MMDDHHMMSSZ.
-	if b[10] != 'Z' {
-		return time.Time{}, errTime
-	}
-	var f [5]int
-	for i := range f {
-		v, ok := digits(b[2*i : 2*i+2])
-		if !ok {
-			return time.Time{}, errTime
-		}
-		f[i] = v
-	}
-	month, day, hour, min, sec := f[0], f[1], f[2], f[3], f[4]
-	t := time.Date(year, time.Month(month), day, hour, min, sec, 0, time.UTC)
-	// time.Date normalises out-of-range fields; a round trip rejects them.
-	if month < 1 || month > 12 || t.Day() != day || t.Hour() != hour || t.Minute() != min || t.Second() != sec {
-		return time.Time{}, errTime
-	}
-	return t, nil
-}
-
-func digits(b []byte) (int, bool) {
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
+	return e.readTagFull(tagOctetString, &full, value) && e.empty()
 }
 
 // SPKIHash returns the SHA-256 of the full DER SubjectPublicKeyInfo of a

@@ -6,11 +6,20 @@ import (
 	"unsafe"
 )
 
-// Members answers Member for many filters at once, for the same key and
+// AnyMember reports whether any filter of set holds the key (members != 0),
+// stopping at the first that does: a certificate revoked in the full filter
+// is answered without reading the deltas, which cannot change a revoked
+// answer.
+func AnyMember(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte) bool {
+	return members(fs, bs, set, key, serial, true) != 0
+}
+
+// members answers Member for many filters at once, for the same key and
 // serial. set names the filters to query: bit i stands for the filter
 // fs[i] and its block bs[i] for the issuer. The answers come back as a bit
-// set over the same indices (bit i: filter i holds the key). It panics if
-// a bit of set has no filter or block.
+// set over the same indices (bit i: filter i holds the key); with first,
+// it stops at the first filter that holds it (AnyMember). It panics if a
+// bit of set has no filter or block.
 //
 // A check queries the same key in every covering filter (one full filter
 // and ~35 deltas), so this loop is most of a check's work. Its common case
@@ -23,18 +32,6 @@ import (
 // the set is ruled out after two columns on average) and one branch
 // decides a pair. Windows that reach past a column's end (its implicit
 // zero words) take encoded itself.
-func Members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte) uint64 {
-	return members(fs, bs, set, key, serial, false)
-}
-
-// AnyMember reports whether any filter of set holds the key (Members != 0),
-// stopping at the first that does: a certificate revoked in the full filter
-// is answered without reading the deltas, which cannot change a revoked
-// answer.
-func AnyMember(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte) bool {
-	return members(fs, bs, set, key, serial, true) != 0
-}
-
 func members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte, first bool) uint64 {
 	a := keyLanes(key)
 	var held uint64

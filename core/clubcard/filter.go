@@ -93,7 +93,7 @@ type Filter struct {
 	maxRank  uint8    // the largest approx_rank, checked against len(approx)
 	// minCol[r] is the length in bytes of the shortest of the first r
 	// approximate columns: a window that ends within it is inside all of
-	// them (Members' fast path).
+	// them (members' fast path).
 	minCol []uint64
 	data   []byte   // the whole file
 	ent    []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block

@@ -77,13 +77,13 @@ func FuzzParse(f *testing.F) {
 			b := flt.Block(i)
 			iss := flt.IssuerHash(i)
 			flt.Contains(&iss, []byte{1})
-			// Members' fast path answers as Member, for keys in and out
+			// members' fast path answers as Member, for keys in and out
 			// of the block.
 			for _, serial := range [][]byte{{1}, {2, 3}, data[:min(len(data), 9)]} {
 				key := Key(&iss, serial)
 				want := flt.Member(&b, &key, serial)
-				if got := Members([]*Filter{flt}, []Block{b}, 1, &key, serial); got != 0 != want {
-					t.Fatalf("issuer %d serial %x: Members %b, Member %v", i, serial, got, want)
+				if got := members([]*Filter{flt}, []Block{b}, 1, &key, serial, false); got != 0 != want {
+					t.Fatalf("issuer %d serial %x: members %b, Member %v", i, serial, got, want)
 				}
 			}
 			flt.forExceptions(&b, func(s []byte) {

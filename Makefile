@@ -25,8 +25,10 @@ CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSI
 GOLDFLAGS := -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
 
 ADAPTERS :=
+# Test-only programs (build/test/*): built by test-drivers, never by all.
+TEST_DRIVERS :=
 
-.PHONY: all go-bin go-lib adapters test check go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
+.PHONY: all go-bin go-lib adapters test-drivers test check go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
 
 all: go-bin go-lib adapters
 
@@ -60,6 +62,10 @@ include $(wildcard openssl-provider/build.mk nss-module/build.mk gnutls-hook/bui
 
 adapters: $(ADAPTERS)
 
+# The C drivers the integration tests run; they need the test-only headers
+# (libcurl4-openssl-dev), which `make` alone does not.
+test-drivers: $(TEST_DRIVERS)
+
 # install/uninstall mirror each other; DESTDIR appears only here.
 install: all install-core $(INSTALL_TARGETS)
 uninstall: uninstall-core $(UNINSTALL_TARGETS)
@@ -90,7 +96,7 @@ check: test
 vet:
 	$(GO) vet ./...
 
-go-test: all
+go-test: all test-drivers
 	REVOCHECK_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 40m ./...
 
 docker-test: all

@@ -5,7 +5,9 @@
 #   build/lib/librevocheck-gnutls-api.so  the explicit opt-in API
 #                                         (revocheck-gnutls.h); links libgnutls
 #   build/test/gnutls-verify-driver       test driver (direct GnuTLS calls, fork)
-#   build/test/curl-gnutls-driver         test driver (libcurl's GnuTLS back end)
+#   build/test/curl-gnutls-driver         test driver (libcurl's GnuTLS back end;
+#                                         needs libcurl's headers)
+# The test drivers are built by `make test-drivers` (and `make test`) only.
 
 GNUTLS_HOOK_COMMON := gnutls-hook/gh_check.c adapters-common/rc_loader.c
 GNUTLS_HOOK_HDRS   := gnutls-hook/gh_check.h adapters-common/rc_loader.h go-shim/revocheck.h
@@ -15,6 +17,7 @@ CURL_GNUTLS_SO     ?= $(shell $(CC) -print-file-name=libcurl-gnutls.so.4)
 
 ADAPTERS += $(BUILD)/lib/librevocheck-gnutls.so $(BUILD)/lib/librevocheck-gnutls-api.so \
 	$(BUILD)/include/revocheck-gnutls.h
+TEST_DRIVERS += $(BUILD)/test/gnutls-verify-driver $(BUILD)/test/curl-gnutls-driver
 INSTALL_TARGETS += install-gnutls
 UNINSTALL_TARGETS += uninstall-gnutls
 

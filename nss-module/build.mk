@@ -4,8 +4,9 @@
 # The module installs into $(libdir)/pkcs11 (Debian's p11-kit module path);
 # the p11-kit module file is installed with that absolute path filled in.
 # Register the module in an NSS database with modutil (docs/NSS.md).
-# Also builds the test drivers build/test/curl-nss-driver and
-# build/test/nss-module-test.
+# The test drivers build/test/curl-nss-driver and build/test/nss-module-test
+# are built by `make test-drivers` (and so `make test`) only, never by `make`:
+# curl-nss-driver needs libcurl's headers, which the product does not.
 
 NSS_CFLAGS      ?= $(shell pkg-config --cflags nss 2>/dev/null || echo -I/usr/include/nss -I/usr/include/nspr)
 PKCS11_MODDIR   ?= $(libdir)/pkcs11
@@ -16,7 +17,8 @@ NSSRC_SRCS := nss-module/module.c nss-module/objects.c nss-module/params.c nss-m
 NSSRC_HDRS := nss-module/nssrc.h adapters-common/rc_loader.h go-shim/revocheck.h
 NSSRC_MAP  := nss-module/nssrevocheck.map
 
-ADAPTERS += $(BUILD)/lib/libnssrevocheck.so $(BUILD)/test/curl-nss-driver $(BUILD)/test/nss-module-test
+ADAPTERS += $(BUILD)/lib/libnssrevocheck.so
+TEST_DRIVERS += $(BUILD)/test/curl-nss-driver $(BUILD)/test/nss-module-test
 INSTALL_TARGETS += install-nss-module
 UNINSTALL_TARGETS += uninstall-nss-module
 
@@ -33,8 +35,9 @@ $(BUILD)/lib/libnssrevocheck.so: $(NSSRC_SRCS) $(NSSRC_HDRS) $(NSSRC_MAP) VERSIO
 		-Wl,--version-script=$(NSSRC_MAP) -Wl,-z,nodelete -Wl,-z,defs \
 		-o $@ $(NSSRC_SRCS) -ldl -lpthread
 
-# libcurl's NSS back end (libcurl3-nss) is opened with dlopen: no curl
-# headers are needed, and the driver builds even where it is not installed.
+# libcurl's NSS back end (libcurl3-nss) is opened with dlopen, so the driver
+# builds even where that back end is not installed; it does need curl's
+# headers (libcurl4-openssl-dev) for the API's types and constants.
 $(BUILD)/test/curl-nss-driver: integration/cdrivers/curl_nss.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CWARN) -D_GNU_SOURCE -o $@ $< -ldl

@@ -87,8 +87,8 @@ deps:
 	@scripts/deps.sh
 
 # make test: every test — Go unit tests (fuzz seeds included), the C ABI test,
-# the integration tests with real clients, and the Docker tests when an engine
-# is available (they say loudly when skipped).
+# the integration tests with real clients, and the Docker tests. Every client
+# and the Docker engine are required (see REVOCHECK_REQUIRE_ALL below).
 test: deps all vet go-test docker-test
 
 check: test
@@ -96,11 +96,16 @@ check: test
 vet:
 	$(GO) vet ./...
 
+# Under make test a missing client, library, tool or Docker engine fails the
+# test with the apt-get command that installs it (harness.Require); set
+# REVOCHECK_REQUIRE_ALL=0 to let such tests skip instead (they are counted).
+REVOCHECK_REQUIRE_ALL ?= 1
+
 go-test: all test-drivers
-	REVOCHECK_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 40m ./...
+	REVOCHECK_REQUIRE_ALL=$(REVOCHECK_REQUIRE_ALL) REVOCHECK_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 40m ./...
 
 docker-test: all
-	@if [ -x docker/run-tests.sh ]; then docker/run-tests.sh; else echo "docker tests: not present yet"; fi
+	REVOCHECK_REQUIRE_ALL=$(REVOCHECK_REQUIRE_ALL) docker/run-tests.sh
 
 # make fuzz FUZZTIME=3m runs every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s

@@ -86,26 +86,38 @@ uninstall-core:
 deps:
 	@scripts/deps.sh
 
+# Under make test a missing client, library, tool or Docker engine fails the
+# test with the apt-get command that installs it (harness.Require); set
+# REVOCHECK_REQUIRE_ALL=0 to let such tests skip instead (they are counted).
+REVOCHECK_REQUIRE_ALL ?= 1
+
+GO_TEST_CMD := REVOCHECK_REQUIRE_ALL=$(REVOCHECK_REQUIRE_ALL) REVOCHECK_BUILD=$(CURDIR)/$(BUILD) \
+	$(GO) test -json -count=1 -timeout 40m ./...
+DOCKER_TEST_CMD := REVOCHECK_REQUIRE_ALL=$(REVOCHECK_REQUIRE_ALL) docker/run-tests.sh
+TESTSUMMARY := $(BUILD)/test/testsummary
+
 # make test: every test — Go unit tests (fuzz seeds included), the C ABI test,
 # the integration tests with real clients, and the Docker tests. Every client
-# and the Docker engine are required (see REVOCHECK_REQUIRE_ALL below).
-test: deps all vet go-test docker-test
+# and the Docker engine are required (REVOCHECK_REQUIRE_ALL above).
+# One summary for both: failed tests' output, one line per skipped test, and
+# the closing line "N passed, N failed, N skipped" (scripts/testsummary).
+test: deps all vet test-drivers $(TESTSUMMARY)
+	$(TESTSUMMARY) -run '$(GO_TEST_CMD)' -run '$(DOCKER_TEST_CMD)'
 
 check: test
 
 vet:
 	$(GO) vet ./...
 
-# Under make test a missing client, library, tool or Docker engine fails the
-# test with the apt-get command that installs it (harness.Require); set
-# REVOCHECK_REQUIRE_ALL=0 to let such tests skip instead (they are counted).
-REVOCHECK_REQUIRE_ALL ?= 1
-
-go-test: all test-drivers
-	REVOCHECK_REQUIRE_ALL=$(REVOCHECK_REQUIRE_ALL) REVOCHECK_BUILD=$(CURDIR)/$(BUILD) $(GO) test -count=1 -timeout 40m ./...
+go-test: all test-drivers $(TESTSUMMARY)
+	$(TESTSUMMARY) -run '$(GO_TEST_CMD)'
 
 docker-test: all
-	REVOCHECK_REQUIRE_ALL=$(REVOCHECK_REQUIRE_ALL) docker/run-tests.sh
+	$(DOCKER_TEST_CMD)
+
+$(TESTSUMMARY): FORCE
+	@mkdir -p $(@D)
+	$(GO) build -trimpath -o $@ ./scripts/testsummary
 
 # make fuzz FUZZTIME=3m runs every fuzz target for FUZZTIME each.
 FUZZTIME ?= 30s

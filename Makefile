@@ -23,12 +23,19 @@ CFLAGS  ?= -O2 -g
 CWARN   := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes
 CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' -I$(BUILD)/include
 GOLDFLAGS := -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
+# A packager's flags: CPPFLAGS, CFLAGS and LDFLAGS reach every C compile and
+# link (LDFLAGS also the Go shared library's external link); CGO_CFLAGS,
+# CGO_CPPFLAGS and CGO_LDFLAGS reach cgo. Exported only when set: an empty
+# CGO_CFLAGS would drop Go's default -O2 -g.
+CPPFLAGS ?=
+LDFLAGS  ?=
+$(foreach v,CGO_CFLAGS CGO_CPPFLAGS CGO_LDFLAGS,$(if $(filter undefined,$(origin $(v))),,$(eval export $(v))))
 
 ADAPTERS :=
 # Test-only programs (build/test/*): built by test-drivers, never by all.
 TEST_DRIVERS :=
 
-.PHONY: all go-bin go-lib adapters test-drivers test check go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
+.PHONY: all go-bin go-lib adapters test-drivers hardening-check test check go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
 
 all: go-bin go-lib adapters
 
@@ -43,7 +50,7 @@ $(BUILD)/bin/revocheck: FORCE
 $(BUILD)/lib/librevocheck.so: FORCE
 	@mkdir -p $(@D)
 	$(GO) build -trimpath -buildmode=c-shared \
-		-ldflags "$(GOLDFLAGS) -extldflags '-Wl,-soname,librevocheck.so.0 -Wl,--version-script=$(CURDIR)/go-shim/librevocheck.map'" \
+		-ldflags "$(GOLDFLAGS) -extldflags '-Wl,-soname,librevocheck.so.0 -Wl,--version-script=$(CURDIR)/go-shim/librevocheck.map $(LDFLAGS)'" \
 		-o $@ ./go-shim
 	@rm -f $(BUILD)/lib/librevocheck.h
 	@ln -sf librevocheck.so $(BUILD)/lib/librevocheck.so.0
@@ -102,7 +109,11 @@ TESTSUMMARY := $(BUILD)/test/testsummary
 # One summary for both: failed tests' output, one line per skipped test, and
 # the closing line "N passed, N failed, N skipped" (scripts/testsummary).
 test: deps all vet test-drivers $(TESTSUMMARY)
-	$(TESTSUMMARY) -run '$(GO_TEST_CMD)' -run '$(DOCKER_TEST_CMD)'
+	$(TESTSUMMARY) -run '$(GO_TEST_CMD)' -run scripts/check-hardening.sh -run '$(DOCKER_TEST_CMD)'
+
+# A packager's -z now / -z relro reach every shipped .so (a scratch build).
+hardening-check:
+	@scripts/check-hardening.sh
 
 check: test
 

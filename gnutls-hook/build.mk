@@ -34,16 +34,16 @@ gnutls-hook-test: gnutls-hook $(BUILD)/test/gnutls-verify-driver $(BUILD)/test/c
 $(BUILD)/lib/librevocheck-gnutls.so: gnutls-hook/preload.c $(GNUTLS_HOOK_COMMON) $(GNUTLS_HOOK_HDRS) \
 		gnutls-hook/revocheck-gnutls.map VERSION
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -shared \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -shared \
 		-Wl,-soname,librevocheck-gnutls.so -Wl,--version-script=gnutls-hook/revocheck-gnutls.map \
-		-Wl,-z,defs -Wl,--as-needed -o $@ gnutls-hook/preload.c $(GNUTLS_HOOK_COMMON) -ldl -lpthread
+		-Wl,-z,defs -Wl,--as-needed $(LDFLAGS) -o $@ gnutls-hook/preload.c $(GNUTLS_HOOK_COMMON) -ldl -lpthread
 
 $(BUILD)/lib/librevocheck-gnutls-api.so: gnutls-hook/api.c gnutls-hook/revocheck-gnutls.h $(GNUTLS_HOOK_COMMON) \
 		$(GNUTLS_HOOK_HDRS) gnutls-hook/revocheck-gnutls-api.map VERSION
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -Ignutls-hook -shared \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -Ignutls-hook -shared \
 		-Wl,-soname,$(GNUTLS_API_SONAME) -Wl,--version-script=gnutls-hook/revocheck-gnutls-api.map \
-		-Wl,-z,defs -Wl,--as-needed -o $@ gnutls-hook/api.c $(GNUTLS_HOOK_COMMON) -lgnutls -ldl -lpthread
+		-Wl,-z,defs -Wl,--as-needed $(LDFLAGS) -o $@ gnutls-hook/api.c $(GNUTLS_HOOK_COMMON) -lgnutls -ldl -lpthread
 	@ln -sf librevocheck-gnutls-api.so $(BUILD)/lib/$(GNUTLS_API_SONAME)
 
 $(BUILD)/include/revocheck-gnutls.h: gnutls-hook/revocheck-gnutls.h
@@ -53,12 +53,12 @@ $(BUILD)/include/revocheck-gnutls.h: gnutls-hook/revocheck-gnutls.h
 $(BUILD)/test/gnutls-verify-driver: gnutls-hook/test/verify_driver.c gnutls-hook/revocheck-gnutls.h \
 		$(BUILD)/lib/librevocheck-gnutls-api.so
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) -D_GNU_SOURCE -Ignutls-hook -o $@ gnutls-hook/test/verify_driver.c \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) -D_GNU_SOURCE -Ignutls-hook $(LDFLAGS) -o $@ gnutls-hook/test/verify_driver.c \
 		-L$(BUILD)/lib -lrevocheck-gnutls-api -Wl,-rpath,'$$ORIGIN/../lib' -lgnutls
 
 $(BUILD)/test/curl-gnutls-driver: integration/cdrivers/curl_gnutls.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) -D_GNU_SOURCE -o $@ $< $(CURL_GNUTLS_SO)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) -D_GNU_SOURCE $(LDFLAGS) -o $@ $< $(CURL_GNUTLS_SO)
 
 # The preload library is only installed; putting it in /etc/ld.so.preload
 # is an administrator's decision (see gnutls-hook/README.md).

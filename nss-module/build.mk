@@ -31,21 +31,21 @@ nss-module: $(BUILD)/lib/libnssrevocheck.so
 # pthread_atfork handlers stay registered for the life of the process.
 $(BUILD)/lib/libnssrevocheck.so: $(NSSRC_SRCS) $(NSSRC_HDRS) $(NSSRC_MAP) VERSION
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) $(CSHARED) $(NSS_CFLAGS) -Iadapters-common -Igo-shim -shared \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) $(CSHARED) $(NSS_CFLAGS) -Iadapters-common -Igo-shim -shared \
 		-Wl,--version-script=$(NSSRC_MAP) -Wl,-z,nodelete -Wl,-z,defs \
-		-o $@ $(NSSRC_SRCS) -ldl -lpthread
+		$(LDFLAGS) -o $@ $(NSSRC_SRCS) -ldl -lpthread
 
 # libcurl's NSS back end (libcurl3-nss) is opened with dlopen, so the driver
 # builds even where that back end is not installed; it does need curl's
 # headers (libcurl4-openssl-dev) for the API's types and constants.
 $(BUILD)/test/curl-nss-driver: integration/cdrivers/curl_nss.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) -D_GNU_SOURCE -o $@ $< -ldl
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) -D_GNU_SOURCE $(LDFLAGS) -o $@ $< -ldl
 
 # C-level conformance driver (run by integration/nsspkcs11_test.go).
 $(BUILD)/test/nss-module-test: nss-module/test_module.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) -D_GNU_SOURCE $(NSS_CFLAGS) -o $@ $< -ldl
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) -D_GNU_SOURCE $(NSS_CFLAGS) $(LDFLAGS) -o $@ $< -ldl
 
 install-nss-module: $(BUILD)/lib/libnssrevocheck.so
 	install -d $(DESTDIR)$(PKCS11_MODDIR) $(DESTDIR)$(P11KIT_MODCONFDIR)

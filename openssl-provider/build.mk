@@ -24,9 +24,9 @@ openssl-provider: $(BUILD)/lib/revocheck-openssl.so
 # -z defs: every symbol resolved at link time (libcrypto, libdl, pthread).
 $(BUILD)/lib/revocheck-openssl.so: $(OSSL_PROV_SRCS) $(OSSL_PROV_HDRS) $(OSSL_PROV_MAP) VERSION
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -shared \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -shared \
 		-Wl,--version-script=$(OSSL_PROV_MAP) -Wl,-z,nodelete -Wl,-z,defs \
-		-o $@ $(OSSL_PROV_SRCS) -lcrypto -ldl -lpthread
+		$(LDFLAGS) -o $@ $(OSSL_PROV_SRCS) -lcrypto -ldl -lpthread
 
 # The snippet is installed with the installed library's path filled in, so
 # the provider finds librevocheck.so.0 whatever the loader's search path is.

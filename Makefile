@@ -21,8 +21,14 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 # Every C adapter is built with these; warnings are errors.
 CWARN   := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes
-CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' -I$(BUILD)/include
-GOLDFLAGS := -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
+# Reproducible: the same commit gives the same bytes wherever it is built
+# (make repro-check). No source directory in debug info (-ffile-prefix-map;
+# -trimpath for Go), no Go build ID (-buildid=), no VCS stamp (a tarball and
+# a clone build alike), no timestamps anywhere.
+CREPRO  := -ffile-prefix-map=$(CURDIR)=.
+CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' -I$(BUILD)/include $(CREPRO)
+GOFLAGS_BUILD := -trimpath -buildvcs=false
+GOLDFLAGS := -buildid= -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
 # A packager's flags: CPPFLAGS, CFLAGS and LDFLAGS reach every C compile and
 # link (LDFLAGS also the Go shared library's external link); CGO_CFLAGS,
 # CGO_CPPFLAGS and CGO_LDFLAGS reach cgo. Exported only when set: an empty
@@ -35,7 +41,7 @@ ADAPTERS :=
 # Test-only programs (build/test/*): built by test-drivers, never by all.
 TEST_DRIVERS :=
 
-.PHONY: all go-bin go-lib adapters test-drivers hardening-check test check go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
+.PHONY: all go-bin go-lib adapters test-drivers hardening-check repro-check test check go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
 
 all: go-bin go-lib adapters
 
@@ -45,11 +51,11 @@ go-lib: $(BUILD)/lib/librevocheck.so $(BUILD)/include/revocheck.h $(BUILD)/lib/p
 # Go decides what is stale; always ask it.
 $(BUILD)/bin/revocheck: FORCE
 	@mkdir -p $(@D)
-	$(GO) build -trimpath -ldflags "$(GOLDFLAGS)" -o $@ ./cmd/revocheck
+	$(GO) build $(GOFLAGS_BUILD) -ldflags "$(GOLDFLAGS)" -o $@ ./cmd/revocheck
 
 $(BUILD)/lib/librevocheck.so: FORCE
 	@mkdir -p $(@D)
-	$(GO) build -trimpath -buildmode=c-shared \
+	$(GO) build $(GOFLAGS_BUILD) -buildmode=c-shared \
 		-ldflags "$(GOLDFLAGS) -extldflags '-Wl,-soname,librevocheck.so.0 -Wl,--version-script=$(CURDIR)/go-shim/librevocheck.map $(LDFLAGS)'" \
 		-o $@ ./go-shim
 	@rm -f $(BUILD)/lib/librevocheck.h
@@ -115,6 +121,10 @@ test: deps all vet test-drivers $(TESTSUMMARY)
 hardening-check:
 	@scripts/check-hardening.sh
 
+# Two clean builds of HEAD in different directories are byte-identical.
+repro-check:
+	@scripts/repro-check.sh
+
 check: test
 
 vet:
@@ -149,4 +159,4 @@ FORCE:
 go-bin: $(BUILD)/bin/revocheck-testsites
 $(BUILD)/bin/revocheck-testsites: FORCE
 	@mkdir -p $(@D)
-	$(GO) build -trimpath -o $@ ./integration/cmd/testsites
+	$(GO) build $(GOFLAGS_BUILD) -ldflags "-buildid=" -o $@ ./integration/cmd/testsites

@@ -26,9 +26,13 @@ CWARN   := -std=c11 -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototyp
 # -trimpath for Go), no Go build ID (-buildid=), no VCS stamp (a tarball and
 # a clone build alike), no timestamps anywhere.
 CREPRO  := -ffile-prefix-map=$(CURDIR)=.
-CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' -I$(BUILD)/include $(CREPRO)
+CSHARED := -fPIC -fvisibility=hidden -D_GNU_SOURCE -DREVOCHECK_VERSION='"$(VERSION)"' \
+	-DREVOCHECK_LIBDIR='"$(libdir)"' -I$(BUILD)/include $(CREPRO)
 GOFLAGS_BUILD := -trimpath -buildvcs=false
-GOLDFLAGS := -buildid= -X github.com/revocheck/revocheck/core/version.Version=$(VERSION)
+# Paths decided at build time (core/paths; REVOCHECK_LIBDIR in C): the
+# installed code knows where its libraries are instead of guessing.
+GOLDFLAGS := -buildid= -X github.com/revocheck/revocheck/core/version.Version=$(VERSION) \
+	-X 'github.com/revocheck/revocheck/core/paths.LibDir=$(libdir)'
 # A packager's flags: CPPFLAGS, CFLAGS and LDFLAGS reach every C compile and
 # link (LDFLAGS also the Go shared library's external link); CGO_CFLAGS,
 # CGO_CPPFLAGS and CGO_LDFLAGS reach cgo. Exported only when set: an empty
@@ -69,6 +73,13 @@ $(BUILD)/lib/pkgconfig/revocheck.pc: go-shim/revocheck.pc.in VERSION
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
 		-e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# What compiles a path in is rebuilt when the path changes (`make`, then
+# `make install LIBDIR=...`): this file changes only when a value does.
+BUILD_PATHS := $(BUILD)/.paths
+$(BUILD_PATHS): FORCE
+	@mkdir -p $(@D)
+	@echo 'libdir=$(libdir)' | cmp -s - $@ || echo 'libdir=$(libdir)' > $@
 
 # Each adapter adds its artifacts to ADAPTERS and its rules here.
 include $(wildcard openssl-provider/build.mk nss-module/build.mk gnutls-hook/build.mk packaging/build.mk)

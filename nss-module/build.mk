@@ -29,7 +29,7 @@ nss-module: $(BUILD)/lib/libnssrevocheck.so
 # Headers only from NSS: the module links nothing of NSS (NSS loads it).
 # -z nodelete: NSS dlcloses modules on C_Finalize, but our (and rc_loader's)
 # pthread_atfork handlers stay registered for the life of the process.
-$(BUILD)/lib/libnssrevocheck.so: $(NSSRC_SRCS) $(NSSRC_HDRS) $(NSSRC_MAP) VERSION
+$(BUILD)/lib/libnssrevocheck.so: $(NSSRC_SRCS) $(NSSRC_HDRS) $(NSSRC_MAP) VERSION $(BUILD_PATHS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) $(CSHARED) $(NSS_CFLAGS) -Iadapters-common -Igo-shim -shared \
 		-Wl,--version-script=$(NSSRC_MAP) -Wl,-z,nodelete -Wl,-z,defs \

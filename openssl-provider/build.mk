@@ -22,7 +22,7 @@ openssl-provider: $(BUILD)/lib/revocheck-openssl.so
 # -z nodelete: OpenSSL dlcloses provider modules, but our ex_data callback
 # and the verify wrapper stay registered in libcrypto for the process's life.
 # -z defs: every symbol resolved at link time (libcrypto, libdl, pthread).
-$(BUILD)/lib/revocheck-openssl.so: $(OSSL_PROV_SRCS) $(OSSL_PROV_HDRS) $(OSSL_PROV_MAP) VERSION
+$(BUILD)/lib/revocheck-openssl.so: $(OSSL_PROV_SRCS) $(OSSL_PROV_HDRS) $(OSSL_PROV_MAP) VERSION $(BUILD_PATHS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -shared \
 		-Wl,--version-script=$(OSSL_PROV_MAP) -Wl,-z,nodelete -Wl,-z,defs \

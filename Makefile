@@ -52,10 +52,13 @@ all: go-bin go-lib adapters
 go-bin: $(BUILD)/bin/revocheck
 go-lib: $(BUILD)/lib/librevocheck.so $(BUILD)/include/revocheck.h $(BUILD)/lib/pkgconfig/revocheck.pc
 
-# Go decides what is stale; always ask it.
+# Go decides what is stale; always ask it. The program is linked like the
+# libraries (PIE, by the C linker with LDFLAGS): relro/now and a GNU build
+# ID for debug symbols, as a distribution expects.
 $(BUILD)/bin/revocheck: FORCE
 	@mkdir -p $(@D)
-	$(GO) build $(GOFLAGS_BUILD) -ldflags "$(GOLDFLAGS)" -o $@ ./cmd/revocheck
+	$(GO) build $(GOFLAGS_BUILD) -buildmode=pie -ldflags "$(GOLDFLAGS) -linkmode=external -extldflags '$(LDFLAGS)'" \
+		-o $@ ./cmd/revocheck
 
 $(BUILD)/lib/librevocheck.so: FORCE
 	@mkdir -p $(@D)

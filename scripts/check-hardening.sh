@@ -3,8 +3,8 @@
 # reach every shipped shared object. Builds the product into a scratch
 # directory with
 #   CPPFLAGS=-D_FORTIFY_SOURCE=2  LDFLAGS/CGO_LDFLAGS=-Wl,-z,relro -Wl,-z,now
-# and checks each build/lib/*.so for BIND_NOW and a GNU_RELRO segment
-# (readelf). Ends with "hardening-check: N passed, N failed, 0 skipped".
+# and checks each build/lib/*.so and build/bin/revocheck for BIND_NOW and a
+# GNU_RELRO segment (readelf). Ends with "hardening-check: N passed, N failed, 0 skipped".
 set -eu
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/revocheck-hardening.XXXXXX)
@@ -18,7 +18,7 @@ if ! ${MAKE:-make} --no-print-directory BUILD="$work/build" CPPFLAGS=-D_FORTIFY_
 	exit 1
 fi
 pass=0 fail=0
-for so in "$work"/build/lib/*.so; do
+for so in "$work"/build/lib/*.so "$work"/build/bin/revocheck; do
 	[ -L "$so" ] && continue
 	name=${so##*/}
 	missing=
@@ -33,7 +33,7 @@ for so in "$work"/build/lib/*.so; do
 	fi
 done
 if [ $((pass + fail)) -eq 0 ]; then
-	echo "FAIL  hardening-check: no shared object built"
+	echo "FAIL  hardening-check: nothing built"
 	fail=1
 fi
 echo "hardening-check: $pass passed, $fail failed, 0 skipped"

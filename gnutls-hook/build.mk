@@ -4,6 +4,7 @@
 #                                         /etc/ld.so.preload); links libc only
 #   build/lib/librevocheck-gnutls-api.so  the explicit opt-in API
 #                                         (revocheck-gnutls.h); links libgnutls
+#   build/lib/pkgconfig/revocheck-gnutls.pc  its pkg-config file
 #   build/test/gnutls-verify-driver       test driver (direct GnuTLS calls, fork)
 #   build/test/curl-gnutls-driver         test driver (libcurl's GnuTLS back end;
 #                                         needs libcurl's headers)
@@ -16,7 +17,7 @@ GNUTLS_API_SONAME  := librevocheck-gnutls-api.so.0
 CURL_GNUTLS_SO     ?= $(shell $(CC) -print-file-name=libcurl-gnutls.so.4)
 
 ADAPTERS += $(BUILD)/lib/librevocheck-gnutls.so $(BUILD)/lib/librevocheck-gnutls-api.so \
-	$(BUILD)/include/revocheck-gnutls.h
+	$(BUILD)/include/revocheck-gnutls.h $(BUILD)/lib/pkgconfig/revocheck-gnutls.pc
 TEST_DRIVERS += $(BUILD)/test/gnutls-verify-driver $(BUILD)/test/curl-gnutls-driver
 INSTALL_TARGETS += install-gnutls
 UNINSTALL_TARGETS += uninstall-gnutls
@@ -50,6 +51,13 @@ $(BUILD)/include/revocheck-gnutls.h: gnutls-hook/revocheck-gnutls.h
 	@mkdir -p $(@D)
 	cp $< $@
 
+# pkg-config for the API library, like revocheck.pc for librevocheck.
+GNUTLS_PC_SED := -e 's|@PREFIX@|$(prefix)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
+	-e 's|@VERSION@|$(VERSION)|'
+$(BUILD)/lib/pkgconfig/revocheck-gnutls.pc: gnutls-hook/revocheck-gnutls.pc.in VERSION $(BUILD_PATHS)
+	@mkdir -p $(@D)
+	sed $(GNUTLS_PC_SED) $< > $@
+
 $(BUILD)/test/gnutls-verify-driver: gnutls-hook/test/verify_driver.c gnutls-hook/revocheck-gnutls.h \
 		$(BUILD)/lib/librevocheck-gnutls-api.so
 	@mkdir -p $(@D)
@@ -68,7 +76,11 @@ install-gnutls: $(BUILD)/lib/librevocheck-gnutls.so $(BUILD)/lib/librevocheck-gn
 	install -m 0644 $(BUILD)/lib/librevocheck-gnutls-api.so $(DESTDIR)$(libdir)/$(GNUTLS_API_SONAME)
 	ln -sf $(GNUTLS_API_SONAME) $(DESTDIR)$(libdir)/librevocheck-gnutls-api.so
 	install -m 0644 gnutls-hook/revocheck-gnutls.h $(DESTDIR)$(includedir)/revocheck-gnutls.h
+	install -d $(DESTDIR)$(pkgconfigdir)
+	sed $(GNUTLS_PC_SED) gnutls-hook/revocheck-gnutls.pc.in > $(DESTDIR)$(pkgconfigdir)/revocheck-gnutls.pc
+	chmod 0644 $(DESTDIR)$(pkgconfigdir)/revocheck-gnutls.pc
 
 uninstall-gnutls:
 	rm -f $(DESTDIR)$(libdir)/librevocheck-gnutls.so $(DESTDIR)$(libdir)/$(GNUTLS_API_SONAME) \
-		$(DESTDIR)$(libdir)/librevocheck-gnutls-api.so $(DESTDIR)$(includedir)/revocheck-gnutls.h
+		$(DESTDIR)$(libdir)/librevocheck-gnutls-api.so $(DESTDIR)$(includedir)/revocheck-gnutls.h \
+		$(DESTDIR)$(pkgconfigdir)/revocheck-gnutls.pc

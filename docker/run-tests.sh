@@ -13,9 +13,10 @@
 #      (`revocheck serve` of the data), and a client container running
 #      docker/client-tests.sh: `revocheck fetch`, then curl, wget, python3,
 #      gnutls-cli and tstclnt with no extra flags, then `revocheck disable`
-#   5. the .deb (packaging/mkdeb.sh) installed with dpkg into a fresh base
-#      container, enabled, removed: the maintainer scripts undo everything
-#      (docker/deb-test.sh).
+#   5. the .deb built the Debian way from debian/ (dpkg-buildpackage -us -uc
+#      -b on a copy of the working tree, then lintian: no error allowed),
+#      installed with dpkg into a fresh base container, enabled, removed: the
+#      maintainer scripts undo everything (docker/deb-test.sh).
 #
 # With no engine: exits 1 naming the command to install or start one when
 # REVOCHECK_REQUIRE_ALL=1 (make test sets it), else prints "SKIPPED" and
@@ -155,23 +156,45 @@ if [ $rc -ne 0 ]; then
 	docker logs "$tag-mirror" 2>&1 | tail -n 20
 fi
 
-step "the .deb: dpkg -i, revocheck enable all, dpkg -r in a fresh base container"
+step "the .deb: dpkg-buildpackage + lintian, then dpkg -i, revocheck enable all, dpkg -r in a fresh base container"
 arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)
-if packaging/mkdeb.sh "$(cat VERSION)" "$arch" "$work" >"$work/deb.log" 2>&1; then
+version=$(dpkg-parsechangelog -S Version 2>/dev/null || cat VERSION)
+bpass=0 bfail=0
+# The working tree as it is (uncommitted changes too), without build products.
+src=$work/debsrc/revocheck
+mkdir -p "$src"
+git ls-files -z --cached --others --exclude-standard |
+	tar --null -T - --ignore-failed-read -cf - 2>/dev/null | tar -xf - -C "$src"
+if (cd "$src" && dpkg-buildpackage -us -uc -b) >"$work/deb.log" 2>&1; then
+	echo "ok    dpkg-buildpackage -us -uc -b"
+	bpass=$((bpass + 1))
+else
+	tail -n 40 "$work/deb.log"
+	echo "FAIL  dpkg-buildpackage -us -uc -b"
+	bfail=$((bfail + 1))
+fi
+deb=$work/debsrc/revocheck_${version}_$arch.deb
+if [ -f "$deb" ]; then
+	if lintian --fail-on error "$work/debsrc/revocheck_${version}_$arch.changes" >"$work/lintian.log" 2>&1; then
+		echo "ok    lintian: no error ($(grep -c '^W:' "$work/lintian.log") warnings)"
+		bpass=$((bpass + 1))
+	else
+		grep -v '^running with root' "$work/lintian.log"
+		echo "FAIL  lintian reports errors"
+		bfail=$((bfail + 1))
+	fi
 	docker create --name "$tag-deb" "$base" sh /tmp/deb-test.sh >/dev/null
-	docker cp "$work/revocheck_$(cat VERSION)_$arch.deb" "$tag-deb:/tmp/revocheck.deb"
+	docker cp "$deb" "$tag-deb:/tmp/revocheck.deb"
 	docker cp docker/deb-test.sh "$tag-deb:/tmp/deb-test.sh"
 	docker start -a "$tag-deb" >"$work/deb-test.log" 2>&1 || rc=1
 	cat "$work/deb-test.log"
 	docker rm -f "$tag-deb" >/dev/null 2>&1 || true
-else
-	cat "$work/deb.log"
-	echo "FAIL  make deb"
-	rc=1
 fi
+echo "docker deb build: $bpass passed, $bfail failed" >"$work/deb-build.log"
+[ "$bfail" -eq 0 ] || rc=1
 step "done (exit $rc)"
 # One closing line for CI: the verdicts of both parts.
-cat "$work/client.log" "$work/deb-test.log" 2>/dev/null | awk '
+cat "$work/client.log" "$work/deb-build.log" "$work/deb-test.log" 2>/dev/null | awk '
 	/^docker[a-z ]*: [0-9]+ passed, [0-9]+ failed$/ { p += $(NF-3); f += $(NF-1) }
 	/^ok    / { seen++ }
 	END { if (seen + f == 0) f = 1; printf "docker-test: %d passed, %d failed, 0 skipped\n", p, f }'

@@ -15,6 +15,7 @@ PKGS=(build-essential gcc g++ make binutils pkg-config ca-certificates
       python3 procps util-linux
       systemd       # systemd-socket-activate (the daemon's socket activation test)
       firefox-esr   # the NSS module's test in a real headless browser
+      dpkg-dev debhelper lintian   # the Docker tests build debian/ and lint it
       debootstrap)  # the Docker tests' base image
 # The Docker tests need an engine; any docker on PATH will do, else Debian's.
 command -v docker >/dev/null 2>&1 || PKGS+=(docker.io)

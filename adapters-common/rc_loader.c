@@ -229,7 +229,9 @@ static void *try_dlopen(rc_loader *l, const char *path)
 }
 
 /* Order: explicit path; the directory this adapter was loaded from (so a
- * build tree or a private prefix works); the system search path. */
+ * build tree works); $(libdir) compiled in (the OpenSSL provider lives in
+ * OpenSSL's module directory, not beside the library); the system search
+ * path. */
 static void *open_library(rc_loader *l)
 {
 	if (l->library[0] != '\0')
@@ -245,6 +247,17 @@ static void *open_library(rc_loader *l)
 				return h;
 		}
 	}
+#ifdef REVOCHECK_LIBDIR
+	{
+		char path[RC_PATH_MAX + 32];
+		snprintf(path, sizeof path, "%s/%s", REVOCHECK_LIBDIR, RC_SONAME);
+		if (access(path, R_OK) == 0) {
+			void *h = try_dlopen(l, path);
+			if (h != NULL)
+				return h;
+		}
+	}
+#endif
 	return try_dlopen(l, RC_SONAME);
 }
 

@@ -42,9 +42,7 @@ func TestCABI(t *testing.T) {
 
 // TestHeaderCompilesAsCxx keeps revocheck.h usable from C++.
 func TestHeaderCompilesAsCxx(t *testing.T) {
-	if _, err := exec.LookPath("c++"); err != nil {
-		t.Skip("SKIPPED: no C++ compiler")
-	}
+	harness.Require(t, "c++", "g++")
 	inc := filepath.Join(harness.BuildDir(), "include")
 	cmd := exec.Command("c++", "-std=c++11", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only", "-x", "c++", "-I"+inc, "-")
 	cmd.Stdin = strings.NewReader("#include <revocheck.h>\nint main() { return revocheck_abi_version(); }\n")

@@ -267,10 +267,7 @@ func TestDaemonTstclnt(t *testing.T) {
 func TestDaemonSocketActivation(t *testing.T) {
 	// What revocheck-checkd.socket does: systemd listens, the daemon is
 	// started on the first connection and handed the socket (LISTEN_FDS).
-	activate, err := exec.LookPath("systemd-socket-activate")
-	if err != nil {
-		t.Skipf("SKIP: systemd-socket-activate not installed (%v); socket activation not exercised", err)
-	}
+	activate := harness.Require(t, "systemd-socket-activate", "systemd")
 	needClient(t, "curl")
 	env := harness.New(t)
 	sock := socketPath(t)

@@ -29,11 +29,7 @@ func gnutlsHookPath(t *testing.T) string {
 
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("SKIPPED: %s is not installed", name)
-	}
-	return p
+	return harness.Require(t, name, "")
 }
 
 // buildGnuTLSDriver builds build/test/NAME with gnutls-hook/build.mk.
@@ -359,7 +355,7 @@ func TestGnuTLSHook(t *testing.T) {
 	t.Run("curl-gnutls", func(t *testing.T) {
 		out, err := exec.Command("cc", "-print-file-name=libcurl-gnutls.so.4").Output()
 		if err != nil || !filepath.IsAbs(strings.TrimSpace(string(out))) {
-			t.Skip("SKIPPED: libcurl-gnutls.so.4 (libcurl3-gnutls) is not installed")
+			harness.Missing(t, "libcurl-gnutls.so.4 is not installed", "apt-get install libcurl3-gnutls")
 		}
 		drv := buildGnuTLSDriver(t, env.Build, "curl-gnutls-driver")
 		for _, name := range []string{"good", "revoked", "revoked-int", "unenrolled"} {

@@ -30,14 +30,10 @@ const (
 	secUntrustedIssuer = "SEC_ERROR_UNTRUSTED_ISSUER"
 )
 
-// nssTool skips (loudly) when an NSS client program is missing.
+// nssTool stops the test when an NSS client program is missing (harness.Require).
 func nssTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("SKIP: %s not installed (Debian: libnss3-tools): %v", name, err)
-	}
-	return p
+	return harness.Require(t, name, "libnss3-tools")
 }
 
 // nssRun runs a command with stdin, echoing it, with a 60 s timeout that
@@ -181,7 +177,7 @@ var secCode = map[string]string{secUntrustedCert: "-8171", secUntrustedIssuer: "
 func TestNSSCurl(t *testing.T) {
 	driver := filepath.Join(harness.BuildDir(), "test", "curl-nss-driver")
 	if _, err := os.Stat(driver); err != nil {
-		t.Fatalf("%s missing (run make): %v", driver, err)
+		t.Fatalf("%s missing (run make test-drivers): %v", driver, err)
 	}
 	env := harness.New(t)
 	for _, withModule := range []bool{false, true} {
@@ -193,7 +189,7 @@ func TestNSSCurl(t *testing.T) {
 			// libcurl-nss takes a plain directory and tries "sql:" itself.
 			out, err := nssRun(t, []string{"SSL_DIR=" + strings.TrimPrefix(db, "sql:")}, "", driver, env.Sites[name].URL)
 			if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 77 {
-				t.Skipf("SKIP: libcurl's NSS back end is not installed (Debian: libcurl3-nss): %s", out)
+				harness.Missing(t, "libcurl's NSS back end is not installed ("+strings.TrimSpace(out)+")", "apt-get install libcurl3-nss")
 			}
 			hello := strings.Contains(out, "hello from "+name)
 			switch {
@@ -219,7 +215,7 @@ func TestNSSFirefox(t *testing.T) {
 		}
 	}
 	if firefox == "" {
-		t.Skip("SKIP: firefox-esr not installed (Debian: apt-get install firefox-esr)")
+		harness.Missing(t, "firefox-esr is not installed", "apt-get install firefox-esr")
 	}
 	env := harness.New(t)
 	for _, withModule := range []bool{false, true} {
@@ -390,16 +386,11 @@ func (m *marionette) cmd(name string, params any) (errObj, result json.RawMessag
 // clients run as nobody.
 func TestNSSP11KitProxy(t *testing.T) {
 	const proxy = "/usr/lib/x86_64-linux-gnu/p11-kit-proxy.so"
-	if _, err := os.Stat(proxy); err != nil {
-		t.Skipf("SKIP: %s not installed (Debian: p11-kit-modules)", proxy)
-	}
+	harness.RequireFile(t, proxy, "p11-kit-modules")
 	tstclnt, modutil := nssTool(t, "tstclnt"), nssTool(t, "modutil")
 	var asUser []string
 	if os.Geteuid() == 0 {
-		setpriv, err := exec.LookPath("setpriv")
-		if err != nil {
-			t.Skip("SKIP: running as root and setpriv (util-linux) is missing")
-		}
+		setpriv := harness.Require(t, "setpriv", "util-linux")
 		asUser = []string{setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"}
 	}
 	env := harness.New(t)

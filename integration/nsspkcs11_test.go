@@ -696,7 +696,7 @@ func TestNSSModuleC(t *testing.T) {
 	env := harness.New(t)
 	driver := filepath.Join(env.Build, "test", "nss-module-test")
 	if _, err := os.Stat(driver); err != nil {
-		t.Fatalf("%s missing (run make): %v", driver, err)
+		t.Fatalf("%s missing (run make test-drivers): %v", driver, err)
 	}
 	issuer, revoked, _ := certIssuerSerial(t, env.Sites["crl-revoked"].Leaf)
 	issuerGood, good, _ := certIssuerSerial(t, env.Sites["good"].Leaf)

@@ -23,14 +23,10 @@ const (
 	curlVerifyErr = 60                              // CURLE_PEER_FAILED_VERIFICATION
 )
 
-// needClient skips (loudly) when a client program is missing.
+// needClient stops the test when a client program is missing (harness.Require).
 func needClient(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Skipf("SKIP: %s not installed (%v); OpenSSL provider not exercised with it", name, err)
-	}
-	return p
+	return harness.Require(t, name, "")
 }
 
 // providerPaths fails (never skips) when the build artefacts are missing:

@@ -21,9 +21,7 @@ import (
 // fetch`, and curl — through the OpenSSL provider — refuses a certificate
 // that has no SCTs at all. A second fetch transfers no filter bytes.
 func TestPipelinePrivateCA(t *testing.T) {
-	if _, err := exec.LookPath("curl"); err != nil {
-		t.Skip("SKIPPED: curl not installed")
-	}
+	harness.Require(t, "curl", "curl")
 	env := harness.New(t)
 	bin := filepath.Join(env.Build, "bin", "revocheck")
 	tree := filepath.Join(t.TempDir(), "tree")

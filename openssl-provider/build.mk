@@ -8,7 +8,7 @@ OSSL_MODULESDIR ?= $(shell pkg-config --variable=modulesdir libcrypto 2>/dev/nul
 OSSL_CONFDIR    ?= $(sysconfdir)/ssl
 
 OSSL_PROV_SRCS := openssl-provider/provider.c openssl-provider/hook.c adapters-common/rc_loader.c adapters-common/rc_helper.c
-OSSL_PROV_HDRS := openssl-provider/rcossl.h adapters-common/rc_loader.h go-shim/revocheck.h $(BINDIR_STAMP)
+OSSL_PROV_HDRS := openssl-provider/rcossl.h adapters-common/rc_loader.h go-shim/revocheck.h
 OSSL_PROV_MAP  := openssl-provider/revocheck-openssl.map
 
 ADAPTERS += $(BUILD)/lib/revocheck-openssl.so
@@ -22,11 +22,11 @@ openssl-provider: $(BUILD)/lib/revocheck-openssl.so
 # -z nodelete: OpenSSL dlcloses provider modules, but our ex_data callback
 # and the verify wrapper stay registered in libcrypto for the process's life.
 # -z defs: every symbol resolved at link time (libcrypto, libdl, pthread).
-$(BUILD)/lib/revocheck-openssl.so: $(OSSL_PROV_SRCS) $(OSSL_PROV_HDRS) $(OSSL_PROV_MAP) VERSION
+$(BUILD)/lib/revocheck-openssl.so: $(OSSL_PROV_SRCS) $(OSSL_PROV_HDRS) $(OSSL_PROV_MAP) VERSION $(BUILD_PATHS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -shared \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -shared \
 		-Wl,--version-script=$(OSSL_PROV_MAP) -Wl,-z,nodelete -Wl,-z,defs \
-		-o $@ $(OSSL_PROV_SRCS) -lcrypto -ldl -lpthread
+		$(LDFLAGS) -o $@ $(OSSL_PROV_SRCS) -lcrypto -ldl -lpthread
 
 # The snippet is installed with the installed library's path filled in, so
 # the provider finds librevocheck.so.0 whatever the loader's search path is.

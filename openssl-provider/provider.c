@@ -192,15 +192,19 @@ static void expected_cache_dir(char *out, size_t size)
 	scan_config_cache_dir(cfg != NULL && *cfg != '\0' ? cfg : RCOSSL_DEFAULT_CONFIG, out, size);
 }
 
+#ifndef REVOCHECK_LIBDIR /* $(libdir), set by the Makefile */
+#define REVOCHECK_LIBDIR "/usr/local/lib"
+#endif
+
 /* Does rc_loader have a chance to find librevocheck.so? Probed by file
- * existence only: dlopen() would start the Go runtime. */
+ * existence only: dlopen() would start the Go runtime. The places it looks:
+ * this module's directory (the build tree), $(libdir) compiled in, then the
+ * dynamic loader's own default directories. */
 static int library_present(void)
 {
 	if (rcossl.loader.library[0] != '\0')
 		return access(rcossl.loader.library, R_OK) == 0;
-	static const char *const dirs[] = {
-	    "/usr/local/lib", "/usr/lib", "/lib", "/usr/lib64", "/usr/lib/x86_64-linux-gnu",
-	    "/usr/lib/aarch64-linux-gnu", "/usr/local/lib64"};
+	static const char *const dirs[] = {REVOCHECK_LIBDIR, "/lib", "/usr/lib"};
 	char path[RC_PATH_MAX + 32];
 	Dl_info info;
 	if (dladdr((void *)rcossl_hook_register, &info) != 0 && info.dli_fname != NULL) {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/revocheck/revocheck/integration/harness"
 )
 
 // Every test here works in a temporary root (--root): nothing touches the
@@ -220,19 +222,16 @@ func TestEnableOpenSSLKeepsOwnBlockCurrent(t *testing.T) {
 // the default provider must stay active, and revocheck's provider (from
 // this build) must be listed.
 func TestEnableOpenSSLWithRealOpenSSL(t *testing.T) {
-	opensslBin, err := exec.LookPath("openssl")
-	if err != nil {
-		t.Skip("SKIP: openssl command not installed")
-	}
+	opensslBin := harness.Require(t, "openssl", "openssl")
 	info := runQuiet(nil, opensslBin, "version", "-d")
 	sysConf := filepath.Join(opensslField(info, "OPENSSLDIR"), "openssl.cnf")
 	data, err := os.ReadFile(sysConf)
 	if err != nil {
-		t.Skipf("SKIP: no system openssl.cnf to copy: %v", err)
+		harness.Missing(t, fmt.Sprintf("no system openssl.cnf to copy (%v)", err), "apt-get install openssl")
 	}
 	module := filepath.Join(enBuildDir(t), "lib", "revocheck-openssl.so")
 	if _, err := os.Stat(module); err != nil {
-		t.Skipf("SKIP: %s not built (make all)", module)
+		harness.Missing(t, module+" is not built", "make all")
 	}
 	dir := t.TempDir()
 	snippet := filepath.Join(dir, "revocheck-openssl.cnf")
@@ -299,7 +298,7 @@ func realSharedObject(t *testing.T) []byte {
 			return b
 		}
 	}
-	t.Skip("SKIP: no ELF shared object of this machine's class found to stand in for the hook")
+	harness.Missing(t, "no ELF shared object of this machine's class found to stand in for the hook", "make all")
 	return nil
 }
 
@@ -442,9 +441,7 @@ func TestResolveInRoot(t *testing.T) {
 // revocheck's: this build's module, else p11-kit's trust module.
 func nssRoot(t *testing.T) (root string) {
 	for _, tool := range []string{"certutil", "modutil"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("SKIP: %s not installed (libnss3-tools)", tool)
-		}
+		harness.Require(t, tool, "libnss3-tools")
 	}
 	cands := []string{filepath.Join(enBuildDir(t), "lib", nssModuleFile)}
 	if ma := multiarch(); ma != "" {
@@ -459,7 +456,7 @@ func nssRoot(t *testing.T) (root string) {
 		enWrite(t, filepath.Join(root, "usr/lib/pkcs11", nssModuleFile), string(b))
 		return root
 	}
-	t.Skip("SKIP: no loadable PKCS#11 module found (make all builds nss-module)")
+	harness.Missing(t, "no loadable PKCS#11 module found", "make all (it builds nss-module)")
 	return ""
 }
 
@@ -522,9 +519,7 @@ func TestEnableNSSUser(t *testing.T) {
 }
 
 func TestEnableNSSRefusesMissingModule(t *testing.T) {
-	if _, err := exec.LookPath("modutil"); err != nil {
-		t.Skip("SKIP: modutil not installed")
-	}
+	harness.Require(t, "modutil", "libnss3-tools")
 	root := t.TempDir()
 	code, _, stderr := enRun(t, "enable", "nss", "--root", root, "--prefix", "/usr")
 	if code == 0 || !strings.Contains(stderr, "not found") || enExists(filepath.Join(root, "etc/pki")) {

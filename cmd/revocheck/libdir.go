@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/revocheck/revocheck/core/paths"
 )
 
 // multiarch is Debian's library directory name for this architecture.
@@ -43,6 +45,12 @@ func (o *enableOpts) findLib(rel string) (string, error) {
 		if o.prefix != "" {
 			prefixes = append(prefixes, o.prefix)
 		} else {
+			// Where `make install` put it (compiled in), then this
+			// executable's own prefix (the build tree: build/bin/../lib);
+			// the usual prefixes only in a build that has no libdir.
+			if paths.LibDir != "" {
+				dirs = append(dirs, paths.LibDir)
+			}
 			if o.live() {
 				if exe, err := os.Executable(); err == nil {
 					if r, err := filepath.EvalSymlinks(exe); err == nil {
@@ -51,7 +59,9 @@ func (o *enableOpts) findLib(rel string) (string, error) {
 					prefixes = append(prefixes, filepath.Dir(filepath.Dir(exe)))
 				}
 			}
-			prefixes = append(prefixes, "/usr", "/usr/local")
+			if paths.LibDir == "" {
+				prefixes = append(prefixes, "/usr", "/usr/local")
+			}
 		}
 		for _, p := range prefixes {
 			if ma := multiarch(); ma != "" {

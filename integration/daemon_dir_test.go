@@ -62,7 +62,7 @@ func TestDaemonCreatesSocketDir(t *testing.T) {
 
 func TestDaemonSocketDirNotCreatable(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("SKIP: needs root to run the daemon as another user")
+		harness.Missing(t, "root (to run the daemon as another user)", "sudo make test")
 	}
 	setpriv := requireTool(t, "setpriv")
 	env := harness.New(t)

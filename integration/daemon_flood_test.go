@@ -151,7 +151,7 @@ func summary(ds []time.Duration) string {
 
 func TestDaemonFloodByOtherUser(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("SKIP: needs root to run the attacker as another user")
+		harness.Missing(t, "root (to run the attacker as another user)", "sudo make test")
 	}
 	needClient(t, "curl")
 	// The attacker's python must be runnable by uid 65534 (not a shim
@@ -164,7 +164,7 @@ func TestDaemonFloodByOtherUser(t *testing.T) {
 		}
 	}
 	if python == "" {
-		t.Skip("SKIP: no python3 runnable by other users")
+		harness.Missing(t, "a python3 that other users may run", "apt-get install python3")
 	}
 	setpriv := requireTool(t, "setpriv")
 	env := harness.New(t)

@@ -54,7 +54,7 @@ func worldDir(t *testing.T) string {
 
 func TestSetuidIgnoresCallerEnvironment(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("SKIP: needs root to install a setuid-root program")
+		harness.Missing(t, "root (to install a setuid-root program)", "sudo make test")
 	}
 	needClient(t, "setpriv")
 	needClient(t, "cc")
@@ -112,7 +112,8 @@ func TestSetuidIgnoresCallerEnvironment(t *testing.T) {
 		out, _ := env.Run(t, attack, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--",
 			bin, env.RootPEM, chain)
 		if strings.Contains(out, "secure=0") || !strings.Contains(out, "uid=65534 euid=0 secure=1") {
-			t.Skipf("SKIP: the setuid bit is not honoured here (no_new_privs or nosuid):\n%s", out)
+			harness.Missing(t, "a setuid bit that is honoured (no_new_privs or a nosuid mount here):\n"+out,
+				"run make test as root on a filesystem mounted without nosuid")
 		}
 		if strings.Contains(out, secret) {
 			t.Errorf("the root-only file named by $REVOCHECK_CONFIG leaked into the output:\n%s", out)

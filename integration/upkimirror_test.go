@@ -41,16 +41,12 @@ import (
 // (https://upki.rustls.dev/) fails loudly and status then warns first.
 func TestShippedFetchAgainstUpkiReplica(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("SKIPPED: needs root to create a network and mount namespace")
+		harness.Missing(t, "root (to create a network and mount namespace)", "sudo make test")
 	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("SKIPPED: unshare not installed")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("SKIPPED: ip (iproute2) not installed")
-	}
+	harness.Require(t, "unshare", "util-linux")
+	harness.Require(t, "ip", "iproute2")
 	if out, err := exec.Command("unshare", "--net", "--mount", "true").CombinedOutput(); err != nil {
-		t.Skipf("SKIPPED: cannot create namespaces here (no CAP_SYS_ADMIN?): %v %s", err, out)
+		harness.Missing(t, fmt.Sprintf("namespaces (unshare --net --mount: %v %s)", err, out), "run make test as root with CAP_SYS_ADMIN (not in an unprivileged container)")
 	}
 	env := harness.New(t)
 	bin := filepath.Join(env.Build, "bin", "revocheck")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/revocheck/revocheck/integration/harness"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,7 +71,7 @@ func TestStatusNSSWhatIsLoaded(t *testing.T) {
 	// unless disable's file keeps it out.
 	proxy := filepath.Join("/usr/lib", multiarch(), "p11-kit-proxy.so")
 	if _, err := os.Stat(proxy); err != nil {
-		t.Skipf("SKIP rest: %s not installed (p11-kit)", proxy)
+		harness.Missing(t, proxy+" is not installed", "apt-get install p11-kit-modules")
 	}
 	db := filepath.Join(root, "etc/pki/nssdb")
 	if out, err := exec.Command("modutil", "-add", "p11-kit-proxy", "-libfile", proxy, "-dbdir", "sql:"+db, "-force").CombinedOutput(); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,9 +13,7 @@ import (
 // is loaded, and reports the state the provider gives; a configuration
 // that has revocheck's block but does not load it is said so.
 func TestStatusOpenSSLLoaded(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		t.Skip("SKIP: openssl not installed")
-	}
+	harness.Require(t, "openssl", "openssl")
 	module := filepath.Join(enBuildDir(t), "lib", opensslModuleFile)
 	if _, err := os.Stat(module); err != nil {
 		t.Fatalf("%v (run make all)", err)

@@ -3,7 +3,8 @@
 # everything goes and what the maintainer scripts do.
 #
 #   make install                 also installs everything below
-#   make deb [DEB_ARCH=amd64]    build/revocheck_$(VERSION)_$(DEB_ARCH).deb (dpkg-deb)
+#   make deb                     dpkg-buildpackage -us -uc -b of debian/; the .debs
+#                                are copied to build/deb/
 
 sysusersdir ?= $(prefix)/lib/sysusers.d
 tmpfilesdir ?= $(prefix)/lib/tmpfiles.d
@@ -50,7 +51,11 @@ uninstall-dist:
 		$(DESTDIR)$(unitdir)/revocheck-checkd.service $(DESTDIR)$(unitdir)/revocheck-checkd.socket \
 		$(DESTDIR)$(sysusersdir)/revocheck.conf $(DESTDIR)$(tmpfilesdir)/revocheck.conf
 
-DEB_ARCH ?= $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
-
-deb: all
-	packaging/mkdeb.sh "$(VERSION)" "$(DEB_ARCH)" "$(BUILD)"
+# The Debian source package (debian/) is the one way a .deb is made;
+# dpkg-buildpackage writes to the parent directory, so they are moved here.
+deb:
+	dpkg-buildpackage -us -uc -b
+	@mkdir -p $(BUILD)/deb
+	mv ../revocheck_$(VERSION)_*.deb ../revocheck-dbgsym_$(VERSION)_*.deb ../librevocheck-dev_$(VERSION)_*.deb \
+		../revocheck_$(VERSION)_*.buildinfo ../revocheck_$(VERSION)_*.changes $(BUILD)/deb/
+	@ls -l $(BUILD)/deb

@@ -3,6 +3,7 @@ package main
 // `revocheck enable|disable nss`: the PKCS#11 trust module in NSS databases.
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -125,6 +126,9 @@ func (o *enableOpts) enableNSSDB(db, sysLib, lib, certutil, modutil string) erro
 					return err
 				}
 			}
+		}
+		if err := writeCreatedMarker(db); err != nil {
+			return err
 		}
 		o.say("nss", "created the NSS database %s", o.shown(db))
 	}
@@ -369,4 +373,22 @@ func (o *enableOpts) enableP11Kit() error {
 	}
 	o.say("nss", "removed %s (written by `revocheck disable nss`): p11-kit-proxy loads the module from %s again", o.shown(host), p11kitPackageFile)
 	return nil
+}
+
+// nssCreatedMarker names, inside a database `enable nss` created, the
+// SHA-256 of its certificate and key stores as they were made
+// (sha256sum's format). The package's purge removes such a database only
+// if it still holds exactly that: nothing anyone added is ever deleted.
+const nssCreatedMarker = "revocheck-created"
+
+func writeCreatedMarker(db string) error {
+	var b strings.Builder
+	for _, f := range []string{"cert9.db", "key4.db"} {
+		data, err := os.ReadFile(filepath.Join(db, f))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%x  %s\n", sha256.Sum256(data), f)
+	}
+	return writeAtomic(filepath.Join(db, nssCreatedMarker), []byte(b.String()), 0o644)
 }

@@ -132,3 +132,15 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// newFlagsText makes a FlagSet whose --help prints text (usage line,
+// description, "flags:") and then the flags.
+func newFlagsText(name, text string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("revocheck "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, text)
+		fs.PrintDefaults()
+	}
+	return fs
+}

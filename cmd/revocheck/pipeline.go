@@ -9,7 +9,6 @@ import (
 	"github.com/revocheck/revocheck/core/crlcompile"
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/mirror"
-	"github.com/revocheck/revocheck/core/serve"
 )
 
 // The data pipeline's commands live with their packages; the CLI only
@@ -23,8 +22,6 @@ func cmdFetch(args []string, stdout, stderr io.Writer) error {
 	}
 	return &exitError{code: fetch.ExitCode(err), err: fmt.Errorf("error: %w", err)}
 }
-
-func cmdServe(args []string, stdout, stderr io.Writer) error { return serve.Main(args, stdout, stderr) }
 
 func cmdMirror(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {

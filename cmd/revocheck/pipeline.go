@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/revocheck/revocheck/core/crlcompile"
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/mirror"
 )
@@ -29,7 +28,7 @@ func cmdMirror(args []string, stdout, stderr io.Writer) error {
 		case "mozilla":
 			return mirror.Main(args[1:], stdout, stderr)
 		case "crl":
-			return crlcompile.Main(args[1:], stdout, stderr)
+			return cmdMirrorCRL(args[1:], stdout, stderr)
 		}
 	}
 	fmt.Fprintln(stderr, "usage: revocheck mirror mozilla [flags]   mirror Mozilla's CRLite data (Remote Settings)")

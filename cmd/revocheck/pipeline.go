@@ -1,26 +1,14 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
-	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/mirror"
 )
 
 // The data pipeline's commands live with their packages; the CLI only
 // dispatches to them.
-
-// cmdFetch keeps fetch's exit codes (65: new data refused; 75: temporary failure, retry later).
-func cmdFetch(args []string, stdout, stderr io.Writer) error {
-	err := fetch.Main(args, stdout, stderr)
-	if err == nil || errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	return &exitError{code: fetch.ExitCode(err), err: fmt.Errorf("error: %w", err)}
-}
 
 func cmdMirror(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {

@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/revocheck/revocheck/core/fetch"
+	"github.com/revocheck/revocheck/core/httpget"
 )
 
 const usageText = `usage: revocheck mirror mozilla --out DIR [flags]
@@ -55,20 +55,20 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return &fetch.Error{Err: err}
+		return &httpget.Error{Err: err}
 	}
 	if *out == "" || fs.NArg() > 0 {
 		fs.Usage()
-		return &fetch.Error{Err: errors.New("mirror: --out is required (and no arguments)")}
+		return &httpget.Error{Err: errors.New("mirror: --out is required (and no arguments)")}
 	}
 	if *attempts < 1 || *attempts > 20 {
-		return &fetch.Error{Err: errors.New("mirror: --attempts must be 1..20")}
+		return &httpget.Error{Err: errors.New("mirror: --attempts must be 1..20")}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	c := fetch.NewClient()
+	c := httpget.NewClient()
 	c.Attempts = *attempts
 	c.StallTimeout = *stall
 	log := stdout
@@ -80,7 +80,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		Intermediates: !*noInter, Comment: *comment, Client: c, Log: log, FiltersKey: *legacy,
 	})
 	if err != nil {
-		return fetch.Typed(err)
+		return httpget.Typed(err)
 	}
 	fmt.Fprintf(log, "mirror: %d filters (%d downloaded)", len(res.Filters), res.Downloaded)
 	if !*noInter {

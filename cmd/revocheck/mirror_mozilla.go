@@ -1,4 +1,4 @@
-package mirror
+package main
 
 import (
 	"context"
@@ -13,9 +13,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/httpget"
+	"github.com/revocheck/revocheck/core/mirror"
 )
 
-const usageText = `usage: revocheck mirror mozilla --out DIR [flags]
+const mirrorMozillaUsage = `usage: revocheck mirror mozilla --out DIR [flags]
 
 Pull Mozilla's CRLite filters (Remote Settings collection cert-revocations:
 the newest full filter and its chain of deltas) and the CA intermediates
@@ -29,18 +30,21 @@ Exit status: 0 done; 1 error (bad records, integrity failure, local I/O);
 flags:
 `
 
-// Main is `revocheck mirror mozilla`. Errors carry an ExitCode method (75
-// for temporary failures, 1 otherwise), like core/fetch's.
-func Main(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("revocheck mirror mozilla", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
+// cmdMirrorMozilla is `revocheck mirror mozilla`; its exit statuses are
+// fetch's (fetchExit): 75 for temporary failures, 1 otherwise.
+func cmdMirrorMozilla(args []string, stdout, stderr io.Writer) error {
+	err := runMirrorMozilla(args, stdout, stderr)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
 	}
+	return &exitError{code: fetchExit(err), err: fmt.Errorf("error: %w", err)}
+}
+
+func runMirrorMozilla(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagsText("mirror mozilla", mirrorMozillaUsage, stderr)
 	var (
 		out      = fs.String("out", "", "output tree (required)")
-		base     = fs.String("base-url", DefaultBaseURL, "Remote Settings base URL (…/v1)")
+		base     = fs.String("base-url", mirror.DefaultBaseURL, "Remote Settings base URL (…/v1)")
 		attURL   = fs.String("attachments-url", "", "attachments base URL (default: from the server's capabilities)")
 		channel  = fs.String("channel", "default", "cert-revocations channel")
 		noInter  = fs.Bool("no-intermediates", false, "skip the intermediates collection")
@@ -75,7 +79,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	if *quiet {
 		log = io.Discard
 	}
-	res, err := Mirror(ctx, Options{
+	res, err := mirror.Mirror(ctx, mirror.Options{
 		BaseURL: *base, AttachmentsURL: *attURL, OutDir: *out, Channel: *channel,
 		Intermediates: !*noInter, Comment: *comment, Client: c, Log: log, FiltersKey: *legacy,
 	})

@@ -3,18 +3,15 @@ package main
 import (
 	"fmt"
 	"io"
-
-	"github.com/revocheck/revocheck/core/mirror"
 )
 
-// The data pipeline's commands live with their packages; the CLI only
-// dispatches to them.
-
+// cmdMirror dispatches `revocheck mirror mozilla` (mirror_mozilla.go) and
+// `revocheck mirror crl` (mirror_crl.go).
 func cmdMirror(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
 		case "mozilla":
-			return mirror.Main(args[1:], stdout, stderr)
+			return cmdMirrorMozilla(args[1:], stdout, stderr)
 		case "crl":
 			return cmdMirrorCRL(args[1:], stdout, stderr)
 		}

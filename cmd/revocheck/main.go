@@ -108,10 +108,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return ee.code
 	}
-	if c, ok := err.(interface{ ExitCode() int }); ok {
-		fmt.Fprintf(stderr, "revocheck: error: %s\n", err)
-		return c.ExitCode()
-	}
 	fmt.Fprintf(stderr, "revocheck: error: %s\n", err)
 	return 1
 }

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"time"
@@ -72,17 +70,14 @@ func runFetch(args []string, stdout, stderr io.Writer) error {
 		url       = fs.String("url", "", "mirror URL (default: [revocation] fetch-url, else "+fetch.DefaultURL+")")
 		cacheDir  = fs.String("cache-dir", "", "data directory itself (default: $REVOCHECK_CACHE_DIR, else the config's <cache-dir>/revocation, else "+config.DefaultDataDir+")")
 		dryRun    = fs.Bool("dry-run", false, "fetch the manifest, print the plan and the bytes to download, change nothing")
-		timeout   = fs.Duration("timeout", 10*time.Minute, "give up on the whole sync after this long")
-		stall     = fs.Duration("stall-timeout", 30*time.Second, "abort a response that sends no byte for this long")
-		attempts  = fs.Int("attempts", 4, "tries per request (exponential backoff between them)")
-		backoff   = fs.Duration("backoff", time.Second, "wait before the first retry (doubles, at most 30s)")
 		lockWait  = fs.Duration("lock-wait", time.Minute, "wait this long for another fetch to finish")
 		noCRLSets = fs.Bool("no-crlsets", false, "do not sync the crlsets/ tree")
 		inter     = fs.Bool("intermediates", false, "also sync the CA intermediates (default: [intermediates] enabled; from [intermediates] fetch-url, else upki's for upki's url, else <url>intermediates/)")
-		quiet     = fs.Bool("quiet", false, "no progress bar and no summary")
 		force     = fs.Bool("force", false, "install a manifest that lists no files or is older than the cache's (refused otherwise)")
 		allowHost multiFlag
+		dl        downloadFlags
 	)
+	dl.register(fs, 10*time.Minute, "give up on the whole sync after this long", "no progress bar and no summary")
 	fs.Var(&allowHost, "allow-redirect-host", "follow redirects to this host too (repeatable; also [revocation] allow-redirect-hosts; default: the mirror's own host only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -116,26 +111,19 @@ func runFetch(args []string, stdout, stderr io.Writer) error {
 	if interURL == "" && *url == fetch.DefaultURL {
 		interURL = fetch.DefaultIntermediatesURL
 	}
-	if *attempts < 1 || *attempts > 20 {
-		return &httpget.Error{Err: fmt.Errorf("fetch: --attempts must be 1..20")}
+	if err := dl.check("fetch"); err != nil {
+		return err
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+	ctx, stop := dl.context()
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-
-	c := httpget.NewClient()
-	c.Attempts = *attempts
-	c.Backoff = *backoff
-	c.StallTimeout = *stall
+	c := dl.client()
 	var bar *progress
-	if !*quiet && !*dryRun && isTerminal(stderr) {
+	if !dl.quiet && !*dryRun && isTerminal(stderr) {
 		bar = &progress{w: stderr}
 		c.Progress = bar.add
 	}
 	out := stdout
-	if *quiet && !*dryRun {
+	if dl.quiet && !*dryRun {
 		out = io.Discard
 	}
 	if !*dryRun {

@@ -1,16 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/httpget"
 	"github.com/revocheck/revocheck/core/mirror"
@@ -43,18 +38,16 @@ func cmdMirrorMozilla(args []string, stdout, stderr io.Writer) error {
 func runMirrorMozilla(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagsText("mirror mozilla", mirrorMozillaUsage, stderr)
 	var (
-		out      = fs.String("out", "", "output tree (required)")
-		base     = fs.String("base-url", mirror.DefaultBaseURL, "Remote Settings base URL (…/v1)")
-		attURL   = fs.String("attachments-url", "", "attachments base URL (default: from the server's capabilities)")
-		channel  = fs.String("channel", "default", "cert-revocations channel")
-		noInter  = fs.Bool("no-intermediates", false, "skip the intermediates collection")
-		comment  = fs.String("comment", "revocheck mirror", "manifest comment")
-		timeout  = fs.Duration("timeout", 30*time.Minute, "give up after this long")
-		stall    = fs.Duration("stall-timeout", 30*time.Second, "abort a response that sends no byte for this long")
-		attempts = fs.Int("attempts", 4, "tries per request")
-		quiet    = fs.Bool("quiet", false, "print nothing on success")
-		legacy   = fs.Bool("filters-key", false, `write manifests with "filters" instead of "files" (older upki clients)`)
+		out     = fs.String("out", "", "output tree (required)")
+		base    = fs.String("base-url", mirror.DefaultBaseURL, "Remote Settings base URL (…/v1)")
+		attURL  = fs.String("attachments-url", "", "attachments base URL (default: from the server's capabilities)")
+		channel = fs.String("channel", "default", "cert-revocations channel")
+		noInter = fs.Bool("no-intermediates", false, "skip the intermediates collection")
+		comment = fs.String("comment", "revocheck mirror", "manifest comment")
+		legacy  = fs.Bool("filters-key", false, `write manifests with "filters" instead of "files" (older upki clients)`)
+		dl      downloadFlags
 	)
+	dl.register(fs, 30*time.Minute, "give up after this long", "print nothing on success")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -65,18 +58,14 @@ func runMirrorMozilla(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return &httpget.Error{Err: errors.New("mirror: --out is required (and no arguments)")}
 	}
-	if *attempts < 1 || *attempts > 20 {
-		return &httpget.Error{Err: errors.New("mirror: --attempts must be 1..20")}
+	if err := dl.check("mirror"); err != nil {
+		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+	ctx, stop := dl.context()
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	c := httpget.NewClient()
-	c.Attempts = *attempts
-	c.StallTimeout = *stall
+	c := dl.client()
 	log := stdout
-	if *quiet {
+	if dl.quiet {
 		log = io.Discard
 	}
 	res, err := mirror.Mirror(ctx, mirror.Options{

@@ -184,10 +184,20 @@ func Parse(data []byte) (*Index, error) {
 		if n > 0 {
 			end := off + n*uint64(ix.entrySize)
 			spans = append(spans, span{off, end})
+			// Read in place (not through a helper taking &sec): a
+			// cursor behind a pointer costs a write barrier per read.
 			sec := cryptobyte.String(data[off:end])
 			for !sec.Empty() {
-				ent, ok := ix.readEntry(&sec)
-				if !ok {
+				var ent Entry
+				var ok bool
+				if ix.version == 0 { // filter_idx is a u8
+					var b uint8
+					ok = sec.ReadUint8(&b)
+					ent.FilterIdx = uint16(b)
+				} else {
+					ok = sec.ReadUint16(&ent.FilterIdx)
+				}
+				if !ok || !sec.ReadUint64(&ent.Min) || !sec.ReadUint64(&ent.Max) {
 					return nil, malformed("log %d: truncated entry", i)
 				}
 				if int(ent.FilterIdx) >= numNames {
@@ -217,18 +227,6 @@ func Parse(data []byte) (*Index, error) {
 		ix.buildMasks()
 	}
 	return ix, nil
-}
-
-// readEntry reads one entry: filter_idx (u16, or u8 in upkiidx0), min, max.
-func (ix *Index) readEntry(s *cryptobyte.String) (e Entry, ok bool) {
-	if ix.version == 0 {
-		var b uint8
-		ok = s.ReadUint8(&b)
-		e.FilterIdx = uint16(b)
-	} else {
-		ok = s.ReadUint16(&e.FilterIdx)
-	}
-	return e, ok && s.ReadUint64(&e.Min) && s.ReadUint64(&e.Max)
 }
 
 // checkName applies the C2SP filename rules (at most 32 bytes of UTF-8, no

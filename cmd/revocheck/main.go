@@ -108,10 +108,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return ee.code
 	}
-	if c, ok := err.(interface{ ExitCode() int }); ok {
-		fmt.Fprintf(stderr, "revocheck: error: %s\n", err)
-		return c.ExitCode()
-	}
 	fmt.Fprintf(stderr, "revocheck: error: %s\n", err)
 	return 1
 }
@@ -132,3 +128,15 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+// newFlagsText makes a FlagSet whose --help prints text (usage line,
+// description, "flags:") and then the flags.
+func newFlagsText(name, text string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("revocheck "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, text)
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -2,8 +2,8 @@
 // CRL's signature is verified against its issuing CA certificate, stale CRLs
 // are reported, and the result is written as <out>/crlsets/<name>-<hash>.crlset
 // plus <out>/crlsets/manifest.json — apart from the clubcard manifest, so
-// that the tree stays consumable by upki clients. Main implements
-// `revocheck mirror crl`.
+// that the tree stays consumable by upki clients. cmd/revocheck's
+// `mirror crl` is its command line.
 package crlcompile
 
 import (

@@ -182,27 +182,6 @@ func TestStale(t *testing.T) {
 	}
 }
 
-func TestMainCommand(t *testing.T) {
-	dir := t.TempDir()
-	ca := newCA(t, "CA", []byte{1})
-	must(t, os.WriteFile(filepath.Join(dir, "ca.pem"), ca.pem, 0o644))
-	must(t, os.WriteFile(filepath.Join(dir, "a.crl"), ca.crl(t, time.Now().Add(time.Hour), big.NewInt(9)), 0o644))
-	var out, errb bytes.Buffer
-	err := Main([]string{"--ca", filepath.Join(dir, "ca.pem"), "--out", filepath.Join(dir, "tree"), filepath.Join(dir, "a.crl")}, &out, &errb)
-	must(t, err)
-	if !strings.Contains(out.String(), "1 issuers, 1 revoked entries") {
-		t.Fatalf("stdout %q", out.String())
-	}
-	out.Reset()
-	errb.Reset()
-	if err := Main([]string{"--help"}, &out, &errb); err != nil || !strings.Contains(errb.String(), "usage: revocheck mirror crl") {
-		t.Fatalf("--help: %v %q", err, errb.String())
-	}
-	if err := Main([]string{"--out", dir}, &out, &errb); err == nil {
-		t.Fatal("missing --ca accepted")
-	}
-}
-
 func TestRevokedSerialsMalformed(t *testing.T) {
 	ca := newCA(t, "CA", []byte{1})
 	rl, err := x509.ParseRevocationList(ca.crl(t, time.Now().Add(time.Hour), big.NewInt(1), big.NewInt(2)))
@@ -240,10 +219,8 @@ func FuzzRevokedSerials(f *testing.F) {
 }
 
 // CRLs can come from http(s) URLs; errors and truncation are reported.
-func TestMainURL(t *testing.T) {
-	dir := t.TempDir()
+func TestReadSourceURL(t *testing.T) {
 	ca := newCA(t, "URL CA", []byte{4})
-	must(t, os.WriteFile(filepath.Join(dir, "ca.pem"), ca.pem, 0o644))
 	crl := pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: ca.crl(t, time.Now().Add(time.Hour), big.NewInt(42))})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -257,16 +234,18 @@ func TestMainURL(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	var out, errb bytes.Buffer
-	tree := filepath.Join(dir, "tree")
-	must(t, Main([]string{"--ca", filepath.Join(dir, "ca.pem"), "--out", tree, "--quiet", srv.URL + "/ca.crl"}, &out, &errb))
+	data, err := ReadSource(srv.Client(), srv.URL+"/ca.crl")
+	must(t, err)
+	tree := t.TempDir()
+	_, err = Compile(&Options{CRLs: []Source{{Name: srv.URL + "/ca.crl", Data: data}}, CAs: []*x509.Certificate{ca.cert}, OutDir: tree})
+	must(t, err)
 	st := crlset.OpenStore(filepath.Join(tree, crlset.Dir))
 	defer st.Close()
 	if c, r := st.LookupName(ca.cert.RawSubject, []byte{42}); !c || !r {
 		t.Fatal("serial from the URL CRL not revoked")
 	}
 	for _, path := range []string{"/missing.crl", "/short.crl"} {
-		if err := Main([]string{"--ca", filepath.Join(dir, "ca.pem"), "--out", tree, srv.URL + path}, &out, &errb); err == nil {
+		if _, err := ReadSource(srv.Client(), srv.URL+path); err == nil {
 			t.Errorf("%s: no error", path)
 		}
 	}

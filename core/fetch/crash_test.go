@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/revocheck/revocheck/core/httpget"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
@@ -34,7 +35,7 @@ func TestMain(m *testing.M) {
 
 func childSync() {
 	killAt := os.Getenv("REVOCHECK_KILL_AT")
-	c := NewClient()
+	c := httpget.NewClient()
 	c.Attempts = 1
 	_, err := Sync(context.Background(), Options{
 		URL: os.Getenv("REVOCHECK_URL"), CacheDir: os.Getenv("REVOCHECK_CACHE"), Client: c, LockWait: 10 * time.Second,
@@ -46,7 +47,7 @@ func childSync() {
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(ExitCode(err))
+		os.Exit(1 + int(httpget.KindOf(err))) // any failure: nonzero
 	}
 	os.Exit(0)
 }

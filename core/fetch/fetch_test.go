@@ -6,8 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
+	"github.com/revocheck/revocheck/core/httpget"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -116,8 +117,8 @@ func writeRaw(t testing.TB, path string, data []byte) {
 	require.NoError(t, os.Rename(tmp, path))
 }
 
-func fastClient() *Client {
-	c := NewClient()
+func fastClient() *httpget.Client {
+	c := httpget.NewClient()
 	c.Backoff = 10 * time.Millisecond
 	c.MaxBackoff = 50 * time.Millisecond
 	c.StallTimeout = 2 * time.Second
@@ -145,7 +146,7 @@ func checkConsistent(t testing.TB, cache string, allowed map[string][32]byte) []
 	ix, err := index.Parse(data)
 	require.NoError(t, err, "index.bin")
 	for _, n := range ix.Filenames() {
-		sum, err := hashFile(filepath.Join(cache, n))
+		sum, err := httpget.FileSHA256(filepath.Join(cache, n))
 		require.NoError(t, err, "index names %s", n)
 		if want, ok := allowed[n]; ok {
 			require.Equal(t, want, sum, "%s: bytes of no generation", n)
@@ -327,7 +328,7 @@ func TestLockExcludesSecondFetch(t *testing.T) {
 	_, err = syncOnce(t, m, cache, func(o *Options) { o.LockWait = 100 * time.Millisecond })
 	unlock()
 	require.ErrorContains(t, err, "another fetch")
-	require.Equal(t, ExitTemp, ExitCode(err), "a lock failure is temporary")
+	require.Equal(t, httpget.Temporary, httpget.KindOf(err), "a lock failure is temporary")
 	_, err = syncOnce(t, m, cache)
 	require.NoError(t, err)
 }
@@ -368,7 +369,7 @@ func TestFaultHashMismatch(t *testing.T) {
 	})
 	_, err := syncOnce(t, m, cache)
 	require.ErrorContains(t, err, "does not match")
-	require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Failed, httpget.KindOf(err), "exit code of %v", err)
 	oldGeneration(t, cache)
 }
 
@@ -384,7 +385,7 @@ func TestFaultTruncatedBody(t *testing.T) {
 		panic(http.ErrAbortHandler) // cut the connection mid-body
 	})
 	_, err := syncOnce(t, m, cache)
-	require.Equal(t, ExitTemp, ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Temporary, httpget.KindOf(err), "exit code of %v", err)
 	oldGeneration(t, cache)
 }
 
@@ -415,7 +416,7 @@ func TestFault500ThenSuccess(t *testing.T) {
 		return false
 	})
 	_, err = syncOnce(t, m, cache)
-	require.Equal(t, ExitTemp, ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Temporary, httpget.KindOf(err), "exit code of %v", err)
 	require.EqualValues(t, 4, fails.Load(), "attempts")
 }
 
@@ -443,7 +444,7 @@ func TestFaultStallMidBody(t *testing.T) {
 		o.Client.Attempts = 2
 	})
 	require.ErrorContains(t, err, "no data for")
-	require.Equal(t, ExitTemp, ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Temporary, httpget.KindOf(err), "exit code of %v", err)
 	require.LessOrEqual(t, time.Since(start), 5*time.Second, "time to detect the stall")
 	oldGeneration(t, cache)
 }
@@ -458,7 +459,7 @@ func TestFaultTraversalName(t *testing.T) {
 				len(fx), s, name, len(fx), s))
 			m.fileBytes.Store(0)
 			_, err := syncOnce(t, m, cache)
-			require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
+			require.Equal(t, httpget.Failed, httpget.KindOf(err), "exit code of %v", err)
 			require.Zero(t, m.fileBytes.Load(), "downloaded files of a rejected manifest")
 			oldGeneration(t, cache)
 		})
@@ -480,7 +481,7 @@ func TestFaultLyingLength(t *testing.T) {
 	})
 	_, err := syncOnce(t, m, cache)
 	require.ErrorContains(t, err, "announces")
-	require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Failed, httpget.KindOf(err), "exit code of %v", err)
 	oldGeneration(t, cache)
 
 	// No length and an endless body: cut off after the manifest's size.
@@ -503,7 +504,7 @@ func TestFaultLyingLength(t *testing.T) {
 	c := fastClient()
 	_, err = syncOnce(t, m, cache, func(o *Options) { o.Client = c })
 	require.ErrorContains(t, err, "longer than")
-	require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Failed, httpget.KindOf(err), "exit code of %v", err)
 	require.LessOrEqual(t, sent.Load(), int64(64<<20), "bytes the server pushed before the cut")
 	oldGeneration(t, cache)
 
@@ -525,7 +526,7 @@ func TestFaultLyingLength(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(cache, StateName)))
 	_, err = syncOnce(t, m, cache)
 	require.ErrorContains(t, err, "limit")
-	require.Equal(t, ExitFail, ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Failed, httpget.KindOf(err), "exit code of %v", err)
 	oldGeneration(t, cache)
 }
 
@@ -537,36 +538,21 @@ func TestConnectionRefusedIsTemporary(t *testing.T) {
 	c := fastClient()
 	c.Attempts = 2
 	_, err = Sync(context.Background(), Options{URL: url, CacheDir: t.TempDir(), Client: c})
-	require.Equal(t, ExitTemp, ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Temporary, httpget.KindOf(err), "exit code of %v", err)
 }
 
-func TestMainFlagsAndExitCodes(t *testing.T) {
-	m := newMirror(t)
-	m.publish(t, "", tfile{"a.filter", fixture(t)})
-	cache := t.TempDir()
-	t.Setenv("REVOCHECK_CONFIG", filepath.Join(t.TempDir(), "none.toml"))
-	require.NoError(t, os.WriteFile(os.Getenv("REVOCHECK_CONFIG"), []byte("[revocation]\nfetch-url = \""+m.srv.URL+"/\"\n"), 0o644))
-	var out, errb bytes.Buffer
-	require.NoError(t, Main([]string{"--cache-dir", cache, "--dry-run"}, &out, &errb), errb.String())
-	require.Contains(t, out.String(), "download a.filter", "dry run output")
-	out.Reset()
-	require.NoError(t, Main([]string{"--cache-dir", cache}, &out, &errb))
-	require.Contains(t, out.String(), "updated: 1 downloaded")
-	out.Reset()
-	require.NoError(t, Main([]string{"--cache-dir", cache}, &out, &errb))
-	require.Contains(t, out.String(), "up to date")
-	type exitCoder interface{ ExitCode() int }
-	err := Main([]string{"--cache-dir", cache, "--url", "ftp://x/"}, &out, &errb)
-	require.Implements(t, (*exitCoder)(nil), err, "bad url: %v", err)
-	require.Equal(t, 1, err.(exitCoder).ExitCode(), "bad url: exit code of %v", err)
-	// The error itself (not only its chain) carries the exit code, as the
-	// CLI asserts it: a refused connection is 75.
-	m.srv.Close()
-	err = Main([]string{"--cache-dir", cache, "--attempts", "2", "--backoff", "1ms"}, &out, &errb)
-	require.Implements(t, (*exitCoder)(nil), err, "unreachable mirror: %T %v", err, err)
-	require.Equal(t, ExitTemp, err.(exitCoder).ExitCode(), "unreachable mirror: exit code of %v", err)
-	require.True(t, strings.HasPrefix(err.Error(), "fetch: "), "unreachable mirror: %v", err)
-	require.ErrorIs(t, Main([]string{"--help"}, &out, &errb), flag.ErrHelp)
+// runFetch is one run the way `revocheck fetch` makes it
+// (cmd/revocheck/fetch.go, where the flags and the configuration are
+// tested): carry an old layout over, sync, judge what the cache holds.
+func runFetch(opts Options, maxAge time.Duration, warn io.Writer) error {
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	if err := MigrateLayout(opts.CacheDir, opts.Out); err != nil {
+		fmt.Fprintf(warn, "revocheck: %v (the fetch downloads everything instead)\n", err)
+	}
+	_, err := Sync(context.Background(), opts)
+	return Judge(err, opts.CacheDir, maxAge, warn)
 }
 
 // upki's real public manifest (legacy "filters" form, Mozilla's names):

@@ -2,10 +2,10 @@ package fetch
 
 import (
 	"fmt"
+	"github.com/revocheck/revocheck/core/httpget"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/revocheck/revocheck/core/crlset"
@@ -101,26 +101,21 @@ func readSmall(path string, limit int64) ([]byte, error) {
 	return buf, nil
 }
 
-// judgeHealth is the last word of `revocheck fetch`: a failed run on a
-// cache with no usable data says so on stderr (the journal), and a run
-// that succeeded but left no usable data fails, so that a machine whose
-// revocation checking is off is never quiet about it.
-func judgeHealth(err error, dir string, maxAge time.Duration, stderr io.Writer) error {
+// Judge is the last word of a fetch: a failed run on a cache with no
+// usable data says so on warn (the journal), and a run that succeeded but
+// left no usable data fails, so that a machine whose revocation checking is
+// off is never quiet about it. syncErr is Sync's error; the result is typed
+// (httpget.KindOf tells what it means).
+func Judge(syncErr error, dir string, maxAge time.Duration, warn io.Writer) error {
 	p := CheckHealth(dir, maxAge).Problem()
-	if err != nil {
+	if syncErr != nil {
 		if p != "" {
-			fmt.Fprintf(stderr, "revocheck: fetch: %s\n", p)
+			fmt.Fprintf(warn, "revocheck: fetch: %s\n", p)
 		}
-		return Typed(err)
+		return httpget.Typed(syncErr)
 	}
 	if p != "" {
-		return &Error{fmt.Errorf("fetch: %s", p)}
+		return &httpget.Error{Err: fmt.Errorf("fetch: %s", p)}
 	}
 	return nil
 }
-
-// multiFlag is a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

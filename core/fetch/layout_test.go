@@ -3,6 +3,8 @@ package fetch
 import (
 	"bytes"
 	"crypto/sha256"
+	"github.com/revocheck/revocheck/core/httpget"
+	"github.com/revocheck/revocheck/core/policy"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -72,11 +74,9 @@ func TestCRLSetsOnlyMirror(t *testing.T) {
 	if covered, revoked := st.Lookup(&spki, []byte{0x12, 0x34}); !covered || !revoked {
 		t.Fatalf("revoked serial: covered=%v revoked=%v", covered, revoked)
 	}
-	// Through the command too: exit 0, the sets count as data.
-	t.Setenv("REVOCHECK_CONFIG", filepath.Join(t.TempDir(), "none.toml"))
-	os.WriteFile(os.Getenv("REVOCHECK_CONFIG"), nil, 0o644)
-	var out, errb bytes.Buffer
-	if err := Main([]string{"--url", m.srv.URL + "/", "--cache-dir", cache}, &out, &errb); err != nil {
+	// A whole run too: no error, the sets count as data.
+	var errb bytes.Buffer
+	if err := runFetch(Options{URL: m.srv.URL + "/", CacheDir: cache, Client: fastClient()}, policy.DefaultMaxAge, &errb); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
 }
@@ -88,28 +88,31 @@ func TestNoMirrorAtURL(t *testing.T) {
 	m, cache, _ := primed(t)
 	os.Remove(filepath.Join(m.dir, "manifest.json"))
 	_, err := syncOnce(t, m, cache)
-	wantExit(t, err, ExitFail, "not a revocation mirror")
+	wantExit(t, err, httpget.Failed, "not a revocation mirror")
 	stillAnswers(t, cache)
 
 	empty := newMirror(t)
 	_, err = syncOnce(t, empty, t.TempDir())
-	wantExit(t, err, ExitFail, "not a revocation mirror")
+	wantExit(t, err, httpget.Failed, "not a revocation mirror")
 }
 
 // The unit must not be quiet about a machine without usable data: a
 // failed run says so on stderr, a run that leaves stale data fails.
 func TestMainFailsLoudlyWithoutUsableData(t *testing.T) {
-	t.Setenv("REVOCHECK_CONFIG", filepath.Join(t.TempDir(), "none.toml"))
-	os.WriteFile(os.Getenv("REVOCHECK_CONFIG"), nil, 0o644)
 	m := newMirror(t)
 	cache := t.TempDir()
-	var out, errb bytes.Buffer
+	var errb bytes.Buffer
+	run := func(url string, maxAge time.Duration) error {
+		c := fastClient()
+		c.Attempts = 1
+		return runFetch(Options{URL: url, CacheDir: cache, Client: c}, maxAge, &errb)
+	}
 
-	// Never filled, mirror unreachable: 75 and a line saying the data is absent.
+	// Never filled, mirror unreachable: temporary, and a line saying the data is absent.
 	url := m.srv.URL + "/"
 	m.srv.Close()
-	err := Main([]string{"--url", url, "--cache-dir", cache, "--attempts", "1"}, &out, &errb)
-	if ExitCode(err) != ExitTemp || !strings.Contains(errb.String(), "no revocation data in "+cache) {
+	err := run(url, policy.DefaultMaxAge)
+	if httpget.KindOf(err) != httpget.Temporary || !strings.Contains(errb.String(), "no revocation data in "+cache) {
 		t.Fatalf("unreachable, empty cache: %v\nstderr: %s", err, errb.String())
 	}
 
@@ -117,16 +120,15 @@ func TestMainFailsLoudlyWithoutUsableData(t *testing.T) {
 	m = newMirror(t)
 	m.publishAt(t, "", time.Now().Add(-11*24*time.Hour).Unix(), tfile{"a.filter", fixture(t)})
 	errb.Reset()
-	err = Main([]string{"--url", m.srv.URL + "/", "--cache-dir", cache}, &out, &errb)
-	if ExitCode(err) != ExitFail || !strings.Contains(err.Error(), "stale") {
+	err = run(m.srv.URL+"/", policy.DefaultMaxAge)
+	if httpget.KindOf(err) != httpget.Failed || !strings.Contains(err.Error(), "stale") {
 		t.Fatalf("stale mirror: %v", err)
 	}
 	if err := cacheCheck(cache, nil); err != nil {
 		t.Fatalf("stale data not installed: %v", err)
 	}
 	// With max-age 30d the same data is fine.
-	os.WriteFile(os.Getenv("REVOCHECK_CONFIG"), []byte("max-age = \"30d\"\n"), 0o644)
-	if err := Main([]string{"--url", m.srv.URL + "/", "--cache-dir", cache}, &out, &errb); err != nil {
+	if err := run(m.srv.URL+"/", 30*24*time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	h := CheckHealth(cache, 30*24*time.Hour)
@@ -137,29 +139,6 @@ func TestMainFailsLoudlyWithoutUsableData(t *testing.T) {
 	h.LastSuccess = time.Now().Add(-31 * 24 * time.Hour)
 	if !strings.Contains(h.Problem(), "last successful fetch") {
 		t.Fatalf("overdue: %q", h.Problem())
-	}
-}
-
-// upki's [intermediates] keys load, and enabled = true syncs them from
-// their own url (upki's mirror keeps them beside revocation/, not below).
-func TestUpkiIntermediatesConfig(t *testing.T) {
-	m := newMirror(t)
-	m.publish(t, "revocation", tfile{"a.filter", fixture(t)})
-	m.publish(t, "intermediates", tfile{"00.pem", []byte("-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")})
-	parent := t.TempDir()
-	cfg := filepath.Join(t.TempDir(), "config.toml")
-	os.WriteFile(cfg, []byte("cache-dir = \""+parent+"\"\n\n[revocation]\nfetch-url = \""+m.srv.URL+"/revocation/\"\n\n"+
-		"[intermediates]\nenabled = true\nfetch-url = \""+m.srv.URL+"/intermediates/\"\n"), 0o644)
-	t.Setenv("REVOCHECK_CONFIG", cfg)
-	t.Setenv("REVOCHECK_CACHE_DIR", "")
-	var out, errb bytes.Buffer
-	if err := Main(nil, &out, &errb); err != nil {
-		t.Fatalf("%v\n%s", err, errb.String())
-	}
-	for _, f := range []string{"revocation/a.filter", "revocation/intermediates/00.pem"} {
-		if _, err := os.Stat(filepath.Join(parent, f)); err != nil {
-			t.Error(err)
-		}
 	}
 }
 
@@ -178,13 +157,10 @@ func TestMigrateOldLayout(t *testing.T) {
 	if _, err := syncOnce(t, m, parent); err != nil { // the old layout
 		t.Fatal(err)
 	}
-	cfg := filepath.Join(t.TempDir(), "config.toml")
-	os.WriteFile(cfg, []byte("cache-dir = \""+parent+"\"\n[revocation]\nfetch-url = \""+m.srv.URL+"/\"\n"), 0o644)
-	t.Setenv("REVOCHECK_CONFIG", cfg)
-	t.Setenv("REVOCHECK_CACHE_DIR", "")
 	m.fileBytes.Store(0)
 	var out, errb bytes.Buffer
-	if err := Main(nil, &out, &errb); err != nil {
+	opts := Options{URL: m.srv.URL + "/", CacheDir: filepath.Join(parent, "revocation"), Client: fastClient(), Out: &out}
+	if err := runFetch(opts, policy.DefaultMaxAge, &errb); err != nil {
 		t.Fatalf("%v\n%s", err, errb.String())
 	}
 	if !strings.Contains(out.String(), "moved to upki's layout") || m.fileBytes.Load() != 0 {

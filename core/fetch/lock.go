@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/revocheck/revocheck/core/httpget"
 	"os"
 	"path/filepath"
 	"time"
@@ -22,7 +23,7 @@ const LockName = ".lock"
 func lockCache(ctx context.Context, dir string, wait time.Duration) (unlock func(), err error) {
 	f, err := os.OpenFile(filepath.Join(dir, LockName), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o644)
 	if err != nil {
-		return nil, &Error{fmt.Errorf("fetch: lock: %w", err)}
+		return nil, &httpget.Error{Err: fmt.Errorf("fetch: lock: %w", err)}
 	}
 	deadline := time.Now().Add(wait)
 	for {
@@ -35,16 +36,16 @@ func lockCache(ctx context.Context, dir string, wait time.Duration) (unlock func
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
 			f.Close()
-			return nil, &Error{fmt.Errorf("fetch: lock %s: %w", f.Name(), err)}
+			return nil, &httpget.Error{Err: fmt.Errorf("fetch: lock %s: %w", f.Name(), err)}
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, &TempError{fmt.Errorf("fetch: another fetch holds %s", f.Name())}
+			return nil, &httpget.TempError{Err: fmt.Errorf("fetch: another fetch holds %s", f.Name())}
 		}
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, &TempError{fmt.Errorf("fetch: waiting for %s: %w", f.Name(), ctx.Err())}
+			return nil, &httpget.TempError{Err: fmt.Errorf("fetch: waiting for %s: %w", f.Name(), ctx.Err())}
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

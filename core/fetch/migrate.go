@@ -13,14 +13,14 @@ import (
 	"github.com/revocheck/revocheck/core/crlset"
 )
 
-// migrateLayout carries a cache of the old layout (data directly in the
+// MigrateLayout carries a cache of the old layout (data directly in the
 // cache-dir, before cache-dir took upki's meaning) into <cache-dir>/revocation
 // by hard links, so that an upgraded machine keeps answering from its data
 // at once and the next sync downloads only what changed. Nothing is
 // removed: processes still running the old library keep reading the old
 // names. Only when dir is named revocation/, holds no index.bin yet, and
 // its parent holds both index.bin and manifest.json.
-func migrateLayout(dir string, out io.Writer) error {
+func MigrateLayout(dir string, out io.Writer) error {
 	if filepath.Base(dir) != config.DataSubdir {
 		return nil
 	}

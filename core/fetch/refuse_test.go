@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/revocheck/revocheck/core/httpget"
+	"github.com/revocheck/revocheck/core/policy"
 	"net/http"
 	"net/http/httptest"
-	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,10 +52,10 @@ func stillAnswers(t *testing.T, cache string) {
 	}
 }
 
-func wantExit(t *testing.T, err error, code int, text string) {
+func wantExit(t *testing.T, err error, code httpget.Kind, text string) {
 	t.Helper()
-	if ExitCode(err) != code || !strings.Contains(err.Error(), text) {
-		t.Fatalf("err = %v (exit %d), want exit %d mentioning %q", err, ExitCode(err), code, text)
+	if httpget.KindOf(err) != code || !strings.Contains(err.Error(), text) {
+		t.Fatalf("err = %v (kind %d), want kind %d mentioning %q", err, httpget.KindOf(err), code, text)
 	}
 }
 
@@ -64,7 +65,7 @@ func TestRefuseEmptyManifest(t *testing.T) {
 	m, cache, _ := primed(t)
 	m.publishAt(t, "", time.Now().Unix()+10)
 	_, err := syncOnce(t, m, cache)
-	wantExit(t, err, ExitRefused, "lists no files")
+	wantExit(t, err, httpget.Refused, "lists no files")
 	stillAnswers(t, cache)
 
 	if _, err := syncOnce(t, m, cache, func(o *Options) { o.Force = true }); err != nil {
@@ -93,7 +94,7 @@ func TestRefuseRollback(t *testing.T) {
 	m.publishAt(t, "", lm.GeneratedAt-3600, tfile{"a.filter", fx}, tfile{"b.delta", fx})
 	m.fileBytes.Store(0)
 	_, err = syncOnce(t, m, cache)
-	wantExit(t, err, ExitRefused, "rollback")
+	wantExit(t, err, httpget.Refused, "rollback")
 	if m.fileBytes.Load() != 0 {
 		t.Fatal("files of a refused manifest downloaded")
 	}
@@ -129,7 +130,7 @@ func TestRefuseForeignRedirect(t *testing.T) {
 		return false
 	})
 	_, err := syncOnce(t, m, cache)
-	wantExit(t, err, ExitRefused, "another host")
+	wantExit(t, err, httpget.Refused, "another host")
 	if foreignHits.Load() != 0 {
 		t.Fatalf("the foreign host was asked %d times", foreignHits.Load())
 	}
@@ -145,7 +146,7 @@ func TestRefuseForeignRedirect(t *testing.T) {
 	})
 	os.Remove(filepath.Join(cache, StateName))
 	_, err = syncOnce(t, m, cache)
-	wantExit(t, err, ExitRefused, "another host")
+	wantExit(t, err, httpget.Refused, "another host")
 	stillAnswers(t, cache)
 
 	// A redirect within the mirror is followed.
@@ -191,8 +192,8 @@ func TestRedirectLoopIsPermanent(t *testing.T) {
 		return false
 	})
 	_, err := syncOnce(t, m, cache)
-	wantExit(t, err, ExitFail, "redirect loop")
-	if hits.Load() > MaxRedirects+1 {
+	wantExit(t, err, httpget.Failed, "redirect loop")
+	if hits.Load() > httpget.MaxRedirects+1 {
 		t.Fatalf("%d requests: the loop was retried", hits.Load())
 	}
 	stillAnswers(t, cache)
@@ -206,7 +207,7 @@ func TestRefuseUnparsableFilter(t *testing.T) {
 	garbage := bytes.Repeat([]byte("not a clubcard "), 100)
 	m.publishAt(t, "", time.Now().Unix()+10, tfile{"a.filter", fx}, tfile{"c.delta", fx}, tfile{"z.delta", garbage})
 	_, err := syncOnce(t, m, cache)
-	wantExit(t, err, ExitRefused, "does not parse")
+	wantExit(t, err, httpget.Refused, "does not parse")
 	for _, n := range []string{"c.delta", "z.delta"} {
 		if _, err := os.Stat(filepath.Join(cache, n)); err == nil {
 			t.Errorf("%s left in the cache after the refusal", n)
@@ -215,33 +216,33 @@ func TestRefuseUnparsableFilter(t *testing.T) {
 	stillAnswers(t, cache)
 	// --force does not make an unparsable file acceptable.
 	_, err = syncOnce(t, m, cache, func(o *Options) { o.Force = true })
-	wantExit(t, err, ExitRefused, "does not parse")
+	wantExit(t, err, httpget.Refused, "does not parse")
 	stillAnswers(t, cache)
 }
 
-// Through the command: the exit codes and the flags.
-func TestMainRefusalsAndForce(t *testing.T) {
+// A whole run: the error kinds, and Force.
+func TestRunRefusalsAndForce(t *testing.T) {
 	m, cache, _ := primed(t)
 	m.publishAt(t, "", time.Now().Unix()+10)
-	t.Setenv("REVOCHECK_CONFIG", filepath.Join(t.TempDir(), "config.toml"))
-	os.WriteFile(os.Getenv("REVOCHECK_CONFIG"), []byte("[revocation]\nfetch-url = \""+m.srv.URL+"/\"\n"), 0o644)
-	var out, errb bytes.Buffer
-	err := Main([]string{"--cache-dir", cache}, &out, &errb)
-	if ec, ok := err.(interface{ ExitCode() int }); !ok || ec.ExitCode() != ExitRefused {
+	var errb bytes.Buffer
+	opts := Options{URL: m.srv.URL + "/", CacheDir: cache, Client: fastClient()}
+	err := runFetch(opts, policy.DefaultMaxAge, &errb)
+	if _, ok := err.(*httpget.RefusedError); !ok {
 		t.Fatalf("empty manifest: %T %v", err, err)
 	}
 	stillAnswers(t, cache)
 	// --force empties the cache, and then the cache holds no data: the
 	// run still fails, loudly, so that the unit shows it.
-	err = Main([]string{"--cache-dir", cache, "--force"}, &out, &errb)
-	if ExitCode(err) != ExitFail || !strings.Contains(err.Error(), "no revocation data") {
+	opts.Force = true
+	err = runFetch(opts, policy.DefaultMaxAge, &errb)
+	if httpget.KindOf(err) != httpget.Failed || !strings.Contains(err.Error(), "no revocation data") {
 		t.Fatalf("--force on an empty mirror: %v", err)
 	}
 }
 
-// The flag and the config key open a host to redirects; without them the
-// same run is refused.
-func TestMainAllowRedirectHosts(t *testing.T) {
+// AllowRedirectHosts opens a host to redirects; without it the same run is
+// refused.
+func TestRunAllowRedirectHosts(t *testing.T) {
 	m, cache, fx := primed(t)
 	foreign := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(fx) }))
 	defer foreign.Close()
@@ -253,46 +254,22 @@ func TestMainAllowRedirectHosts(t *testing.T) {
 		}
 		return false
 	})
-	cfg := filepath.Join(t.TempDir(), "config.toml")
-	t.Setenv("REVOCHECK_CONFIG", cfg)
-	os.WriteFile(cfg, []byte("[revocation]\nfetch-url = \""+m.srv.URL+"/\"\n"), 0o644)
-	var out, errb bytes.Buffer
-	if err := Main([]string{"--cache-dir", cache}, &out, &errb); ExitCode(err) != ExitRefused {
+	var errb bytes.Buffer
+	opts := Options{URL: m.srv.URL + "/", CacheDir: cache, Client: fastClient()}
+	if err := runFetch(opts, policy.DefaultMaxAge, &errb); httpget.KindOf(err) != httpget.Refused {
 		t.Fatalf("no allowance: %v", err)
 	}
 	stillAnswers(t, cache)
-	if err := Main([]string{"--cache-dir", cache, "--allow-redirect-host", "localhost"}, &out, &errb); err != nil {
-		t.Fatalf("--allow-redirect-host: %v", err)
+	opts.Client = fastClient() // a fresh redirect policy
+	opts.AllowRedirectHosts = []string{"localhost"}
+	if err := runFetch(opts, policy.DefaultMaxAge, &errb); err != nil {
+		t.Fatalf("AllowRedirectHosts: %v", err)
 	}
 	m2, cache2, _ := primed(t)
 	m2.setFault(m.fault)
-	os.WriteFile(cfg, []byte("[revocation]\nfetch-url = \""+m2.srv.URL+"/\"\nallow-redirect-hosts = \"example.org, localhost\"\n"), 0o644)
-	if err := Main([]string{"--cache-dir", cache2}, &out, &errb); err != nil {
-		t.Fatalf("allow-redirect-hosts in the config: %v", err)
-	}
-}
-
-func TestSameOrigin(t *testing.T) {
-	allow := SameOrigin([]string{"cdn.example"})
-	for _, c := range []struct {
-		from, to string
-		ok       bool
-	}{
-		{"https://upki.rustls.dev/revocation", "https://upki.rustls.dev/revocation/", true},
-		{"http://mirror.example/", "https://mirror.example/", true},
-		{"https://mirror.example/", "http://mirror.example/", false},
-		{"https://mirror.example/", "https://mirror.example:8443/", false},
-		{"https://mirror.example/", "https://evil.example/", false},
-		{"https://mirror.example/", "https://cdn.example/x", true},
-		{"https://mirror.example/", "https://CDN.example:444/x", true},
-		{"https://mirror.example/", "http://cdn.example/x", false},
-		{"https://mirror.example/", "ftp://mirror.example/", false},
-	} {
-		from, _ := neturl.Parse(c.from)
-		to, _ := neturl.Parse(c.to)
-		if got := allow(from, to); got != c.ok {
-			t.Errorf("%s -> %s: %v, want %v", c.from, c.to, got, c.ok)
-		}
+	opts2 := Options{URL: m2.srv.URL + "/", CacheDir: cache2, Client: fastClient(), AllowRedirectHosts: []string{"example.org", "localhost"}}
+	if err := runFetch(opts2, policy.DefaultMaxAge, &errb); err != nil {
+		t.Fatalf("two allowed hosts: %v", err)
 	}
 }
 

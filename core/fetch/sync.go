@@ -29,7 +29,7 @@
 //     retries (4 attempts, exponential backoff with jitter).
 //   - An exclusive flock on <cache>/.lock: two fetches never interleave.
 //   - A new generation that looks wrong is refused and the previous one
-//     kept (RefusedError, exit 65): a manifest listing no files where the
+//     kept (httpget.RefusedError; `revocheck fetch` exits 65): a manifest listing no files where the
 //     cache has some, a manifest older than the cache's (a rollback), a
 //     redirect to another host, a listed file whose hash matches but that
 //     does not parse. Options.Force accepts the first two.
@@ -37,7 +37,8 @@
 //     error (a wrong url), never a silent "nothing to do"; one with CRL
 //     sets only is fine, and the local clubcard generation is then kept.
 //
-// Exit codes: see ExitOK, ExitFail, ExitRefused, ExitTemp.
+// Errors are typed (core/httpget: failed, refused, temporary); the command
+// line (cmd/revocheck/fetch.go) turns them into exit codes.
 package fetch
 
 import (
@@ -47,6 +48,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/revocheck/revocheck/core/httpget"
 	"io"
 	"io/fs"
 	"net/http"
@@ -73,10 +75,10 @@ const DefaultIntermediatesURL = "https://upki.rustls.dev/intermediates/"
 type Options struct {
 	URL      string // mirror base URL; "manifest.json" is resolved against it
 	CacheDir string
-	DryRun   bool          // fetch the manifest, print the plan, change nothing
-	Client   *Client       // nil: NewClient()
-	Out      io.Writer     // the plan (dry run) and the summary; nil: discard
-	LockWait time.Duration // how long to wait for another fetch's lock
+	DryRun   bool            // fetch the manifest, print the plan, change nothing
+	Client   *httpget.Client // nil: httpget.NewClient()
+	Out      io.Writer       // the plan (dry run) and the summary; nil: discard
+	LockWait time.Duration   // how long to wait for another fetch's lock
 	// SkipCRLSets disables the crlsets/ tree.
 	SkipCRLSets bool
 	// Intermediates also syncs the CA intermediates into
@@ -144,21 +146,21 @@ var trees = []tree{
 // Sync brings opts.CacheDir in step with the mirror at opts.URL.
 func Sync(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Client == nil {
-		opts.Client = NewClient()
+		opts.Client = httpget.NewClient()
 	}
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
 	base, err := baseURL(opts.URL)
 	if err != nil {
-		return nil, &Error{err}
+		return nil, &httpget.Error{Err: err}
 	}
 	if opts.Client.AllowRedirect == nil {
-		opts.Client.AllowRedirect = SameOrigin(opts.AllowRedirectHosts)
+		opts.Client.AllowRedirect = httpget.SameOrigin(opts.AllowRedirectHosts)
 	}
 	if !opts.DryRun {
 		if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
-			return nil, &Error{fmt.Errorf("fetch: %w", err)}
+			return nil, &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 		}
 		unlock, err := lockCache(ctx, opts.CacheDir, opts.LockWait)
 		if err != nil {
@@ -181,12 +183,12 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 	}
 	res.Received = opts.Client.BytesReceived()
 	if res.nothingServed() {
-		return res, &Error{fmt.Errorf("fetch: %s has no manifest.json (nor crlsets/manifest.json): not a revocation mirror; check --url / [revocation] fetch-url (upki's is %s)", base, DefaultURL)}
+		return res, &httpget.Error{Err: fmt.Errorf("fetch: %s has no manifest.json (nor crlsets/manifest.json): not a revocation mirror; check --url / [revocation] fetch-url (upki's is %s)", base, DefaultURL)}
 	}
 	if !opts.DryRun {
 		st.LastSuccess = time.Now().Unix()
 		if err := st.save(opts.CacheDir); err != nil {
-			return res, &Error{fmt.Errorf("fetch: saving state: %w", err)}
+			return res, &httpget.Error{Err: fmt.Errorf("fetch: saving state: %w", err)}
 		}
 	}
 	return res, nil
@@ -236,14 +238,14 @@ func (o *Options) refuse(murl string, m, old *Manifest) error {
 		return nil
 	}
 	if len(m.Files) == 0 && len(old.Files) > 0 {
-		return refusedf("fetch: %s lists no files: refusing to delete the %d in the cache (previous generation kept; --force if the mirror really is empty)", murl, len(old.Files))
+		return httpget.Refusedf("fetch: %s lists no files: refusing to delete the %d in the cache (previous generation kept; --force if the mirror really is empty)", murl, len(old.Files))
 	}
 	// A cache generation dated more than a day ahead of this clock cannot
 	// be trusted as a floor: it would pin the cache (a bad clock at the
 	// mirror, or a hostile one, once).
 	plausible := old.GeneratedAt <= time.Now().Add(24*time.Hour).Unix()
 	if m.GeneratedAt < old.GeneratedAt && plausible {
-		return refusedf("fetch: %s was generated at %s, before the cache's generation (%s): refusing a rollback (previous generation kept; --force to accept it)",
+		return httpget.Refusedf("fetch: %s was generated at %s, before the cache's generation (%s): refusing a rollback (previous generation kept; --force to accept it)",
 			murl, time.Unix(m.GeneratedAt, 0).UTC().Format(time.RFC3339), time.Unix(old.GeneratedAt, 0).UTC().Format(time.RFC3339))
 	}
 	return nil
@@ -265,7 +267,7 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 	}
 	if t.key == "intermediates" && o.IntermediatesURL != "" {
 		if url, err = baseURL(o.IntermediatesURL); err != nil {
-			return nil, &Error{err}
+			return nil, &httpget.Error{Err: err}
 		}
 	}
 	murl := url + "manifest.json"
@@ -289,7 +291,7 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 	// the cache. Sync fails when no tree at all is there.
 	resp, err := o.Client.GetSmall(ctx, murl, hdr, MaxManifestSize, true)
 	if err != nil {
-		return nil, Typed(fmt.Errorf("fetch: %w", err))
+		return nil, httpget.Typed(fmt.Errorf("fetch: %w", err))
 	}
 	if !t.optional {
 		switch resp.Status {
@@ -297,7 +299,7 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 			res.Absent = true
 			return res, nil
 		case http.StatusForbidden:
-			return nil, &Error{fmt.Errorf("fetch: %s: http status 403", murl)}
+			return nil, &httpget.Error{Err: fmt.Errorf("fetch: %s: http status 403", murl)}
 		}
 	}
 	switch resp.Status {
@@ -315,14 +317,14 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 	raw := resp.Body
 	if resp.Status == http.StatusNotModified {
 		if local == nil {
-			return nil, &Error{fmt.Errorf("fetch: %s: 304 without a local manifest", murl)}
+			return nil, &httpget.Error{Err: fmt.Errorf("fetch: %s: 304 without a local manifest", murl)}
 		}
 		res.NotModified = true
 		raw = local
 	}
 	m, err := parseManifest(raw, t.rule, t.index)
 	if err != nil {
-		return nil, &Error{fmt.Errorf("fetch: %s: %w", murl, err)}
+		return nil, &httpget.Error{Err: fmt.Errorf("fetch: %s: %w", murl, err)}
 	}
 	var old *Manifest
 	if local != nil {
@@ -334,7 +336,7 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 
 	steps, err := plan(dir, m, old, t)
 	if err != nil {
-		return nil, &Error{err}
+		return nil, &httpget.Error{Err: err}
 	}
 	var dl, rm int
 	for _, s := range steps {
@@ -363,7 +365,7 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 			o.OnPlan(res.Bytes)
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, &Error{fmt.Errorf("fetch: %w", err)}
+			return nil, &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 		}
 		// A manifest that changed only in generated_at or comment leaves
 		// index.bin alone: readers keep their generation.
@@ -373,21 +375,21 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 		}
 		if manifestChanged {
 			if err := writeFileAtomic(dir, "manifest.json", raw); err != nil {
-				return nil, &Error{fmt.Errorf("fetch: writing manifest: %w", err)}
+				return nil, &httpget.Error{Err: fmt.Errorf("fetch: writing manifest: %w", err)}
 			}
 			o.at(t.key + ":manifest")
 		}
 		for _, s := range steps {
 			if s.op == "remove" {
 				if err := os.Remove(filepath.Join(dir, s.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return nil, &Error{fmt.Errorf("fetch: removing %s: %w", s.name, err)}
+					return nil, &httpget.Error{Err: fmt.Errorf("fetch: removing %s: %w", s.name, err)}
 				}
 				o.at(t.key + ":removed")
 			}
 		}
 		if rm > 0 {
 			if err := syncDir(dir); err != nil {
-				return nil, &Error{fmt.Errorf("fetch: %w", err)}
+				return nil, &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 			}
 		}
 		res.Downloaded = dl
@@ -404,7 +406,7 @@ func syncTree(ctx context.Context, o *Options, base string, t tree, st *state) (
 	if ns != prev {
 		st.Trees[t.key] = ns
 		if err := st.save(o.CacheDir); err != nil {
-			return nil, &Error{fmt.Errorf("fetch: saving state: %w", err)}
+			return nil, &httpget.Error{Err: fmt.Errorf("fetch: saving state: %w", err)}
 		}
 	}
 	return res, nil
@@ -430,7 +432,7 @@ func plan(dir string, m, old *Manifest, t tree) ([]step, error) {
 		default:
 			same := false
 			if fi.Size() == f.Size {
-				sum, err := hashFile(p)
+				sum, err := httpget.FileSHA256(p)
 				if err != nil {
 					return nil, fmt.Errorf("fetch: %w", err)
 				}
@@ -496,7 +498,7 @@ func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Man
 		for _, p := range held {
 			os.Remove(p.tmp)
 		}
-		if ok || len(installed) == 0 || ExitCode(err) == ExitTemp {
+		if ok || len(installed) == 0 || httpget.KindOf(err) == httpget.Temporary {
 			return // a temporary failure resumes from what is verified
 		}
 		// A rejected generation leaves nothing: no index names these
@@ -517,7 +519,7 @@ func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Man
 		o.at(t.key + ":downloaded")
 		if err := validate(t, tmp); err != nil {
 			os.Remove(tmp)
-			return refusedf("fetch: %s%s: the sha-256 matches the manifest but the file does not parse: %v (previous generation kept)", url, s.name, err)
+			return httpget.Refusedf("fetch: %s%s: the sha-256 matches the manifest but the file does not parse: %v (previous generation kept)", url, s.name, err)
 		}
 		if s.op == "replace" {
 			held = append(held, pending{tmp, s.name})
@@ -527,7 +529,7 @@ func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Man
 		// place at once (and survive an interrupted run).
 		if err := os.Rename(tmp, filepath.Join(dir, s.name)); err != nil {
 			os.Remove(tmp)
-			return &Error{fmt.Errorf("fetch: %w", err)}
+			return &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 		}
 		installed = append(installed, s.name)
 		o.at(t.key + ":installed")
@@ -557,13 +559,13 @@ func apply(ctx context.Context, o *Options, dir, url string, t tree, m, old *Man
 	for len(held) > 0 {
 		p := held[0]
 		if err := os.Rename(p.tmp, filepath.Join(dir, p.name)); err != nil {
-			return &Error{fmt.Errorf("fetch: %w", err)}
+			return &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 		}
 		held = held[1:]
 	}
 	// Filters durable under their names before any index names them.
 	if err := syncDir(dir); err != nil {
-		return &Error{fmt.Errorf("fetch: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 	}
 	// From here on an index may name the new files: they stay.
 	ok = true
@@ -600,7 +602,7 @@ func validate(t tree, path string) error {
 func download(ctx context.Context, o *Options, dir, url string, f File) (string, error) {
 	tmp, err := os.CreateTemp(dir, ".fetch-*.tmp")
 	if err != nil {
-		return "", &Error{fmt.Errorf("fetch: %w", err)}
+		return "", &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 	}
 	ok := false
 	defer func() {
@@ -617,16 +619,16 @@ func download(ctx context.Context, o *Options, dir, url string, f File) (string,
 		return err
 	}
 	if err := o.Client.Download(ctx, url+f.Filename, f.Size, f.sum, tmp, reset); err != nil {
-		return "", Typed(fmt.Errorf("fetch: %s: %w", f.Filename, err))
+		return "", httpget.Typed(fmt.Errorf("fetch: %s: %w", f.Filename, err))
 	}
 	if err := tmp.Chmod(0o644); err != nil {
-		return "", &Error{fmt.Errorf("fetch: %w", err)}
+		return "", &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 	}
 	if err := tmp.Sync(); err != nil {
-		return "", &Error{fmt.Errorf("fetch: %w", err)}
+		return "", &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 	}
 	if err := tmp.Close(); err != nil {
-		return "", &Error{fmt.Errorf("fetch: %w", err)}
+		return "", &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 	}
 	ok = true
 	return tmp.Name(), nil
@@ -639,16 +641,16 @@ func writeIndex(dir string, files []File) error {
 	for _, f := range files {
 		cov, err := fileCoverage(filepath.Join(dir, f.Filename))
 		if err != nil {
-			return &Error{fmt.Errorf("fetch: %s: %w", f.Filename, err)}
+			return &httpget.Error{Err: fmt.Errorf("fetch: %s: %w", f.Filename, err)}
 		}
 		fc = append(fc, index.FileCoverage{Name: f.Filename, Coverage: cov})
 	}
 	data, err := index.Build(fc)
 	if err != nil {
-		return &Error{fmt.Errorf("fetch: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 	}
 	if err := writeFileAtomic(dir, "index.bin", data); err != nil {
-		return &Error{fmt.Errorf("fetch: writing index.bin: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("fetch: writing index.bin: %w", err)}
 	}
 	return nil
 }
@@ -689,10 +691,10 @@ func removeTree(o *Options, dir string, t tree, st *state, res *TreeResult) erro
 		return nil
 	}
 	if err := os.Remove(mpath); err != nil {
-		return &Error{fmt.Errorf("fetch: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 	}
 	if err := syncDir(dir); err != nil {
-		return &Error{fmt.Errorf("fetch: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("fetch: %w", err)}
 	}
 	if m, err := parseManifest(old, t.rule, t.index); err == nil {
 		for _, f := range m.Files {
@@ -703,7 +705,7 @@ func removeTree(o *Options, dir string, t tree, st *state, res *TreeResult) erro
 	}
 	delete(st.Trees, t.key)
 	if err := st.save(o.CacheDir); err != nil {
-		return &Error{fmt.Errorf("fetch: saving state: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("fetch: saving state: %w", err)}
 	}
 	return nil
 }
@@ -739,19 +741,4 @@ func printPlan(w io.Writer, t tree, url, dir string, steps []step, res *TreeResu
 func hashHex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
-}
-
-func hashFile(path string) ([32]byte, error) {
-	var sum [32]byte
-	f, err := os.Open(path)
-	if err != nil {
-		return sum, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return sum, err
-	}
-	h.Sum(sum[:0])
-	return sum, nil
 }

@@ -2,15 +2,16 @@ package index
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"slices"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Coverage is one (log, interval) pair a filter covers; timestamps are
 // inclusive milliseconds. It has the same fields as clubcard.CoverageEntry,
 // so a conversion index.Coverage(e) works; it is declared here so that this
-// package depends on nothing but the standard library.
+// package depends on no other revocheck package.
 type Coverage struct {
 	LogID     [32]byte
 	Low, High uint64
@@ -61,28 +62,28 @@ func Build(files []FileCoverage) ([]byte, error) {
 	for _, id := range logs {
 		total += len(byLog[id]) * entry1Size
 	}
-	out := make([]byte, 0, total)
-	out = append(out, Magic1...)
-	out = binary.BigEndian.AppendUint16(out, uint16(len(files)))
-	out = binary.BigEndian.AppendUint32(out, uint32(len(logs)))
+	b := cryptobyte.NewFixedBuilder(make([]byte, 0, total))
+	b.AddBytes([]byte(Magic1))
+	b.AddUint16(uint16(len(files)))
+	b.AddUint32(uint32(len(logs)))
 	for _, f := range files {
 		var slot [NameSize]byte
 		copy(slot[:], f.Name)
-		out = append(out, slot[:]...)
+		b.AddBytes(slot[:])
 	}
 	off := uint64(size)
 	for _, id := range logs {
-		out = append(out, id[:]...)
-		out = binary.BigEndian.AppendUint64(out, off)
-		out = binary.BigEndian.AppendUint16(out, uint16(len(byLog[id])))
+		b.AddBytes(id[:])
+		b.AddUint64(off)
+		b.AddUint16(uint16(len(byLog[id])))
 		off += uint64(len(byLog[id]) * entry1Size)
 	}
 	for _, id := range logs {
 		for _, e := range byLog[id] {
-			out = binary.BigEndian.AppendUint16(out, e.FilterIdx)
-			out = binary.BigEndian.AppendUint64(out, e.Min)
-			out = binary.BigEndian.AppendUint64(out, e.Max)
+			b.AddUint16(e.FilterIdx)
+			b.AddUint64(e.Min)
+			b.AddUint64(e.Max)
 		}
 	}
-	return out, nil
+	return b.Bytes()
 }

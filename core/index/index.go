@@ -16,7 +16,7 @@
 //
 // All integers are big-endian. [Build] always writes upkiidx1.
 //
-// [Parse] validates the whole file once: every offset and count against the
+// [Parse] reads the file with cryptobyte cursors and validates it once: every offset and count against the
 // file size, every filter_idx against the filename table, the log directory's
 // strict sort order, and that no two entry sections overlap. After that,
 // [Index.AppendCovering] reads the mapped bytes without further checks and
@@ -25,12 +25,13 @@ package index
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/crypto/cryptobyte"
 )
 
 // Wire constants (C2SP "Index file format").
@@ -95,33 +96,34 @@ type Entry struct {
 }
 
 // Parse validates data as upkiidx1 or upkiidx0 and returns an Index that
-// aliases it.
+// aliases it. The header, the tables and each entry section are read with
+// one cursor each (cryptobyte); the offsets in the log directory say where
+// the entry sections start.
 func Parse(data []byte) (*Index, error) {
 	if len(data) < 8 {
 		return nil, malformed("truncated header (%d bytes)", len(data))
 	}
 	ix := &Index{data: data}
+	s := cryptobyte.String(data[8:])
 	var numNames int
-	var hdr int
-	var numLogs uint64
+	var numLogs uint32
 	switch string(data[:8]) {
 	case Magic1:
-		if len(data) < header1Size {
+		var n uint16
+		if !s.ReadUint16(&n) || !s.ReadUint32(&numLogs) {
 			return nil, malformed("truncated header (%d bytes)", len(data))
 		}
-		ix.version, hdr, ix.entrySize = 1, header1Size, entry1Size
-		numNames = int(binary.BigEndian.Uint16(data[8:]))
-		numLogs = uint64(binary.BigEndian.Uint32(data[10:]))
+		ix.version, ix.entrySize, numNames = 1, entry1Size, int(n)
 	case Magic0:
-		if len(data) < header0Size {
+		var n uint8
+		if !s.ReadUint8(&n) || !s.ReadUint32(&numLogs) {
 			return nil, malformed("truncated header (%d bytes)", len(data))
 		}
-		ix.version, hdr, ix.entrySize = 0, header0Size, entry0Size
-		numNames = int(data[8])
-		numLogs = uint64(binary.BigEndian.Uint32(data[9:]))
+		ix.version, ix.entrySize, numNames = 0, entry0Size, int(n)
 	default:
 		return nil, malformed("bad magic %q", data[:8])
 	}
+	hdr := len(data) - len(s)
 
 	// Bound both tables by the file size before allocating anything
 	// proportional to the counts (C2SP "Malformed inputs").
@@ -130,7 +132,7 @@ func Parse(data []byte) (*Index, error) {
 	if namesEnd > size {
 		return nil, malformed("filename table (%d names) exceeds file size %d", numNames, size)
 	}
-	dirEnd := namesEnd + numLogs*dirEntrySize
+	dirEnd := namesEnd + uint64(numLogs)*dirEntrySize
 	if dirEnd > size {
 		return nil, malformed("log directory (%d logs) exceeds file size %d", numLogs, size)
 	}
@@ -139,7 +141,10 @@ func Parse(data []byte) (*Index, error) {
 
 	ix.names = make([]string, numNames)
 	for i := range numNames {
-		slot := data[hdr+i*NameSize : hdr+(i+1)*NameSize]
+		var slot []byte
+		if !s.ReadBytes(&slot, NameSize) {
+			return nil, malformed("filename %d: truncated", i)
+		}
 		n := bytes.IndexByte(slot, 0)
 		if n < 0 {
 			n = NameSize
@@ -157,15 +162,18 @@ func Parse(data []byte) (*Index, error) {
 	ix.pfx = make([]uint64, 0, ix.numLogs)
 	var prev []byte
 	for i := range ix.numLogs {
-		d := data[ix.dirOff+i*dirEntrySize:]
-		id := d[:32]
+		var id []byte
+		var off uint64
+		var n16 uint16
+		if !s.ReadBytes(&id, 32) || !s.ReadUint64(&off) || !s.ReadUint16(&n16) {
+			return nil, malformed("log %d: truncated directory entry", i)
+		}
 		if i > 0 && bytes.Compare(prev, id) >= 0 {
 			return nil, malformed("log directory not strictly sorted at entry %d", i)
 		}
 		prev = id
 		ix.pfx = append(ix.pfx, logPrefix(id))
-		off := binary.BigEndian.Uint64(d[32:])
-		n := uint64(binary.BigEndian.Uint16(d[40:]))
+		n := uint64(n16)
 		if off < dirEnd {
 			return nil, malformed("log %d: entry section offset %d overlaps the header or tables (end %d)", i, off, dirEnd)
 		}
@@ -176,8 +184,22 @@ func Parse(data []byte) (*Index, error) {
 		if n > 0 {
 			end := off + n*uint64(ix.entrySize)
 			spans = append(spans, span{off, end})
-			for e := off; e < end; e += uint64(ix.entrySize) {
-				ent := ix.entry(int(e))
+			// Read in place (not through a helper taking &sec): a
+			// cursor behind a pointer costs a write barrier per read.
+			sec := cryptobyte.String(data[off:end])
+			for !sec.Empty() {
+				var ent Entry
+				var ok bool
+				if ix.version == 0 { // filter_idx is a u8
+					var b uint8
+					ok = sec.ReadUint8(&b)
+					ent.FilterIdx = uint16(b)
+				} else {
+					ok = sec.ReadUint16(&ent.FilterIdx)
+				}
+				if !ok || !sec.ReadUint64(&ent.Min) || !sec.ReadUint64(&ent.Max) {
+					return nil, malformed("log %d: truncated entry", i)
+				}
 				if int(ent.FilterIdx) >= numNames {
 					return nil, malformed("log %d: filter_idx %d out of range (%d filenames)", i, ent.FilterIdx, numNames)
 				}
@@ -226,13 +248,6 @@ func checkName(name string) error {
 	return nil
 }
 
-func (ix *Index) filterIdx(off int) int {
-	if ix.entrySize == entry0Size {
-		return int(ix.data[off])
-	}
-	return int(binary.BigEndian.Uint16(ix.data[off:]))
-}
-
 // Version is 1 for upkiidx1 and 0 for upkiidx0.
 func (ix *Index) Version() int { return ix.version }
 
@@ -252,16 +267,6 @@ func (ix *Index) Log(i int, dst []Entry) ([32]byte, []Entry) {
 	id := [32]byte(ix.data[ix.dirOff+i*dirEntrySize:])
 	ls := ix.logs[i]
 	return id, append(dst, ix.entries[ls.first:ls.first+ls.n]...)
-}
-
-func (ix *Index) entry(off int) Entry {
-	idx := ix.filterIdx(off)
-	w := ix.entrySize - 16
-	return Entry{
-		FilterIdx: uint16(idx),
-		Min:       binary.BigEndian.Uint64(ix.data[off+w:]),
-		Max:       binary.BigEndian.Uint64(ix.data[off+w+8:]),
-	}
 }
 
 // findLog binary-searches the sorted log directory for logID's position,

@@ -1,9 +1,10 @@
 package mirror
 
 import (
-	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -59,8 +60,13 @@ func TestEndToEnd(t *testing.T) {
 	defer srv.Close()
 
 	cacheDir := filepath.Join(t.TempDir(), "cache")
-	var out, errb bytes.Buffer
-	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb), "fetch: %s", errb.String())
+	syncCache := func(intermediates bool) *fetch.Result {
+		t.Helper()
+		res, err := fetch.Sync(context.Background(), fetch.Options{URL: srv.URL + "/", CacheDir: cacheDir, Intermediates: intermediates, Out: io.Discard})
+		require.NoError(t, err, "fetch")
+		return res
+	}
+	syncCache(false)
 	require.Equal(t, int64(2*len(fx)+len(small)), filterBytes.Load(), "bytes moved by the first fetch")
 
 	c, err := cache.Open(cacheDir, cache.Options{})
@@ -89,13 +95,12 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	filterBytes.Store(0)
-	out.Reset()
-	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t)}, &out, &errb))
+	res := syncCache(false)
 	require.Zero(t, filterBytes.Load(), "filter bytes moved by the second fetch")
-	require.Contains(t, out.String(), "up to date")
+	require.True(t, res.Trees[0].Unchanged, "second fetch: up to date")
 
 	// Opt-in: the intermediates tree, byte for byte as mirrored.
-	require.NoError(t, fetch.Main([]string{"--url", srv.URL + "/", "--cache-dir", cacheDir, "--config", writeEmptyConfig(t), "--intermediates"}, &out, &errb))
+	syncCache(true)
 	im := readManifest(t, filepath.Join(tree, IntermediatesDir, "manifest.json"))
 	for _, f := range im.Files {
 		a, err := os.ReadFile(filepath.Join(tree, IntermediatesDir, f.Filename))
@@ -115,12 +120,6 @@ func (c countingWriter) Write(p []byte) (int, error) {
 	n, err := c.ResponseWriter.Write(p)
 	c.n.Add(int64(n))
 	return n, err
-}
-
-func writeEmptyConfig(t *testing.T) string {
-	p := filepath.Join(t.TempDir(), "config.toml")
-	require.NoError(t, os.WriteFile(p, nil, 0o644))
-	return p
 }
 
 type answerVector struct {

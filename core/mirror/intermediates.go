@@ -13,7 +13,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/revocheck/revocheck/core/fetch"
+	"github.com/revocheck/revocheck/core/httpget"
 	"github.com/revocheck/revocheck/core/manifest"
 )
 
@@ -37,7 +37,7 @@ func mirrorIntermediates(ctx context.Context, o *Options, base, att string) (int
 	}
 	cache := filepath.Join(o.OutDir, ".cache", "intermediates")
 	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return 0, 0, &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		return 0, 0, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 	}
 	var todo []Record
 	for _, r := range records {
@@ -45,7 +45,7 @@ func mirrorIntermediates(ctx context.Context, o *Options, base, att string) (int
 			continue // a record without a PEM has nothing to mirror
 		}
 		if r.Attachment.Size > maxPEM {
-			return 0, 0, &fetch.Error{Err: fmt.Errorf("mirror: intermediate %q: attachment of %d bytes", r.ID, r.Attachment.Size)}
+			return 0, 0, &httpget.Error{Err: fmt.Errorf("mirror: intermediate %q: attachment of %d bytes", r.ID, r.Attachment.Size)}
 		}
 		todo = append(todo, r)
 	}
@@ -68,12 +68,12 @@ func mirrorIntermediates(ctx context.Context, o *Options, base, att string) (int
 			}
 			data, err := os.ReadFile(filepath.Join(cache, a.Hash))
 			if err != nil {
-				errs[i] = &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+				errs[i] = &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 				return
 			}
 			der, err := certFromPEM(data, r.DERHash)
 			if err != nil {
-				errs[i] = &fetch.Error{Err: fmt.Errorf("mirror: intermediate %q: %v", r.ID, err)}
+				errs[i] = &httpget.Error{Err: fmt.Errorf("mirror: intermediate %q: %v", r.ID, err)}
 				return
 			}
 			ders[i] = der
@@ -102,7 +102,7 @@ func mirrorIntermediates(ctx context.Context, o *Options, base, att string) (int
 	}
 	dir := filepath.Join(o.OutDir, IntermediatesDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, 0, &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		return 0, 0, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 	}
 	m := &manifest.Manifest{GeneratedAt: o.Now().Unix(), Comment: o.Comment}
 	keys := make([]int, 0, len(buckets))
@@ -119,9 +119,9 @@ func mirrorIntermediates(ctx context.Context, o *Options, base, att string) (int
 		}
 		name := fmt.Sprintf("%02x.pem", b)
 		sum := sha256.Sum256(buf.Bytes())
-		if old, err := hashFile(filepath.Join(dir, name)); err != nil || old != sum {
+		if old, err := httpget.FileSHA256(filepath.Join(dir, name)); err != nil || old != sum {
 			if err := writeAtomic(dir, name, buf.Bytes()); err != nil {
-				return 0, 0, &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+				return 0, 0, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 			}
 		}
 		m.Files = append(m.Files, manifest.File{Filename: name, Size: int64(buf.Len()), Hash: fmt.Sprintf("%x", sum)})

@@ -20,7 +20,6 @@ package mirror
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -33,7 +32,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/revocheck/revocheck/core/fetch"
+	"github.com/revocheck/revocheck/core/httpget"
 	"github.com/revocheck/revocheck/core/manifest"
 )
 
@@ -48,8 +47,8 @@ type Options struct {
 	Channel        string // cert-revocations channel; "" means "default"
 	Intermediates  bool   // also mirror the intermediates collection
 	Comment        string
-	Client         *fetch.Client // nil: fetch.NewClient()
-	Log            io.Writer     // progress lines; nil: discard
+	Client         *httpget.Client // nil: httpget.NewClient()
+	Log            io.Writer       // progress lines; nil: discard
 	Now            func() time.Time
 	Workers        int // parallel attachment downloads (intermediates)
 	// FiltersKey writes the manifests' list under "filters" instead of
@@ -76,7 +75,7 @@ const (
 // Mirror runs one mirror pass.
 func Mirror(ctx context.Context, o Options) (*Result, error) {
 	if o.Client == nil {
-		o.Client = fetch.NewClient()
+		o.Client = httpget.NewClient()
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -92,10 +91,10 @@ func Mirror(ctx context.Context, o Options) (*Result, error) {
 	}
 	base := strings.TrimSuffix(o.BaseURL, "/")
 	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
-		return nil, &fetch.Error{Err: fmt.Errorf("mirror: base url %q is not http(s)", o.BaseURL)}
+		return nil, &httpget.Error{Err: fmt.Errorf("mirror: base url %q is not http(s)", o.BaseURL)}
 	}
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return nil, &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		return nil, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 	}
 	att := o.AttachmentsURL
 	if att == "" {
@@ -113,7 +112,7 @@ func Mirror(ctx context.Context, o Options) (*Result, error) {
 	}
 	chain, err := Chain(records, o.Channel)
 	if err != nil {
-		return nil, &fetch.Error{Err: err}
+		return nil, &httpget.Error{Err: err}
 	}
 	res := &Result{}
 	m := &manifest.Manifest{GeneratedAt: o.Now().Unix(), Comment: o.Comment}
@@ -144,7 +143,7 @@ func Mirror(ctx context.Context, o Options) (*Result, error) {
 }
 
 // attachmentsBase asks the server where attachments live.
-func attachmentsBase(ctx context.Context, c *fetch.Client, base string) (string, error) {
+func attachmentsBase(ctx context.Context, c *httpget.Client, base string) (string, error) {
 	r, err := c.GetSmall(ctx, base+"/", nil, maxServerInfo, false)
 	if err != nil {
 		return "", err
@@ -157,43 +156,43 @@ func attachmentsBase(ctx context.Context, c *fetch.Client, base string) (string,
 		} `json:"capabilities"`
 	}
 	if err := json.Unmarshal(r.Body, &info); err != nil {
-		return "", &fetch.Error{Err: fmt.Errorf("mirror: server info: %v", err)}
+		return "", &httpget.Error{Err: fmt.Errorf("mirror: server info: %v", err)}
 	}
 	u := info.Capabilities.Attachments.BaseURL
 	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return "", &fetch.Error{Err: fmt.Errorf("mirror: server info: attachments base_url %q is not http(s)", u)}
+		return "", &httpget.Error{Err: fmt.Errorf("mirror: server info: attachments base_url %q is not http(s)", u)}
 	}
 	return u, nil
 }
 
-func getRecords(ctx context.Context, c *fetch.Client, url string) ([]Record, error) {
+func getRecords(ctx context.Context, c *httpget.Client, url string) ([]Record, error) {
 	r, err := c.GetSmall(ctx, url, nil, maxRecordList, false)
 	if err != nil {
 		return nil, err
 	}
 	recs, err := ParseRecords(r.Body)
 	if err != nil {
-		return nil, &fetch.Error{Err: fmt.Errorf("%s: %w", url, err)}
+		return nil, &httpget.Error{Err: fmt.Errorf("%s: %w", url, err)}
 	}
 	return recs, nil
 }
 
 // install makes dir/name hold the verified bytes of url. It reports whether
 // it downloaded (false: the file was already there with the right hash).
-func install(ctx context.Context, c *fetch.Client, dir, name, url string, size int64, hash string) (bool, error) {
+func install(ctx context.Context, c *httpget.Client, dir, name, url string, size int64, hash string) (bool, error) {
 	var want [32]byte
 	if _, err := hex.Decode(want[:], []byte(hash)); err != nil {
-		return false, &fetch.Error{Err: fmt.Errorf("mirror: %s: bad hash", name)}
+		return false, &httpget.Error{Err: fmt.Errorf("mirror: %s: bad hash", name)}
 	}
 	path := filepath.Join(dir, name)
 	if fi, err := os.Stat(path); err == nil && fi.Size() == size {
-		if sum, err := hashFile(path); err == nil && sum == want {
+		if sum, err := httpget.FileSHA256(path); err == nil && sum == want {
 			return false, nil
 		}
 	}
 	tmp, err := os.CreateTemp(dir, ".mirror-*.tmp")
 	if err != nil {
-		return false, &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		return false, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	defer tmp.Close()
@@ -208,7 +207,7 @@ func install(ctx context.Context, c *fetch.Client, dir, name, url string, size i
 		return false, fmt.Errorf("mirror: %s: %w", name, err)
 	}
 	if err := finish(tmp, path); err != nil {
-		return false, &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		return false, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 	}
 	return true, nil
 }
@@ -260,7 +259,7 @@ func syncDir(dir string) error {
 func publish(dir string, m *manifest.Manifest, exts []string, filtersKey bool) error {
 	data, err := m.Marshal()
 	if err != nil {
-		return &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 	}
 	if filtersKey {
 		data, err = json.MarshalIndent(struct {
@@ -269,7 +268,7 @@ func publish(dir string, m *manifest.Manifest, exts []string, filtersKey bool) e
 			Filters     []manifest.File `json:"filters"`
 		}{m.GeneratedAt, m.Comment, m.Files}, "", "  ")
 		if err != nil {
-			return &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+			return &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 		}
 		data = append(data, '\n')
 	}
@@ -287,10 +286,10 @@ func publish(dir string, m *manifest.Manifest, exts []string, filtersKey bool) e
 		}
 	}
 	if err := syncDir(dir); err != nil {
-		return &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 	}
 	if err := writeAtomic(dir, "manifest.json", data); err != nil {
-		return &fetch.Error{Err: fmt.Errorf("mirror: writing manifest: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("mirror: writing manifest: %w", err)}
 	}
 	var st struct {
 		Published []string `json:"published"`
@@ -322,7 +321,7 @@ func publish(dir string, m *manifest.Manifest, exts []string, filtersKey bool) e
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+			return &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 		}
 	}
 	published := slices.Sorted(func(yield func(string) bool) {
@@ -335,22 +334,7 @@ func publish(dir string, m *manifest.Manifest, exts []string, filtersKey bool) e
 	st.Published = append(published[:0:0], published...)
 	raw, _ := json.Marshal(st)
 	if err := writeAtomic(dir, stateName, raw); err != nil {
-		return &fetch.Error{Err: fmt.Errorf("mirror: %w", err)}
+		return &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
 	}
 	return nil
-}
-
-func hashFile(path string) ([32]byte, error) {
-	var sum [32]byte
-	f, err := os.Open(path)
-	if err != nil {
-		return sum, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return sum, err
-	}
-	h.Sum(sum[:0])
-	return sum, nil
 }

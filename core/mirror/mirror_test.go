@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"github.com/revocheck/revocheck/core/httpget"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/manifest"
 
 	"github.com/stretchr/testify/assert"
@@ -132,8 +132,8 @@ func (f *fakeRS) addIntermediate(t *testing.T, id string) []byte {
 	return der
 }
 
-func fastClient() *fetch.Client {
-	c := fetch.NewClient()
+func fastClient() *httpget.Client {
+	c := httpget.NewClient()
 	c.Backoff = 5 * time.Millisecond
 	c.MaxBackoff = 20 * time.Millisecond
 	return c
@@ -244,7 +244,7 @@ func TestMirrorRejectsCorruptAttachment(t *testing.T) {
 	out := t.TempDir()
 	_, err := run(t, f, out, false)
 	require.ErrorContains(t, err, "does not match")
-	require.Equal(t, fetch.ExitFail, fetch.ExitCode(err), "exit code of %v", err)
+	require.Equal(t, httpget.Failed, httpget.KindOf(err), "kind of %v", err)
 	require.NoFileExists(t, filepath.Join(out, "a.filter"), "corrupt attachment installed")
 	require.NoFileExists(t, filepath.Join(out, "manifest.json"), "manifest written after a failure")
 }

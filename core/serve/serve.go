@@ -1,4 +1,4 @@
-// Package serve is `revocheck serve`: a static HTTP server for a mirror tree
+// Package serve is the static HTTP server behind `revocheck serve` for a mirror tree
 // (manifest.json, filters, crlsets/, intermediates/) with the conditional
 // and range requests that `revocheck fetch` and upki use.
 //
@@ -8,23 +8,16 @@
 package serve
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"log"
-	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path"
 	"strings"
 	"syscall" // only the *Stat_t that os.FileInfo.Sys returns: a standard library type
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Handler serves the tree at dir. It keeps dir open: the tree may be
@@ -156,59 +149,4 @@ func Server(h http.Handler) *http.Server {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 	}
-}
-
-const usageText = `usage: revocheck serve --dir DIR [--listen ADDR]
-
-Serve a mirror tree (from revocheck mirror) over HTTP, with ETag,
-Last-Modified, If-None-Match, If-Modified-Since and Range. Names starting
-with '.' are not served and there are no directory listings.
-
-flags:
-`
-
-// Main is `revocheck serve`. It runs until SIGINT or SIGTERM.
-func Main(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("revocheck serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
-	}
-	dir := fs.String("dir", "", "the tree to serve (required)")
-	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
-	accessLog := fs.Bool("log", false, "log every request to stderr")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if *dir == "" || fs.NArg() > 0 {
-		fs.Usage()
-		return errors.New("serve: --dir is required (and no arguments)")
-	}
-	h, err := New(*dir)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	if *accessLog {
-		h.Log = log.New(stderr, "revocheck serve: ", log.LstdFlags)
-	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	srv := Server(h)
-	fmt.Fprintf(stdout, "serving %s on http://%s/\n", *dir, ln.Addr())
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
-	defer stop()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(sctx)
 }

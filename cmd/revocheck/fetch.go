@@ -1,13 +1,11 @@
-package fetch
+package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"time"
@@ -15,9 +13,11 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/config"
+	"github.com/revocheck/revocheck/core/fetch"
+	"github.com/revocheck/revocheck/core/httpget"
 )
 
-const usageText = `usage: revocheck fetch [flags]
+const fetchUsage = `usage: revocheck fetch [flags]
 
 Sync the revocation cache from a mirror (upki protocol): GET <url>manifest.json,
 download what changed, verify size and SHA-256 of every file, rebuild index.bin,
@@ -37,40 +37,56 @@ When the data is absent or stale after a failed run, a line on stderr says so.
 flags:
 `
 
-// Main is `revocheck fetch`. It returns nil, flag.ErrHelp, a *TempError
-// (exit 75) or an *Error (exit 1); every error has an ExitCode method.
-func Main(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("revocheck fetch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageText)
-		fs.PrintDefaults()
+// cmdFetch is `revocheck fetch`: the flags and the configuration make
+// fetch.Options; the kind of error chooses the exit status (fetchExit).
+func cmdFetch(args []string, stdout, stderr io.Writer) error {
+	err := runFetch(args, stdout, stderr)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
 	}
+	return &exitError{code: fetchExit(err), err: fmt.Errorf("error: %w", err)}
+}
+
+// fetchExit is the exit status of a fetch (or mirror) error, chosen so
+// that a systemd timer or cron can tell "try again later" from "someone
+// must look at this": 75 (EX_TEMPFAIL) temporary, 65 (EX_DATAERR) new data
+// refused and the previous generation kept, 1 anything else.
+func fetchExit(err error) int {
+	switch httpget.KindOf(err) {
+	case httpget.OK:
+		return 0
+	case httpget.Temporary:
+		return 75
+	case httpget.Refused:
+		return 65
+	}
+	return 1
+}
+
+func runFetch(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagsText("fetch", fetchUsage, stderr)
 	var (
 		cfgPath   = fs.String("config", "", "configuration file (default: $REVOCHECK_CONFIG, /etc/revocheck/config.toml, $XDG_CONFIG_HOME/revocheck/config.toml)")
-		url       = fs.String("url", "", "mirror URL (default: [revocation] fetch-url, else "+DefaultURL+")")
+		url       = fs.String("url", "", "mirror URL (default: [revocation] fetch-url, else "+fetch.DefaultURL+")")
 		cacheDir  = fs.String("cache-dir", "", "data directory itself (default: $REVOCHECK_CACHE_DIR, else the config's <cache-dir>/revocation, else "+config.DefaultDataDir+")")
 		dryRun    = fs.Bool("dry-run", false, "fetch the manifest, print the plan and the bytes to download, change nothing")
-		timeout   = fs.Duration("timeout", 10*time.Minute, "give up on the whole sync after this long")
-		stall     = fs.Duration("stall-timeout", 30*time.Second, "abort a response that sends no byte for this long")
-		attempts  = fs.Int("attempts", 4, "tries per request (exponential backoff between them)")
-		backoff   = fs.Duration("backoff", time.Second, "wait before the first retry (doubles, at most 30s)")
 		lockWait  = fs.Duration("lock-wait", time.Minute, "wait this long for another fetch to finish")
 		noCRLSets = fs.Bool("no-crlsets", false, "do not sync the crlsets/ tree")
 		inter     = fs.Bool("intermediates", false, "also sync the CA intermediates (default: [intermediates] enabled; from [intermediates] fetch-url, else upki's for upki's url, else <url>intermediates/)")
-		quiet     = fs.Bool("quiet", false, "no progress bar and no summary")
 		force     = fs.Bool("force", false, "install a manifest that lists no files or is older than the cache's (refused otherwise)")
 		allowHost multiFlag
+		dl        downloadFlags
 	)
+	dl.register(fs, 10*time.Minute, "give up on the whole sync after this long", "no progress bar and no summary")
 	fs.Var(&allowHost, "allow-redirect-host", "follow redirects to this host too (repeatable; also [revocation] allow-redirect-hosts; default: the mirror's own host only)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return &Error{err}
+		return &httpget.Error{Err: err}
 	}
 	if fs.NArg() > 0 {
-		return &Error{fmt.Errorf("fetch: unexpected argument %q", fs.Arg(0))}
+		return &httpget.Error{Err: fmt.Errorf("fetch: unexpected argument %q", fs.Arg(0))}
 	}
 	cfg, err := config.Load(*cfgPath)
 	if problems := (*config.Error)(nil); errors.As(err, &problems) {
@@ -80,7 +96,7 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "revocheck: warning: %s (that setting keeps its default)\n", p)
 		}
 	} else if err != nil {
-		return &Error{err}
+		return &httpget.Error{Err: err}
 	}
 	if *cacheDir != "" {
 		cfg.CacheDir = *cacheDir
@@ -89,40 +105,33 @@ func Main(args []string, stdout, stderr io.Writer) error {
 		*url = cfg.FetchURL
 	}
 	if *url == "" {
-		*url = DefaultURL
+		*url = fetch.DefaultURL
 	}
 	interURL := cfg.IntermediatesURL
-	if interURL == "" && *url == DefaultURL {
-		interURL = DefaultIntermediatesURL
+	if interURL == "" && *url == fetch.DefaultURL {
+		interURL = fetch.DefaultIntermediatesURL
 	}
-	if *attempts < 1 || *attempts > 20 {
-		return &Error{fmt.Errorf("fetch: --attempts must be 1..20")}
+	if err := dl.check("fetch"); err != nil {
+		return err
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, unix.SIGTERM)
+	ctx, stop := dl.context()
 	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-
-	c := NewClient()
-	c.Attempts = *attempts
-	c.Backoff = *backoff
-	c.StallTimeout = *stall
+	c := dl.client()
 	var bar *progress
-	if !*quiet && !*dryRun && isTerminal(stderr) {
+	if !dl.quiet && !*dryRun && isTerminal(stderr) {
 		bar = &progress{w: stderr}
 		c.Progress = bar.add
 	}
 	out := stdout
-	if *quiet && !*dryRun {
+	if dl.quiet && !*dryRun {
 		out = io.Discard
 	}
 	if !*dryRun {
-		if err := migrateLayout(cfg.CacheDir, out); err != nil {
+		if err := fetch.MigrateLayout(cfg.CacheDir, out); err != nil {
 			fmt.Fprintf(stderr, "revocheck: %v (the fetch downloads everything instead)\n", err)
 		}
 	}
-	res, err := Sync(ctx, Options{
+	res, err := fetch.Sync(ctx, fetch.Options{
 		URL: *url, CacheDir: cfg.CacheDir, DryRun: *dryRun, Client: c, Out: out,
 		LockWait: *lockWait, SkipCRLSets: *noCRLSets, Intermediates: *inter || cfg.IntermediatesEnabled,
 		IntermediatesURL: interURL, OnPlan: bar.planFunc(),
@@ -130,15 +139,15 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	})
 	bar.done()
 	if *dryRun {
-		return Typed(err)
+		return httpget.Typed(err)
 	}
 	if err == nil {
 		summarize(out, res)
 	}
-	return judgeHealth(err, cfg.CacheDir, cfg.Policy.MaxAge, stderr)
+	return fetch.Judge(err, cfg.CacheDir, cfg.Policy.MaxAge, stderr)
 }
 
-func summarize(w io.Writer, res *Result) {
+func summarize(w io.Writer, res *fetch.Result) {
 	for _, t := range res.Trees {
 		name := "revocation data"
 		if t.Tree != "" {

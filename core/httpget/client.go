@@ -1,4 +1,9 @@
-package fetch
+// Package httpget is the HTTP side of syncing revocation data, shared by
+// `revocheck fetch` (core/fetch) and `revocheck mirror` (core/mirror): GETs
+// with bounded bodies, stall detection, retries with backoff, a redirect
+// policy, downloads checked against a size and SHA-256, and the three kinds
+// of failure (temporary, refused, failed) the commands turn into exit codes.
+package httpget
 
 import (
 	"context"
@@ -18,9 +23,8 @@ import (
 	"github.com/revocheck/revocheck/core/version"
 )
 
-// Client is the HTTP side of fetching: bounded reads, stall detection,
-// retries with exponential backoff. The zero value is not usable; use
-// NewClient. The mirror (core/mirror) uses it too.
+// Client does bounded reads, stall detection and retries with exponential
+// backoff. The zero value is not usable; use NewClient.
 type Client struct {
 	HTTP         *http.Client
 	Attempts     int           // total tries per request (>= 1)

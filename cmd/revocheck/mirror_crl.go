@@ -1,18 +1,17 @@
-package crlcompile
+package main
 
 import (
-	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"strings"
 	"time"
+
+	"github.com/revocheck/revocheck/core/crlcompile"
 )
 
-const usage = `usage: revocheck mirror crl --ca FILE [--ca FILE...] --out DIR [options] CRL...
+const mirrorCRLUsage = `usage: revocheck mirror crl --ca FILE [--ca FILE...] --out DIR [options] CRL...
 
 Compiles CRLs into an exact, serial-keyed revocation set that revocheck
 readers consult alongside the CRLite filters, and that lets the NSS trust
@@ -27,13 +26,9 @@ tree to publish, or at a cache directory to use directly.
 options:
 `
 
-// maxCRLSize bounds one downloaded CRL.
-const maxCRLSize = 2 << 30
-
-// Main runs `revocheck mirror crl` with args (without the command words).
-func Main(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mirror crl", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// cmdMirrorCRL is `revocheck mirror crl`.
+func cmdMirrorCRL(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagsText("mirror crl", mirrorCRLUsage, stderr)
 	var cas multiFlag
 	fs.Var(&cas, "ca", "issuing CA certificate(s), PEM or DER `FILE` (repeatable)")
 	out := fs.String("out", "", "output `DIR` (mirror tree or cache directory)")
@@ -41,27 +36,20 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	strict := fs.Bool("strict", false, "fail on a CRL past its nextUpdate instead of warning")
 	timeout := fs.Duration("timeout", 60*time.Second, "per-URL download timeout")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if *out == "" || len(cas) == 0 || fs.NArg() == 0 {
 		fs.Usage()
 		return errors.New("mirror crl: --out, at least one --ca and at least one CRL are required")
 	}
-	opts := Options{OutDir: *out, Name: *name, Strict: *strict, Warn: stderr}
+	opts := crlcompile.Options{OutDir: *out, Name: *name, Strict: *strict, Warn: stderr}
 	for _, f := range cas {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return fmt.Errorf("mirror crl: %w", err)
 		}
-		certs, err := ParseCerts(data)
+		certs, err := crlcompile.ParseCerts(data)
 		if err != nil {
 			return fmt.Errorf("mirror crl: %s: %w", f, err)
 		}
@@ -69,14 +57,14 @@ func Main(args []string, stdout, stderr io.Writer) error {
 	}
 	client := &http.Client{Timeout: *timeout}
 	for _, src := range fs.Args() {
-		data, err := readSource(client, src)
+		data, err := crlcompile.ReadSource(client, src)
 		if err != nil {
 			return fmt.Errorf("mirror crl: %s: %w", src, err)
 		}
-		opts.CRLs = append(opts.CRLs, Source{Name: src, Data: data})
+		opts.CRLs = append(opts.CRLs, crlcompile.Source{Name: src, Data: data})
 	}
 	start := time.Now()
-	res, err := Compile(&opts)
+	res, err := crlcompile.Compile(&opts)
 	if err != nil {
 		return err
 	}
@@ -89,41 +77,4 @@ func Main(args []string, stdout, stderr io.Writer) error {
 			res.File, res.Issuers, res.Entries, res.Size, per, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
-}
-
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-func readSource(client *http.Client, src string) ([]byte, error) {
-	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
-		return os.ReadFile(src)
-	}
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, src, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %s", resp.Status)
-	}
-	if resp.ContentLength > maxCRLSize {
-		return nil, fmt.Errorf("CRL of %d bytes exceeds the limit", resp.ContentLength)
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxCRLSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxCRLSize {
-		return nil, errors.New("CRL exceeds the size limit")
-	}
-	if resp.ContentLength >= 0 && int64(len(data)) != resp.ContentLength {
-		return nil, errors.New("truncated download")
-	}
-	return data, nil
 }

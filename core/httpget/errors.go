@@ -1,76 +1,80 @@
-package fetch
+package httpget
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 )
 
-// Exit codes of `revocheck fetch`, chosen so that a systemd timer (or cron)
-// can tell "try again later" from "someone must look at this".
+// Kind is what a failed sync means for whoever runs it (a systemd timer,
+// cron, a person): cmd/revocheck maps each kind to an exit status.
+type Kind int
+
 const (
-	ExitOK   = 0  // the cache is up to date (or was updated)
-	ExitFail = 1  // a permanent error: bad manifest, integrity failure, local I/O, no usable data
-	ExitTemp = 75 // EX_TEMPFAIL: network trouble, server 5xx/429, another fetch holds the lock
-	// ExitRefused (EX_DATAERR): the mirror's new generation looks unsafe to
-	// install (no files, older than the one in the cache, a redirect to
-	// another host, a filter that does not parse); the previous generation
-	// is kept. --force (or --allow-redirect-host) when it is really meant.
-	ExitRefused = 65
+	OK Kind = iota // no error
+	// Failed is permanent: a bad manifest, an integrity failure, a local
+	// I/O error, no usable data. Someone must look.
+	Failed
+	// Refused: the new generation looks unsafe to install (no files, older
+	// than the cache's, a redirect to another host, a filter that does not
+	// parse); the previous generation is kept.
+	Refused
+	// Temporary: the network, a server error, another fetch holding the
+	// lock. Trying again later may succeed.
+	Temporary
 )
 
-// RefusedError is a generation fetch would not install: see ExitRefused.
+// KindOf returns the kind of err: OK for nil, Refused or Temporary when such
+// an error is anywhere in the chain (Refused first), Failed otherwise.
+func KindOf(err error) Kind {
+	if err == nil {
+		return OK
+	}
+	var re *RefusedError
+	if errors.As(err, &re) {
+		return Refused
+	}
+	var te *TempError
+	if errors.As(err, &te) {
+		return Temporary
+	}
+	return Failed
+}
+
+// RefusedError is a generation that would not be installed: see Refused.
 type RefusedError struct{ Err error }
 
 func (e *RefusedError) Error() string { return e.Err.Error() }
 func (e *RefusedError) Unwrap() error { return e.Err }
-func (e *RefusedError) ExitCode() int { return ExitRefused }
 
-func refusedf(format string, args ...any) error {
+// Refusedf makes a RefusedError.
+func Refusedf(format string, args ...any) error {
 	return &RefusedError{fmt.Errorf(format, args...)}
 }
 
 // TempError is a failure worth retrying later: the network, a timeout, an
-// HTTP 5xx/408/429 answer, or the cache lock held by another fetch. It maps
-// to exit code 75 (EX_TEMPFAIL).
+// HTTP 5xx/408/429 answer, or the cache lock held by another fetch.
 type TempError struct{ Err error }
 
 func (e *TempError) Error() string   { return e.Err.Error() }
 func (e *TempError) Unwrap() error   { return e.Err }
-func (e *TempError) ExitCode() int   { return ExitTemp }
 func (e *TempError) Temporary() bool { return true }
 
 // Error is a permanent failure: a manifest that is malformed or names an
 // unsafe file, a file whose size or SHA-256 does not match its manifest entry
 // (after retries), an HTTP 4xx, a filter that does not parse, or a local I/O
-// error. It maps to exit code 1.
+// error.
 type Error struct{ Err error }
 
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
-func (e *Error) ExitCode() int { return ExitFail }
 
-// ExitCode returns the exit status for err: 0 for nil, 65 for a
-// RefusedError and 75 for a TempError anywhere in the chain, 1 otherwise.
-func ExitCode(err error) int {
-	if err == nil {
-		return ExitOK
-	}
-	var re *RefusedError
-	if errors.As(err, &re) {
-		return ExitRefused
-	}
-	var te *TempError
-	if errors.As(err, &te) {
-		return ExitTemp
-	}
-	return ExitFail
-}
-
-// Typed returns err with a *TempError or *Error at the top of its chain
-// (wrapping it when the typed error sits deeper), so that a caller asserting
-// ExitCode() on the error itself, as cmd/revocheck does, gets the right code.
+// Typed returns err with a *TempError, *RefusedError or *Error at the top
+// of its chain (wrapping it when the typed error sits deeper).
 func Typed(err error) error {
 	switch err.(type) {
 	case nil:
@@ -78,13 +82,30 @@ func Typed(err error) error {
 	case *TempError, *Error, *RefusedError:
 		return err
 	}
-	switch ExitCode(err) {
-	case ExitTemp:
+	switch KindOf(err) {
+	case Temporary:
 		return &TempError{err}
-	case ExitRefused:
+	case Refused:
 		return &RefusedError{err}
 	}
 	return &Error{err}
+}
+
+// FileSHA256 is the SHA-256 of a file already on disk, to compare with the
+// digest a Download would verify (and skip the download when equal).
+func FileSHA256(path string) ([32]byte, error) {
+	var sum [32]byte
+	f, err := os.Open(path)
+	if err != nil {
+		return sum, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return sum, err
+	}
+	h.Sum(sum[:0])
+	return sum, nil
 }
 
 // integrityError marks a download whose bytes do not match the manifest.

@@ -1,0 +1,25 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// cmdMirror dispatches `revocheck mirror mozilla` (mirror_mozilla.go) and
+// `revocheck mirror crl` (mirror_crl.go).
+func cmdMirror(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "mozilla":
+			return cmdMirrorMozilla(args[1:], stdout, stderr)
+		case "crl":
+			return cmdMirrorCRL(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintln(stderr, "usage: revocheck mirror mozilla [flags]   mirror Mozilla's CRLite data (Remote Settings)")
+	fmt.Fprintln(stderr, "       revocheck mirror crl [flags]       compile CRLs into exact revocation sets")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		return nil
+	}
+	return fmt.Errorf("mirror: expected mozilla or crl")
+}

@@ -774,8 +774,9 @@ func testSyntheticAggregation(t *testing.T) {
 		t.Fatalf("generation files %d broken %d", len(g.Files), g.BrokenFiles)
 	}
 	defer func() {
-		g := c.acquire()
-		defer g.release()
+		gen := c.st.Acquire()
+		defer gen.Release()
+		g := gen.V
 		// 20 enrolled issuers and the unknown ones: the table grew past
 		// its first 16 slots, or stayed empty under a zero bound.
 		if (g.rows.n > 20) != (maxRowBytes > 0) || g.rows.full.Load() != (maxRowBytes == 0) {
@@ -1043,9 +1044,9 @@ func TestIssuerRowsConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	g := c.acquire()
-	defer g.release()
-	if g.rows.n != len(issuers) {
-		t.Errorf("%d rows for %d issuers", g.rows.n, len(issuers))
+	g := c.st.Acquire()
+	defer g.Release()
+	if g.V.rows.n != len(issuers) {
+		t.Errorf("%d rows for %d issuers", g.V.rows.n, len(issuers))
 	}
 }

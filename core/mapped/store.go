@@ -132,6 +132,11 @@ func (s *Store[T]) Acquire() *Gen[T] {
 	}
 }
 
+// Current is the current generation without pinning it or passing the
+// gate: only for what the value keeps on the heap (never mapped bytes,
+// which may be unmapped as soon as it returns); nil when there is none.
+func (s *Store[T]) Current() *Gen[T] { return s.cur.Load() }
+
 // gate stats the keys at most once per interval across all goroutines.
 func (s *Store[T]) gate() {
 	now := mono()

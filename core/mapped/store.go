@@ -255,12 +255,13 @@ func (s *Store[T]) Close() {
 // Builder opens the files of one load, relative to the directory as it was
 // when the load began, and keeps their mappings for the generation.
 type Builder struct {
-	dir   string
-	dirfd int
-	keys  []string
-	stamp []ID
-	maps  []*File
-	final bool
+	dir    string
+	dirfd  int
+	dirErr error
+	keys   []string
+	stamp  []ID
+	maps   []*File
+	final  bool
 }
 
 // Dir is the directory being loaded.
@@ -272,12 +273,14 @@ func (b *Builder) Final() bool { return b.final }
 
 // runLoad runs load with b's directory open and memory faults guarded.
 func runLoad[T any](b *Builder, load Load[T]) (v T, err error) {
-	fd, err := openDir(b.dir)
-	if err != nil {
-		return v, err
+	// A directory that cannot be opened is an error of every file the
+	// load asks for: the load decides what a missing file means.
+	if fd, err := openDir(b.dir); err != nil {
+		b.dirErr = err
+	} else {
+		b.dirfd = fd
+		defer closeDir(fd)
 	}
-	b.dirfd = fd
-	defer closeDir(fd)
 	defer Guard(debug.SetPanicOnFault(true), &err)
 	return load(b)
 }
@@ -317,6 +320,9 @@ func (b *Builder) Read(name string, limit int64) ([]byte, ID, error) {
 func (b *Builder) open(name string, limit int64, mapIt bool) (*File, error) {
 	if err := ValidName(name); err != nil {
 		return nil, err
+	}
+	if b.dirErr != nil {
+		return nil, b.dirErr
 	}
 	f, err := openFile(b.dirfd, name, limit, mapIt)
 	if err != nil {

@@ -88,7 +88,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 	res.Input = inputJSON(&in)
 	var detail cache.Detail
-	o, cerr := chk.CheckInputErr(&in, &detail)
+	o, cerr := chk.Check(&in, &detail)
 	d := chk.Decide(o)
 	res.Outcome, res.Allowed, res.Reason = o.String(), d.Allowed, d.Reason()
 	if cerr != nil {

@@ -212,6 +212,9 @@ func (c *Cache) Check(in *certinput.Input, d *Detail) (o outcome.Outcome, err er
 		return outcome.Error, errNilInput
 	}
 	if len(in.SCTs) == 0 {
+		if c.st.Current() == nil {
+			return outcome.NoData, c.noDataErr() // no data is no data, SCTs or not
+		}
 		if d != nil {
 			d.NoSCTs = true
 		}

@@ -224,16 +224,16 @@ func (c *Cache) Check(in *certinput.Input, d *Detail) (o outcome.Outcome, err er
 	if g == nil {
 		return outcome.NoData, c.noDataErr()
 	}
-	defer g.Release()
 	// A mapped file truncated in place (a writer breaking the atomicity
 	// rules) would raise SIGBUS; turn that into an error, not a crash of
 	// the host process.
+	prev := debug.SetPanicOnFault(true)
 	defer func() {
-		if err != nil && errors.Is(err, mapped.ErrFault) {
-			o = outcome.Error
+		if ferr := mapped.Fault(prev, recover()); ferr != nil {
+			o, err = outcome.Error, ferr
 		}
+		g.Release()
 	}()
-	defer mapped.Guard(debug.SetPanicOnFault(true), &err)
 	if d != nil {
 		d.Generation = g.Seq
 	}

@@ -148,10 +148,14 @@ func (s *Store) Lookup(issuerSPKIHash *[32]byte, serial []byte) (covered, revoke
 	if g == nil {
 		return false, false
 	}
-	defer g.Release()
-	var err error
-	defer s.faulted(&covered, &revoked, &err)
-	defer mapped.Guard(debug.SetPanicOnFault(true), &err)
+	prev := debug.SetPanicOnFault(true)
+	defer func() {
+		if err := mapped.Fault(prev, recover()); err != nil {
+			covered, revoked = false, false
+			s.noteFault(err)
+		}
+		g.Release()
+	}()
 	for _, set := range g.V.sets {
 		c, r := set.Lookup(issuerSPKIHash, serial)
 		covered = covered || c
@@ -162,15 +166,9 @@ func (s *Store) Lookup(issuerSPKIHash *[32]byte, serial []byte) (covered, revoke
 	return covered, false
 }
 
-// faulted makes a lookup that met a memory fault answer "not covered" and
-// remembers the fault for Status.
-func (s *Store) faulted(covered, revoked *bool, err *error) {
-	if *err != nil {
-		*covered, *revoked = false, false
-		e := *err
-		s.fault.Store(&e)
-	}
-}
+// noteFault remembers a lookup's memory fault for Status (its own function:
+// the error escapes only when there is one).
+func (s *Store) noteFault(err error) { s.fault.Store(&err) }
 
 // LookupName is Lookup by the issuer's DER Name, the serial as DER INTEGER
 // content bytes. It answers only for a name that every set of the generation
@@ -183,13 +181,17 @@ func (s *Store) LookupName(issuerName, serial []byte) (covered, revoked bool) {
 	if g == nil {
 		return false, false
 	}
-	defer g.Release()
+	prev := debug.SetPanicOnFault(true)
+	defer func() {
+		if err := mapped.Fault(prev, recover()); err != nil {
+			covered, revoked = false, false
+			s.noteFault(err)
+		}
+		g.Release()
+	}()
 	if _, shared := g.V.shared[string(issuerName)]; shared {
 		return false, false
 	}
-	var err error
-	defer s.faulted(&covered, &revoked, &err)
-	defer mapped.Guard(debug.SetPanicOnFault(true), &err)
 	for _, set := range g.V.sets {
 		c, r := set.LookupName(issuerName, serial)
 		covered = covered || c
@@ -212,6 +214,7 @@ type Status struct {
 // Status reports what the store serves now.
 func (s *Store) Status() (st Status) {
 	st = Status{Dir: s.st.Dir(), Err: s.st.Err()}
+	// A lookup that met a memory fault said "not covered": say why.
 	if e := s.fault.Load(); e != nil && st.Err == nil {
 		st.Err = *e
 	}

@@ -52,11 +52,15 @@ type Gen[T any] struct {
 	maps  []*File
 }
 
+// tryAcquire takes a reference unless g is retired (refs reached 0: its
+// mappings are gone or going). A compare-and-swap, not an add: an add on a
+// retired generation could be seen as live by a second reader before the
+// first undid it.
 func (g *Gen[T]) tryAcquire() bool {
 	for {
 		n := g.refs.Load()
 		if n <= 0 {
-			return false // already retired and unmapped
+			return false
 		}
 		if g.refs.CompareAndSwap(n, n+1) {
 			return true

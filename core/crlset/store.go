@@ -166,6 +166,18 @@ func (s *Store) Lookup(issuerSPKIHash *[32]byte, serial []byte) (covered, revoke
 	return covered, false
 }
 
+// Err is why the store serves less than its manifest lists: the last load
+// error, else the last memory fault of a lookup; nil when all is well.
+func (s *Store) Err() error {
+	if err := s.st.Err(); err != nil {
+		return err
+	}
+	if e := s.fault.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
 // noteFault remembers a lookup's memory fault for Status (its own function:
 // the error escapes only when there is one).
 func (s *Store) noteFault(err error) { s.fault.Store(&err) }
@@ -213,11 +225,7 @@ type Status struct {
 
 // Status reports what the store serves now.
 func (s *Store) Status() (st Status) {
-	st = Status{Dir: s.st.Dir(), Err: s.st.Err()}
-	// A lookup that met a memory fault said "not covered": say why.
-	if e := s.fault.Load(); e != nil && st.Err == nil {
-		st.Err = *e
-	}
+	st = Status{Dir: s.st.Dir(), Err: s.Err()}
 	g := s.st.Acquire()
 	if g == nil {
 		return st

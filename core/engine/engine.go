@@ -160,7 +160,7 @@ func (c *Checker) Check(in *certinput.Input, d *cache.Detail) (outcome.Outcome, 
 		case stale&(1<<i) != 0 && (o == outcome.NotRevoked || o == outcome.NotEnrolled || o == outcome.NotCovered):
 			o, err = outcome.Stale, nil
 		}
-		if stronger(o, best) {
+		if stronger(o, best) || (o == best && why == nil) {
 			best, why = o, err
 		}
 	}

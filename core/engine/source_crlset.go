@@ -21,8 +21,15 @@ func init() {
 
 type crlSource struct{ *crlset.Store }
 
+// Check says nothing (not_covered) for an issuer no set lists; the error
+// then says why when the sets could not be loaded or read, which a check
+// reports when no other source answered.
 func (s crlSource) Check(in *certinput.Input, _ *cache.Detail) (outcome.Outcome, error) {
-	return answer(s.Lookup(&in.IssuerSPKIHash, in.Serial)), nil
+	o := answer(s.Lookup(&in.IssuerSPKIHash, in.Serial))
+	if o == outcome.NotCovered {
+		return o, s.Err()
+	}
+	return o, nil
 }
 
 func (s crlSource) CheckName(issuerName, serial []byte) outcome.Outcome {

@@ -204,7 +204,8 @@ func rcGoCheckInput(h C.int64_t, spki unsafe.Pointer, serial unsafe.Pointer, ser
 			in.SCTs = append(in.SCTs, sct)
 		}
 	}
-	setResult(res, hd.checker.CheckInput(&in, nil))
+	o, _ := hd.checker.Check(&in, nil)
+	setResult(res, hd.checker.Decide(o))
 	return C.REVOCHECK_OK
 }
 

@@ -103,7 +103,7 @@ func emptyConfig() error {
 }
 
 // cmdGoCheck measures checks in-process: cache.Check (the C2SP lookup
-// itself) and engine.CheckInput (what the C ABI runs: CRL sets, cache,
+// itself) and engine.Check + Decide (what the C ABI runs: CRL sets, cache,
 // policy) for each kind of sample input, cache.Open, and with -der
 // engine.CheckDER on a real chain (DER walk + check).
 func cmdGoCheck(args []string) error {
@@ -176,15 +176,16 @@ func cmdGoCheck(args []string) error {
 		var bad error
 		st := measure(target, rounds, func(i int) {
 			in := &k.set[i%len(k.set)]
-			if d := chk.CheckInput(in, nil); d.Outcome != want && bad == nil {
-				bad = fmt.Errorf("engine.CheckInput %s sample %d: got %v", k.name, i%len(k.set), d.Outcome)
+			o, _ := chk.Check(in, nil)
+			if d := chk.Decide(o); d.Outcome != want && bad == nil {
+				bad = fmt.Errorf("engine.Check %s sample %d: got %v", k.name, i%len(k.set), d.Outcome)
 			}
 		})
 		if bad != nil {
 			return bad
 		}
 		ok := st.ns <= 1000 && st.allocs == 0
-		if err := emitRow(fmt.Sprintf("Go engine.CheckInput (CRL sets + cache + policy), %s, %s", label, k.name),
+		if err := emitRow(fmt.Sprintf("Go engine.Check + Decide (CRL sets + cache + policy), %s, %s", label, k.name),
 			fmt.Sprintf("%s (cpu %s), %.0f allocs", fmtNs(st.ns), fmtNs(st.cpuNs), st.allocs), "≤ 1 µs, 0 allocs", verdict(ok)); err != nil {
 			return err
 		}

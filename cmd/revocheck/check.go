@@ -174,7 +174,7 @@ func checkOne(chk *engine.Checker, depth int, cert, issuer []byte) (jsonCert, er
 	}
 	jc.Input = inputJSON(&in)
 	var detail cache.Detail
-	o, cerr := chk.CheckInputErr(&in, &detail)
+	o, cerr := chk.Check(&in, &detail)
 	d := chk.Decide(o)
 	jc.Outcome, jc.Allowed, jc.Reason = o.String(), d.Allowed, d.Reason()
 	if cerr != nil {

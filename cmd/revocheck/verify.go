@@ -7,21 +7,27 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
+	"runtime/debug"
 
+	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/crlset"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
+	"github.com/revocheck/revocheck/core/mapped"
 )
 
 const verifyUsage = `[flags]
 
-Verifies the cache without network: every file listed by manifest.json has
-the listed size and SHA-256; index.bin parses and names only present filters
-that parse; the index states exactly the coverage the filters declare; CRL
-sets (crlsets/) match their own manifest and parse. Exit 1 on any problem.`
+Verifies the cache without network: the checkers load it (clubcard cache and
+CRL sets) without an error; every file listed by manifest.json has the listed
+size and SHA-256; index.bin parses and names only present filters that
+parse; the index states exactly the coverage the filters declare; CRL sets
+(crlsets/) match their own manifest and parse. Every file is opened as the
+checkers open it (regular files only, at most 1 GiB, never blocking), so
+what verify accepts they read, and what they refuse verify reports. Exit 1
+on any problem.`
 
 func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("verify", verifyUsage, stderr)
@@ -35,6 +41,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	v := &verifier{out: stdout}
+	v.readers(cfg.CacheDir)
 	v.cache(cfg.CacheDir)
 	if v.problems > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("verify: %s: %d problem(s)", cfg.CacheDir, v.problems)}
@@ -54,11 +61,50 @@ func (v *verifier) bad(format string, args ...any) {
 	fmt.Fprintf(v.out, "problem: "+format+"\n", args...)
 }
 
+// readers loads the cache as every checker does and reports what they
+// would refuse: the verdict of the code that answers checks, not a second
+// opinion.
+func (v *verifier) readers(dir string) {
+	c, err := cache.Open(dir, cache.Options{StatInterval: -1})
+	if err != nil {
+		v.bad("checkers cannot load the cache: %v", err)
+	} else {
+		if g := c.Generation(); g != nil {
+			for _, f := range g.Files {
+				if f.Error != "" {
+					v.bad("checkers cannot use a filter: %s", f.Error)
+				}
+			}
+		}
+		c.Close()
+	}
+	st := crlset.OpenStore(filepath.Join(dir, crlset.Dir))
+	if err := st.Status().Err; err != nil {
+		v.bad("checkers cannot load the CRL sets: %v", err)
+	}
+	st.Close()
+}
+
+// mapFile opens a cache file exactly as the checkers do (core/mapped) and
+// runs use on its bytes with memory faults turned into errors.
+func mapFile(path string, use func([]byte) error) (err error) {
+	f, err := mapped.Map(path, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	defer mapped.Guard(debug.SetPanicOnFault(true), &err)
+	return use(f.Data)
+}
+
+// maxManifest bounds a manifest as the checkers bound it.
+const maxManifest = 16 << 20
+
 // manifestFiles checks every file a manifest lists; it returns the manifest
 // (nil when absent or unreadable).
 func (v *verifier) manifestFiles(dir string, required bool) *manifest.Manifest {
 	path := filepath.Join(dir, "manifest.json")
-	data, err := os.ReadFile(path)
+	data, _, err := mapped.ReadFile(path, maxManifest)
 	if errors.Is(err, fs.ErrNotExist) && !required {
 		return nil
 	}
@@ -73,15 +119,18 @@ func (v *verifier) manifestFiles(dir string, required bool) *manifest.Manifest {
 	}
 	for _, f := range m.Files {
 		p := filepath.Join(dir, f.Filename)
-		b, err := os.ReadFile(p)
-		if err != nil {
+		var size int
+		var sum [32]byte
+		if err := mapFile(p, func(b []byte) error {
+			size, sum = len(b), sha256.Sum256(b)
+			return nil
+		}); err != nil {
 			v.bad("%s: listed in %s: %v", f.Filename, path, err)
 			continue
 		}
-		sum := sha256.Sum256(b)
 		switch {
-		case int64(len(b)) != f.Size:
-			v.bad("%s: size %d, manifest says %d", p, len(b), f.Size)
+		case int64(size) != f.Size:
+			v.bad("%s: size %d, manifest says %d", p, size, f.Size)
 		case hex.EncodeToString(sum[:]) != f.Hash:
 			v.bad("%s: sha256 %x, manifest says %s", p, sum, f.Hash)
 		default:
@@ -94,13 +143,18 @@ func (v *verifier) manifestFiles(dir string, required bool) *manifest.Manifest {
 func (v *verifier) cache(dir string) {
 	v.manifestFiles(dir, true)
 	ixPath := filepath.Join(dir, "index.bin")
-	data, err := os.ReadFile(ixPath)
+	ixf, err := mapped.Map(ixPath, 0)
 	if err != nil {
 		v.bad("%v", err)
 		return
 	}
-	ix, err := index.Parse(data)
-	if err != nil {
+	defer ixf.Close()
+	var ix *index.Index
+	if err := func() (err error) {
+		defer mapped.Guard(debug.SetPanicOnFault(true), &err)
+		ix, err = index.Parse(ixf.Data)
+		return err
+	}(); err != nil {
 		v.bad("%s: %v", ixPath, err)
 		return
 	}
@@ -111,19 +165,19 @@ func (v *verifier) cache(dir string) {
 	}
 	declared := map[key][][2]uint64{}
 	for i, name := range ix.Filenames() {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		err := mapFile(filepath.Join(dir, name), func(b []byte) error {
+			f, err := clubcard.Parse(b)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			for _, c := range f.Coverage() {
+				k := key{i, c.LogID}
+				declared[k] = append(declared[k], [2]uint64{c.Low, c.High})
+			}
+			return nil
+		})
 		if err != nil {
 			v.bad("%s names %s: %v", ixPath, name, err)
-			continue
-		}
-		f, err := clubcard.Parse(b)
-		if err != nil {
-			v.bad("%s: %v", name, err)
-			continue
-		}
-		for _, c := range f.Coverage() {
-			k := key{i, c.LogID}
-			declared[k] = append(declared[k], [2]uint64{c.Low, c.High})
 		}
 	}
 	var entries []index.Entry
@@ -155,12 +209,19 @@ func (v *verifier) cache(dir string) {
 	cdir := filepath.Join(dir, crlset.Dir)
 	if m := v.manifestFiles(cdir, false); m != nil {
 		for _, f := range m.Files {
-			b, err := os.ReadFile(filepath.Join(cdir, f.Filename))
-			if err != nil {
+			p := filepath.Join(cdir, f.Filename)
+			if mapped.Stat(p).Errno != 0 {
 				continue // already reported
 			}
-			if _, err := crlset.Parse(b); err != nil {
-				v.bad("%s: %v", filepath.Join(cdir, f.Filename), err)
+			err := mapFile(p, func(b []byte) error {
+				s, err := crlset.Parse(b)
+				if err == nil {
+					err = s.Verify()
+				}
+				return err
+			})
+			if err != nil {
+				v.bad("%s: %v", p, err)
 			}
 		}
 	}

@@ -57,13 +57,11 @@ import (
 	"fmt"
 	"math/bits"
 	"runtime/debug"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/revocheck/revocheck/core/certinput"
-	"github.com/revocheck/revocheck/core/clock"
 	"github.com/revocheck/revocheck/core/clubcard"
+	"github.com/revocheck/revocheck/core/mapped"
 	"github.com/revocheck/revocheck/core/outcome"
 )
 
@@ -79,14 +77,14 @@ var (
 	ErrClosed = errors.New("cache: closed")
 
 	errNilInput = errors.New("cache: nil input")
-	errFault    = errors.New("cache: memory fault reading a mapped file (was a cache file modified in place?)")
 )
 
 // Options tune a Cache. The zero value is the production default.
 type Options struct {
 	// StatInterval is how often, at most, a check stats index.bin to
 	// notice a new generation. 0 means 1 s; negative disables automatic
-	// refresh (call Refresh).
+	// refresh (the owner calls Poll or Refresh: the engine does, on its
+	// own once-a-second gate shared by all its sources).
 	StatInterval time.Duration
 	// Retries bounds how often loading restarts because a filter named by
 	// index.bin vanished meanwhile. 0 means 3.
@@ -96,129 +94,62 @@ type Options struct {
 	Lazy bool
 }
 
-// Cache is an open cache directory. It is safe for concurrent use.
+// Cache is an open cache directory. It is safe for concurrent use. Its
+// generations live in a mapped.Store (mapping, swapping, reference
+// counting, the stat gate); this package says how a generation is built
+// from the files and how it answers.
 type Cache struct {
-	dir      string
-	interval int64 // ns; < 0: no automatic refresh
-	retries  int
-
-	cur      atomic.Pointer[generation]
-	lastStat atomic.Int64 // clock.Mono() of the last stat
-	lastErr  atomic.Pointer[error]
-	closed   atomic.Bool
-
-	mu      sync.Mutex // serializes loads and Close
-	nextID  uint64
-	failed  sourceID // identity of a source that failed to load
-	onRetry func()   // test hook, see loadGeneration
+	st      *mapped.Store[*generation]
+	onRetry func() // test hook: runs before a load restarts (the test plays the writer)
 }
 
 // Open opens dir and loads its current generation.
 func Open(dir string, opts Options) (*Cache, error) {
-	c := &Cache{dir: dir, interval: int64(opts.StatInterval), retries: opts.Retries}
-	if c.interval == 0 {
-		c.interval = int64(time.Second)
-	}
-	if c.retries <= 0 {
-		c.retries = 3
-	}
-	c.mu.Lock()
-	err := c.refreshLocked(true)
-	c.mu.Unlock()
+	c := &Cache{}
+	st, err := mapped.Open(dir, loadGeneration, mapped.Options{
+		Keys:     []string{indexName, manifestName},
+		Interval: opts.StatInterval,
+		Retries:  opts.Retries,
+		OnRetry: func() {
+			if c.onRetry != nil {
+				c.onRetry()
+			}
+		},
+	})
+	c.st = st
 	if err != nil && !opts.Lazy {
-		return nil, err
+		st.Close()
+		return nil, noData(err)
 	}
 	return c, nil
 }
 
+// noData classifies a load error: anything but corrupt data is "no data".
+func noData(err error) error {
+	switch {
+	case err == nil, errors.Is(err, ErrCorrupt), errors.Is(err, ErrNoData):
+		return err
+	case errors.Is(err, mapped.ErrClosed):
+		return ErrClosed
+	}
+	return fmt.Errorf("%w: %v", ErrNoData, err)
+}
+
 // Dir is the directory the Cache reads.
-func (c *Cache) Dir() string { return c.dir }
+func (c *Cache) Dir() string { return c.st.Dir() }
 
 // Refresh checks for a new generation now, regardless of StatInterval, and
 // loads it. It returns the load error, if any (the previous generation, if
 // there is one, stays in service).
-func (c *Cache) Refresh() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.lastStat.Store(clock.Mono())
-	return c.refreshLocked(true)
-}
+func (c *Cache) Refresh() error { return noData(c.st.Refresh()) }
 
-// maybeRefresh runs at most once per interval across all goroutines; a
-// goroutine that finds a load in progress carries on with the current
-// generation.
-func (c *Cache) maybeRefresh(now int64) {
-	if c.interval < 0 {
-		return
-	}
-	last := c.lastStat.Load()
-	if now-last < c.interval || !c.lastStat.CompareAndSwap(last, now) {
-		return
-	}
-	if !c.mu.TryLock() {
-		return
-	}
-	defer c.mu.Unlock()
-	_ = c.refreshLocked(false)
-}
-
-func (c *Cache) refreshLocked(force bool) error {
-	if c.closed.Load() {
-		return ErrClosed
-	}
-	id, err := statSource(c.dir)
-	g := c.cur.Load()
-	if err != nil {
-		// Nothing to load. Keep serving what is mapped: its files are
-		// still valid even if the directory was emptied.
-		c.setErr(err)
-		return err
-	}
-	if g != nil && g.srcID == id {
-		return nil
-	}
-	if !force && id == c.failed {
-		return nil // known bad; wait for the writer to replace it
-	}
-	ng, err := loadGeneration(c.dir, c.retries, c.onRetry)
-	if err != nil {
-		if errors.Is(err, ErrCorrupt) {
-			c.failed = id
-		}
-		c.setErr(err)
-		return err
-	}
-	c.nextID++
-	ng.id = c.nextID
-	ng.info.ID = ng.id
-	ng.refs.Store(1) // the Cache's own reference
-	if old := c.cur.Swap(ng); old != nil {
-		old.release()
-	}
-	c.lastErr.Store(nil)
-	return nil
-}
-
-func (c *Cache) setErr(err error) { c.lastErr.Store(&err) }
-
-// acquire pins the current generation; nil if there is none.
-func (c *Cache) acquire() *generation {
-	for {
-		g := c.cur.Load()
-		if g == nil || g.tryAcquire() {
-			return g
-		}
-		// g was retired between Load and tryAcquire; a newer one (or
-		// nil, after Close) is already published.
-	}
-}
+// Poll looks for a new generation now (a stat of index.bin and
+// manifest.json) and loads it when they changed, unless a load is running.
+func (c *Cache) Poll() { c.st.Poll() }
 
 func (c *Cache) noDataErr() error {
-	if c.closed.Load() {
-		return ErrClosed
-	}
-	if e := c.lastErr.Load(); e != nil {
-		return *e
+	if err := c.st.Err(); err != nil {
+		return noData(err)
 	}
 	return ErrNoData
 }
@@ -226,12 +157,7 @@ func (c *Cache) noDataErr() error {
 // Close unmaps the cache once running checks are done. Later checks return
 // outcome.NoData with ErrClosed.
 func (c *Cache) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closed.Store(true)
-	if g := c.cur.Swap(nil); g != nil {
-		g.release()
-	}
+	c.st.Close()
 	return nil
 }
 
@@ -247,8 +173,8 @@ func (c *Cache) DataTime() time.Time {
 
 // DataTimeUnix is DataTime in unix ns, 0 when there is no generation.
 func (c *Cache) DataTimeUnix() int64 {
-	if g := c.cur.Load(); g != nil {
-		return g.dataTime
+	if g := c.st.Current(); g != nil {
+		return g.V.dataTime
 	}
 	return 0
 }
@@ -257,15 +183,15 @@ func (c *Cache) DataTimeUnix() int64 {
 // refresh), or returns nil when there is none. The result is a snapshot the
 // caller may keep; its slices must not be modified.
 func (c *Cache) Generation() *GenerationInfo {
-	c.maybeRefresh(clock.Mono())
-	g := c.acquire()
+	g := c.st.Acquire()
 	if g == nil {
 		return nil
 	}
-	defer g.release()
-	info := g.info
-	if e := c.lastErr.Load(); e != nil {
-		info.LastError = (*e).Error()
+	defer g.Release()
+	info := g.V.info
+	info.ID = g.Seq
+	if err := c.st.Err(); err != nil {
+		info.LastError = err.Error()
 	}
 	return &info
 }
@@ -278,13 +204,7 @@ const maxStackCovering = 64
 // nil, is reset and receives the generation id and every covering filter
 // with its own answer; with d all covering filters are queried even after a
 // revoked answer, so the report is complete.
-func (c *Cache) Check(in *certinput.Input, d *Detail) (outcome.Outcome, error) {
-	return c.CheckAt(in, d, clock.Mono())
-}
-
-// CheckAt is Check for a caller that has read clock.Mono() already (mono),
-// so that one check reads the clock once.
-func (c *Cache) CheckAt(in *certinput.Input, d *Detail, mono int64) (o outcome.Outcome, err error) {
+func (c *Cache) Check(in *certinput.Input, d *Detail) (o outcome.Outcome, err error) {
 	if d != nil {
 		d.reset()
 	}
@@ -292,30 +212,32 @@ func (c *Cache) CheckAt(in *certinput.Input, d *Detail, mono int64) (o outcome.O
 		return outcome.Error, errNilInput
 	}
 	if len(in.SCTs) == 0 {
+		if c.st.Current() == nil {
+			return outcome.NoData, c.noDataErr() // no data is no data, SCTs or not
+		}
 		if d != nil {
 			d.NoSCTs = true
 		}
 		return outcome.NotCovered, nil
 	}
-	c.maybeRefresh(mono)
-	g := c.acquire()
+	g := c.st.Acquire()
 	if g == nil {
 		return outcome.NoData, c.noDataErr()
 	}
-	defer g.release()
 	// A mapped file truncated in place (a writer breaking the atomicity
 	// rules) would raise SIGBUS; turn that into an error, not a crash of
 	// the host process.
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	prev := debug.SetPanicOnFault(true)
 	defer func() {
-		if r := recover(); r != nil {
-			o, err = outcome.Error, fmt.Errorf("%w: %v", errFault, r)
+		if ferr := mapped.Fault(prev, recover()); ferr != nil {
+			o, err = outcome.Error, ferr
 		}
+		g.Release()
 	}()
 	if d != nil {
-		d.Generation = g.id
+		d.Generation = g.Seq
 	}
-	return g.check(in, d)
+	return g.V.check(in, d)
 }
 
 func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, error) {

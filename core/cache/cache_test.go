@@ -690,8 +690,9 @@ func testSyntheticAggregation(t *testing.T) {
 	require.Len(t, g.Files, 5, "filters in the generation")
 	require.Zero(t, g.BrokenFiles, "broken filters")
 	defer func() {
-		g := c.acquire()
-		defer g.release()
+		gen := c.st.Acquire()
+		defer gen.Release()
+		g := gen.V
 		// 20 enrolled issuers and the unknown ones: the table grew past
 		// its first 16 slots, or stayed empty under a zero bound.
 		if (g.rows.n > 20) != (maxRowBytes > 0) || g.rows.full.Load() != (maxRowBytes == 0) {
@@ -931,7 +932,7 @@ func TestIssuerRowsConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	g := c.acquire()
-	defer g.release()
-	assert.Equal(t, len(issuers), g.rows.n, "issuer rows")
+	g := c.st.Acquire()
+	defer g.Release()
+	assert.Equal(t, len(issuers), g.V.rows.n, "issuer rows")
 }

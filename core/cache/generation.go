@@ -8,45 +8,32 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
-	"sync/atomic"
 	"time"
 
 	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
+	"github.com/revocheck/revocheck/core/mapped"
 )
 
 // maxFileSize bounds any file the cache maps (Mozilla's full filter is
-// ~6 MB).
-const maxFileSize = 1 << 30
+// ~6 MB); maxManifestSize bounds manifest.json, read to the heap (a few KB).
+const (
+	maxFileSize     = mapped.MaxSize
+	maxManifestSize = 16 << 20
+)
 
 const (
 	indexName    = "index.bin"
 	manifestName = "manifest.json"
 )
 
-// source says what a generation was built from.
-type source uint8
-
-const (
-	fromIndex    source = 1 // index.bin
-	fromManifest source = 2 // no index.bin: manifest.json + the filters it lists
-)
-
-// generation is one immutable, fully loaded view of the cache directory.
-// Readers pin it with tryAcquire/release; the Cache holds one reference
-// while it is current. When the last reference goes, the mappings are
-// unmapped: nobody can still be reading them.
+// generation is one immutable, fully loaded view of the cache directory:
+// the value of a mapped.Gen, which owns its mappings and reference count.
 type generation struct {
-	refs atomic.Int64
-
-	id       uint64
-	src      source
-	srcID    sourceID // identities of index.bin and manifest.json as loaded
 	ix       *index.Index
 	filters  []loadedFilter // by filename index
-	unmaps   []func()
-	dataTime int64 // unix ns; see Cache.DataTime
+	dataTime int64          // unix ns; see Cache.DataTime
 
 	// For an index of at most index.MaskFilters files (else nil/zero):
 	// the filters by filename index (nil where unusable), and the sets of
@@ -68,121 +55,35 @@ type loadedFilter struct {
 	exact bool
 }
 
-func (g *generation) tryAcquire() bool {
-	for {
-		n := g.refs.Load()
-		if n <= 0 {
-			return false // already retired and unmapped
-		}
-		if g.refs.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
-}
-
-func (g *generation) release() {
-	if g.refs.Add(-1) == 0 {
-		for _, u := range g.unmaps {
-			u()
-		}
-	}
-}
-
-// errVanished marks a file named by index.bin (or the manifest) that does
-// not exist: evidence that a newer index.bin replaced ours while we loaded.
-var errVanished = errors.New("file named by the index is missing")
-
-// sourceID identifies what a generation was loaded from. manifest.json
-// counts even next to index.bin: a fetch that finds nothing new may
-// rewrite only the manifest (a newer generated_at), and the data time must
-// follow it.
-type sourceID struct {
-	src             source
-	index, manifest fileID // zero when absent
-}
-
-// statSource returns which source the directory offers now and its
-// identity: index.bin if present, else manifest.json, else ErrNoData.
-func statSource(dir string) (sourceID, error) {
-	var sid sourceID
-	mid, merr := statID(filepath.Join(dir, manifestName))
-	if merr == nil {
-		sid.manifest = mid
-	}
-	id, err := statID(filepath.Join(dir, indexName))
+// loadGeneration builds a generation from the cache directory (see the
+// package comment). A filter named by the index that does not exist means
+// a newer index.bin replaced ours while we loaded: mapped.ErrChanged makes
+// the Store start over (bounded), and on the last attempt the filter is
+// recorded as broken instead.
+func loadGeneration(b *mapped.Builder) (*generation, error) {
+	g := &generation{info: GenerationInfo{Dir: b.Dir(), LoadedAt: time.Now()}}
+	data, id, err := b.Map(indexName, maxFileSize)
 	switch {
 	case err == nil:
-		sid.src, sid.index = fromIndex, id
-		return sid, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return sourceID{}, fmt.Errorf("%w: %v", ErrNoData, err)
-	case merr == nil:
-		sid.src = fromManifest
-		return sid, nil
-	case errors.Is(merr, fs.ErrNotExist):
-		return sourceID{}, fmt.Errorf("%w: no %s in %s", ErrNoData, indexName, dir)
-	}
-	return sourceID{}, fmt.Errorf("%w: %v", ErrNoData, merr)
-}
-
-// loadGeneration builds a generation from dir, retrying (bounded) when a
-// named filter vanished under it. On the last attempt a vanished filter is
-// recorded as that filter's error instead. onRetry, when not nil, runs
-// before each retry (tests use it to play the writer).
-func loadGeneration(dir string, retries int, onRetry func()) (*generation, error) {
-	for attempt := 0; ; attempt++ {
-		g, err := loadOnce(dir, attempt >= retries)
-		if errors.Is(err, errVanished) && attempt < retries {
-			if onRetry != nil {
-				onRetry()
-			}
-			// The writer renames index.bin before removing old filters,
-			// so the newer index is already visible; back off a moment
-			// in case it is mid-rename.
-			time.Sleep(time.Duration(attempt) * time.Millisecond)
-			continue
-		}
-		return g, err
-	}
-}
-
-func loadOnce(dir string, final bool) (_ *generation, err error) {
-	g := &generation{info: GenerationInfo{Dir: dir, LoadedAt: time.Now()}}
-	defer func() {
-		if err != nil {
-			for _, u := range g.unmaps {
-				u()
-			}
-			g = nil
-		}
-	}()
-
-	ixPath := filepath.Join(dir, indexName)
-	data, id, unmap, err := mapFile(ixPath)
-	switch {
-	case err == nil:
-		g.unmaps = append(g.unmaps, unmap)
-		g.src, g.srcID.src, g.srcID.index = fromIndex, fromIndex, id
 		g.ix, err = index.Parse(data)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, ixPath, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, filepath.Join(b.Dir(), indexName), err)
 		}
 		g.info.Source = indexName
 		g.info.IndexVersion = g.ix.Version()
-		g.info.IndexSize = id.size
-		g.info.IndexModTime = time.Unix(0, id.mtime)
-		m, mid, merr := readManifest(dir)
+		g.info.IndexSize = id.Size
+		g.info.IndexModTime = time.Unix(0, id.Mtime)
+		m, merr := readManifest(b)
 		if merr == nil {
 			g.info.Manifest = m
 		} else if !errors.Is(merr, fs.ErrNotExist) {
 			g.info.ManifestError = merr.Error()
 		}
-		g.srcID.manifest = mid
-		if err := g.mapFilters(dir, g.ix.Filenames(), final); err != nil {
+		if err := g.mapFilters(b, g.ix.Filenames()); err != nil {
 			return nil, err
 		}
 	case errors.Is(err, fs.ErrNotExist):
-		if err := g.loadFromManifest(dir, final); err != nil {
+		if err := g.loadFromManifest(b); err != nil {
 			return nil, err
 		}
 	default:
@@ -195,15 +96,10 @@ func loadOnce(dir string, final bool) (_ *generation, err error) {
 	return g, nil
 }
 
-// parseGuarded is clubcard.Parse with a memory fault (a mapped file
-// truncated in place) turned into an error instead of a crash.
+// parseGuarded is clubcard.Parse with a memory fault (a filter truncated
+// in place) turned into that filter's error instead of failing the load.
 func parseGuarded(data []byte) (f *clubcard.Filter, err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("%w: %v", errFault, r)
-		}
-	}()
+	defer mapped.Guard(debug.SetPanicOnFault(true), &err)
 	return clubcard.Parse(data)
 }
 
@@ -266,18 +162,18 @@ func cmpCoverage(a, b clubcard.CoverageEntry) int { return bytes.Compare(a.LogID
 // mapFilters maps and parses every file in the filename table. A filter
 // that is unusable does not fail the generation: checks it covers fail
 // instead (outcome.Error), the others still work.
-func (g *generation) mapFilters(dir string, names []string, final bool) error {
+func (g *generation) mapFilters(b *mapped.Builder, names []string) error {
 	g.filters = make([]loadedFilter, len(names))
 	g.info.Files = make([]FileInfo, len(names))
 	datas := make([][]byte, len(names))
 	for i, name := range names {
 		fi := &g.info.Files[i]
 		fi.Name = name
-		data, id, unmap, err := mapFile(filepath.Join(dir, name))
+		data, id, err := b.Map(name, maxFileSize)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
-				if !final {
-					return fmt.Errorf("%s: %w", name, errVanished)
+				if !b.Final() {
+					return fmt.Errorf("%s: %w", name, mapped.ErrChanged)
 				}
 				err = fmt.Errorf("%s named by %s does not exist", name, indexName)
 			}
@@ -285,9 +181,8 @@ func (g *generation) mapFilters(dir string, names []string, final bool) error {
 			fi.Error = g.filters[i].err.Error()
 			continue
 		}
-		g.unmaps = append(g.unmaps, unmap)
-		fi.Size = id.size
-		fi.ModTime = time.Unix(0, id.mtime)
+		fi.Size = id.Size
+		fi.ModTime = time.Unix(0, id.Mtime)
 		datas[i] = data
 	}
 	// One walk per filter validates it and notes its issuers' offsets;
@@ -318,9 +213,10 @@ func (g *generation) mapFilters(dir string, names []string, final bool) error {
 // coverage, exactly as a writer would build index.bin. Every listed filter
 // must be usable here: without it its coverage is unknown, and leaving it
 // out could hide a revocation.
-func (g *generation) loadFromManifest(dir string, final bool) error {
+func (g *generation) loadFromManifest(b *mapped.Builder) error {
+	dir := b.Dir()
 	mp := filepath.Join(dir, manifestName)
-	data, id, unmap, err := mapFile(mp)
+	data, id, err := b.Read(manifestName, maxManifestSize)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%w: no %s or %s in %s", ErrNoData, indexName, manifestName, dir)
@@ -328,18 +224,16 @@ func (g *generation) loadFromManifest(dir string, final bool) error {
 		return fmt.Errorf("%w: %v", ErrNoData, err)
 	}
 	m, err := manifest.Parse(data)
-	unmap()
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrCorrupt, mp, err)
 	}
-	g.src, g.srcID = fromManifest, sourceID{src: fromManifest, manifest: id}
 	g.info.Source = manifestName
 	g.info.Manifest = manifestInfo(m)
 	names := make([]string, len(m.Files))
 	for i, f := range m.Files {
 		names[i] = f.Filename
 	}
-	if err := g.mapFilters(dir, names, final); err != nil {
+	if err := g.mapFilters(b, names); err != nil {
 		return err
 	}
 	files := make([]index.FileCoverage, len(names))
@@ -361,23 +255,21 @@ func (g *generation) loadFromManifest(dir string, final bool) error {
 	}
 	g.info.IndexVersion = g.ix.Version()
 	g.info.IndexSize = int64(len(raw))
-	g.info.IndexModTime = time.Unix(0, id.mtime)
+	g.info.IndexModTime = time.Unix(0, id.Mtime)
 	return nil
 }
 
-// readManifest reads manifest.json and returns it with the identity of
-// the file read (zero if it could not be opened).
-func readManifest(dir string) (*ManifestInfo, fileID, error) {
-	data, id, unmap, err := mapFile(filepath.Join(dir, manifestName))
+// readManifest reads manifest.json for what status shows of it.
+func readManifest(b *mapped.Builder) (*ManifestInfo, error) {
+	data, _, err := b.Read(manifestName, maxManifestSize)
 	if err != nil {
-		return nil, fileID{}, err
+		return nil, err
 	}
-	defer unmap()
 	m, err := manifest.Parse(data)
 	if err != nil {
-		return nil, id, err
+		return nil, err
 	}
-	return manifestInfo(m), id, nil
+	return manifestInfo(m), nil
 }
 
 func manifestInfo(m *manifest.Manifest) *ManifestInfo {

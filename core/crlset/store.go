@@ -3,18 +3,15 @@ package crlset
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"runtime"
+	"io/fs"
+	"runtime/debug"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/revocheck/revocheck/core/clock"
+	"github.com/revocheck/revocheck/core/mapped"
 )
 
 // Dir is the directory of a cache (and of a mirror tree) that holds CRL sets
@@ -26,113 +23,49 @@ const Dir = "crlsets"
 const ManifestName = "manifest.json"
 
 // Store serves lookups from every CRL set listed by <dir>/manifest.json.
-// It holds one immutable generation (the mapped sets) and swaps in a new one
-// when the manifest changes, checked with a stat at most once a second. Safe
-// for concurrent use; lookups do not allocate.
+// Its generations (the mapped sets of one manifest) live in a mapped.Store:
+// a new one is loaded when the manifest changes, noticed by a stat at most
+// once a second (or when the owner polls); lookups never wait for a load,
+// do not allocate, and read mapped bytes with memory faults turned into
+// "not covered" (a set truncated in place says nothing any more).
 type Store struct {
-	dir     string
-	gen     atomic.Pointer[generation]
-	nextChk atomic.Int64 // tick() of the next allowed stat
-	reload  sync.Mutex   // one reloader at a time; others keep the old generation
-	closed  atomic.Bool
-	now     func() time.Time // nil: the real clocks (tests set a fake one)
+	st    *mapped.Store[*generation]
+	fault atomic.Pointer[error] // the last memory fault of a lookup
 }
 
-// generation is one consistent view: the sets of one manifest. Its mappings
-// are released by a cleanup once no lookup holds it any more.
+// generation is one consistent view: the sets of one manifest.
 type generation struct {
-	stamp  fileStamp
 	sets   []*Set
 	files  []string
-	err    error // why the last load failed (nil when fine or absent)
-	loaded time.Time
 	shared map[string]struct{} // names under more than one issuer key (SharedNames)
-	mapped *mappings           // owns the mappings behind sets; shared by copies of a generation
 }
 
-// mappings owns file mappings; a cleanup unmaps them once unreachable.
-type mappings struct{ list []*mapping }
-
-type fileStamp struct {
-	ok          bool
-	dev, ino    uint64
-	size, mtime int64
-}
-
-type mapping struct{ b []byte }
+// maxSetSize bounds one CRL set file; maxManifestSize the manifest.
+const (
+	maxSetSize      = mapped.MaxSize
+	maxManifestSize = 16 << 20
+)
 
 // OpenStore opens the CRL sets in dir, normally <cache>/crlsets (see Dir).
 // It never fails: a missing directory or manifest is an empty store, and a
-// damaged one is reported by Status and retried later.
-func OpenStore(dir string) *Store {
-	s := &Store{dir: dir}
-	s.gen.Store(s.load(fileStamp{}))
-	s.nextChk.Store(s.tick() + int64(time.Second))
-	return s
+// damaged one is reported by Status and retried when it changes.
+func OpenStore(dir string) *Store { return openStore(dir, 0) }
+
+// OpenStorePolled is OpenStore for an owner that looks for new data on
+// its own gate: lookups never stat, the owner calls Poll.
+func OpenStorePolled(dir string) *Store { return openStore(dir, -1) }
+
+func openStore(dir string, interval time.Duration) *Store {
+	st, _ := mapped.Open(dir, load, mapped.Options{Keys: []string{ManifestName}, Interval: interval})
+	return &Store{st: st}
 }
 
-// tick is the reload gate's clock in ns. Every check reads it, so it is
-// the monotonic clock: a wall-clock read costs about twice as much (60 ns
-// on some VMs).
-func (s *Store) tick() int64 { return s.tickAt(clock.Mono()) }
+// Poll looks for a new manifest now (one stat), loading it if it changed.
+func (s *Store) Poll() { s.st.Poll() }
 
-// tickAt is tick for a caller that has read clock.Mono() (mono) already.
-func (s *Store) tickAt(mono int64) int64 {
-	if s.now != nil {
-		return s.now().UnixNano()
-	}
-	return mono
-}
-
-func (s *Store) wallNow() time.Time {
-	if s.now != nil {
-		return s.now()
-	}
-	return time.Now()
-}
-
-// current returns the generation to use, reloading when the manifest
-// changed. Lookups never wait for a reload in progress.
-func (s *Store) current() *generation { return s.currentAt(clock.Mono()) }
-
-func (s *Store) currentAt(mono int64) *generation {
-	g := s.gen.Load()
-	now := s.tickAt(mono)
-	if now < s.nextChk.Load() || s.closed.Load() {
-		return g
-	}
-	if !s.reload.TryLock() {
-		return g
-	}
-	defer s.reload.Unlock()
-	s.nextChk.Store(now + int64(time.Second))
-	g = s.gen.Load()
-	st := stat(filepath.Join(s.dir, ManifestName))
-	if st == g.stamp && g.err == nil {
-		return g
-	}
-	ng := s.load(st)
-	if ng.err != nil && len(g.sets) > 0 {
-		// Keep serving the last good generation; remember the error.
-		kept := *g
-		kept.err = ng.err
-		kept.stamp = st
-		ng = &kept
-	}
-	if !s.closed.Load() {
-		s.gen.Store(ng)
-	}
-	return ng
-}
-
-func stat(path string) fileStamp {
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return fileStamp{}
-	}
-	return fileStamp{ok: true, dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
-		mtime: st.Mtim.Sec*1e9 + st.Mtim.Nsec}
-}
+// Refresh is Poll that waits for a load in progress and returns the load's
+// error.
+func (s *Store) Refresh() error { return s.st.Refresh() }
 
 type manifestJSON struct {
 	GeneratedAt int64       `json:"generated_at"`
@@ -146,60 +79,42 @@ type manifestF struct {
 	Hash     string `json:"hash"`
 }
 
-// load maps every set the manifest lists. A missing manifest is an empty,
-// healthy generation.
-func (s *Store) load(st fileStamp) *generation {
-	g := &generation{stamp: st, loaded: s.wallNow()}
-	mpath := filepath.Join(s.dir, ManifestName)
-	if !st.ok {
-		if st = stat(mpath); !st.ok {
-			return g
-		}
-		g.stamp = st
-	}
-	raw, err := os.ReadFile(mpath)
+// load maps every set the manifest lists. A missing manifest (or
+// directory) is an empty, healthy generation.
+func load(b *mapped.Builder) (*generation, error) {
+	g := &generation{}
+	raw, _, err := b.Read(ManifestName, maxManifestSize)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return g
+		if errors.Is(err, fs.ErrNotExist) {
+			return g, nil
 		}
-		g.err = fmt.Errorf("crlset: %w", err)
-		return g
+		return nil, fmt.Errorf("crlset: %w", err)
 	}
 	var m manifestJSON
 	if err := json.Unmarshal(raw, &m); err != nil {
-		g.err = errorf("manifest: %v", err)
-		return g
+		return nil, errorf("manifest: %v", err)
 	}
-	files := append(m.Files, m.Filters...)
-	var maps []*mapping
-	release := func() {
-		for _, mp := range maps {
-			unix.Munmap(mp.b)
-		}
-	}
-	for _, f := range files {
+	for _, f := range append(m.Files, m.Filters...) {
 		if err := ValidFilename(f.Filename); err != nil {
-			g.err = err
-			release()
-			return g
+			return nil, err
 		}
 		if !strings.HasSuffix(f.Filename, ".crlset") {
 			continue // other data types may share the manifest
 		}
-		b, err := mapFile(filepath.Join(s.dir, f.Filename), f.Size)
-		if err != nil {
-			g.err = err
-			release()
-			return g
+		if f.Size < headerSize || f.Size > maxSetSize {
+			return nil, errorf("%s: implausible size %d in the manifest", f.Filename, f.Size)
 		}
-		set, err := Parse(b)
+		data, id, err := b.Map(f.Filename, f.Size)
 		if err != nil {
-			unix.Munmap(b)
-			g.err = fmt.Errorf("%s: %w", f.Filename, err)
-			release()
-			return g
+			return nil, fmt.Errorf("crlset: %w", err)
 		}
-		maps = append(maps, &mapping{b: b})
+		if id.Size != f.Size {
+			return nil, errorf("%s: size %d, manifest says %d", f.Filename, id.Size, f.Size)
+		}
+		set, err := Parse(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.Filename, err)
+		}
 		g.sets = append(g.sets, set)
 		g.files = append(g.files, f.Filename)
 	}
@@ -213,15 +128,7 @@ func (s *Store) load(st fileStamp) *generation {
 		}
 		g.shared[string(sn.Name)] = struct{}{}
 	}
-	if len(maps) > 0 {
-		g.mapped = &mappings{list: maps}
-		runtime.AddCleanup(g.mapped, func(ms []*mapping) {
-			for _, mp := range ms {
-				unix.Munmap(mp.b)
-			}
-		}, maps)
-	}
-	return g
+	return g, nil
 }
 
 // ValidFilename rejects manifest file names that could leave the directory.
@@ -233,51 +140,47 @@ func ValidFilename(name string) error {
 	return nil
 }
 
-func mapFile(path string, wantSize int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("crlset: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("crlset: %w", err)
-	}
-	if fi.Size() != wantSize {
-		return nil, errorf("%s: size %d, manifest says %d", filepath.Base(path), fi.Size(), wantSize)
-	}
-	if fi.Size() < headerSize || fi.Size() > 1<<40 {
-		return nil, errorf("%s: implausible size %d", filepath.Base(path), fi.Size())
-	}
-	b, err := unix.Mmap(int(f.Fd()), 0, int(fi.Size()), unix.PROT_READ, unix.MAP_SHARED)
-	if err != nil {
-		return nil, fmt.Errorf("crlset: mmap %s: %w", filepath.Base(path), err)
-	}
-	return b, nil
-}
-
 // Lookup asks every set of the current generation about the issuer key and
 // serial (content bytes): covered when any set lists the issuer, revoked when
 // any listing set has the serial.
 func (s *Store) Lookup(issuerSPKIHash *[32]byte, serial []byte) (covered, revoked bool) {
-	return s.LookupAt(issuerSPKIHash, serial, clock.Mono())
-}
-
-// LookupAt is Lookup for a caller that has read clock.Mono() (mono)
-// already, so that one check reads the clock once.
-func (s *Store) LookupAt(issuerSPKIHash *[32]byte, serial []byte, mono int64) (covered, revoked bool) {
-	g := s.currentAt(mono)
-	for _, set := range g.sets {
+	g := s.st.Acquire()
+	if g == nil {
+		return false, false
+	}
+	prev := debug.SetPanicOnFault(true)
+	defer func() {
+		if err := mapped.Fault(prev, recover()); err != nil {
+			covered, revoked = false, false
+			s.noteFault(err)
+		}
+		g.Release()
+	}()
+	for _, set := range g.V.sets {
 		c, r := set.Lookup(issuerSPKIHash, serial)
 		covered = covered || c
 		if r {
-			revoked = true
-			break
+			return true, true
 		}
 	}
-	runtime.KeepAlive(g)
-	return covered, revoked
+	return covered, false
 }
+
+// Err is why the store serves less than its manifest lists: the last load
+// error, else the last memory fault of a lookup; nil when all is well.
+func (s *Store) Err() error {
+	if err := s.st.Err(); err != nil {
+		return err
+	}
+	if e := s.fault.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// noteFault remembers a lookup's memory fault for Status (its own function:
+// the error escapes only when there is one).
+func (s *Store) noteFault(err error) { s.fault.Store(&err) }
 
 // LookupName is Lookup by the issuer's DER Name, the serial as DER INTEGER
 // content bytes. It answers only for a name that every set of the generation
@@ -286,21 +189,29 @@ func (s *Store) LookupAt(issuerSPKIHash *[32]byte, serial []byte, mono int64) (c
 // revocation under one key says nothing about the other's certificates and
 // the Name cannot tell them apart (docs/NSS.md "Shared issuer names").
 func (s *Store) LookupName(issuerName, serial []byte) (covered, revoked bool) {
-	g := s.current()
-	if _, shared := g.shared[string(issuerName)]; shared {
-		runtime.KeepAlive(g)
+	g := s.st.Acquire()
+	if g == nil {
 		return false, false
 	}
-	for _, set := range g.sets {
+	prev := debug.SetPanicOnFault(true)
+	defer func() {
+		if err := mapped.Fault(prev, recover()); err != nil {
+			covered, revoked = false, false
+			s.noteFault(err)
+		}
+		g.Release()
+	}()
+	if _, shared := g.V.shared[string(issuerName)]; shared {
+		return false, false
+	}
+	for _, set := range g.V.sets {
 		c, r := set.LookupName(issuerName, serial)
 		covered = covered || c
 		if r {
-			revoked = true
-			break
+			return true, true
 		}
 	}
-	runtime.KeepAlive(g)
-	return covered, revoked
+	return covered, false
 }
 
 // Status describes the current generation.
@@ -309,28 +220,32 @@ type Status struct {
 	Files   []string
 	Issuers []IssuerInfo
 	Entries uint64
-	Err     error // last load error, if any (the previous good sets stay in use)
+	Err     error // last load error or lookup fault, if any (the previous good sets stay in use)
 }
 
 // Status reports what the store serves now.
-func (s *Store) Status() Status {
-	g := s.current()
-	st := Status{Dir: s.dir, Files: g.files, Err: g.err}
-	for _, set := range g.sets {
+func (s *Store) Status() (st Status) {
+	st = Status{Dir: s.st.Dir(), Err: s.Err()}
+	g := s.st.Acquire()
+	if g == nil {
+		return st
+	}
+	defer g.Release()
+	defer mapped.Guard(debug.SetPanicOnFault(true), &st.Err)
+	st.Files = g.V.files
+	for _, set := range g.V.sets {
 		for _, in := range set.Issuers() {
 			in.Name = bytes.Clone(in.Name) // the mapping may go away after we return
 			st.Issuers = append(st.Issuers, in)
 		}
 		st.Entries += set.NumEntries()
 	}
-	runtime.KeepAlive(g)
 	return st
 }
 
-// Close drops the current generation; its mappings are released once no
+// Close retires the current generation; its mappings are released once no
 // lookup uses them. Lookups after Close answer "not covered".
 func (s *Store) Close() error {
-	s.closed.Store(true)
-	s.gen.Store(&generation{})
+	s.st.Close()
 	return nil
 }

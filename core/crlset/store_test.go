@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -50,10 +51,7 @@ func TestStoreReload(t *testing.T) {
 	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
 	s := OpenStore(filepath.Join(cache, Dir))
 	defer s.Close()
-	clock := time.Now()
-	var mu sync.Mutex
-	s.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
-	advance := func() { mu.Lock(); clock = clock.Add(2 * time.Second); mu.Unlock() }
+	advance := func() { _ = s.Refresh() } // what the once-a-second stat does
 
 	var ti1 testIssuer
 	for _, ti := range iss1 {
@@ -116,7 +114,6 @@ func TestStoreConcurrentSwap(t *testing.T) {
 	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
 	s := OpenStore(filepath.Join(cache, Dir))
 	defer s.Close()
-	s.now = func() time.Time { return time.Now().Add(time.Duration(time.Now().UnixNano()%7) * time.Second) }
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for g := 0; g < 4; g++ {
@@ -147,6 +144,7 @@ func TestStoreConcurrentSwap(t *testing.T) {
 			d, _ := buildTestSet(t, uint64(100+i), 5, 100)
 			writeTree(t, cache, map[string][]byte{"a.crlset": d})
 		}
+		s.Poll() // as the gate would, while the readers run
 		time.Sleep(20 * time.Millisecond)
 	}
 	close(stop)
@@ -211,5 +209,87 @@ func TestStoreSharedNameNoOpinion(t *testing.T) {
 			t.Errorf("%s: SharedNames = %+v", tc.desc, sh)
 		}
 		s.Close()
+	}
+}
+
+// TestStoreHostileFiles plants a FIFO, a directory, a symlink loop and a
+// symlink to /dev/zero at the manifest and at a set: the store answers
+// "not covered" at once and reports why, and keeps the last good sets.
+func TestStoreHostileFiles(t *testing.T) {
+	d1, iss1 := buildTestSet(t, 41, 5, 100)
+	for _, victim := range []string{ManifestName, "a.crlset"} {
+		for _, kind := range []string{"fifo", "directory", "loop", "devzero"} {
+			cache := t.TempDir()
+			dir := filepath.Join(cache, Dir)
+			writeTree(t, cache, map[string][]byte{"a.crlset": d1})
+			good := OpenStore(dir)
+			p := filepath.Join(dir, victim)
+			mraw, err := os.ReadFile(filepath.Join(dir, ManifestName))
+			must(t, err)
+			must(t, os.Remove(p))
+			switch kind {
+			case "fifo":
+				must(t, syscall.Mkfifo(p, 0o644))
+			case "directory":
+				must(t, os.Mkdir(p, 0o755))
+			case "loop":
+				must(t, os.Symlink(victim, p))
+			case "devzero":
+				must(t, os.Symlink("/dev/zero", p))
+			}
+			if victim != ManifestName { // a new manifest names the planted set
+				tmp := filepath.Join(dir, ".m")
+				must(t, os.WriteFile(tmp, mraw, 0o644))
+				must(t, os.Rename(tmp, filepath.Join(dir, ManifestName)))
+			}
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				fresh := OpenStore(dir)
+				if c, _ := fresh.Lookup(&iss1[0].spki, []byte{1}); c {
+					t.Errorf("%s at %s: covered", kind, victim)
+				}
+				if fresh.Status().Err == nil {
+					t.Errorf("%s at %s: no error reported", kind, victim)
+				}
+				fresh.Close()
+				if err := good.Refresh(); err == nil {
+					t.Errorf("%s at %s: refresh accepted it", kind, victim)
+				}
+				if c, _ := good.Lookup(&iss1[0].spki, []byte{1}); !c {
+					t.Errorf("%s at %s: last good sets dropped", kind, victim)
+				}
+				good.Close()
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s at %s: hung", kind, victim)
+			}
+		}
+	}
+}
+
+// TestStoreTruncatedInPlace performs the attack that crashed hosts: a
+// mapped set is truncated in place under lookups. They answer "not
+// covered" (the data is gone) and the process lives.
+func TestStoreTruncatedInPlace(t *testing.T) {
+	cache := t.TempDir()
+	d1, iss1 := buildTestSet(t, 51, 50, 2000)
+	writeTree(t, cache, map[string][]byte{"a.crlset": d1})
+	s := OpenStore(filepath.Join(cache, Dir))
+	defer s.Close()
+	if c, _ := s.Lookup(&iss1[len(iss1)-1].spki, []byte{1}); !c {
+		t.Fatal("not covered before the truncation")
+	}
+	must(t, os.Truncate(filepath.Join(cache, Dir, "a.crlset"), 0))
+	for _, ti := range iss1 {
+		if c, r := s.Lookup(&ti.spki, []byte{1}); c || r {
+			t.Fatalf("answered from a truncated set: covered %v revoked %v", c, r)
+		}
+		s.LookupName(ti.name, []byte{1})
+	}
+	if st := s.Status(); st.Err == nil {
+		t.Fatal("fault not reported")
 	}
 }

@@ -1,24 +1,28 @@
-// Package engine is the one place where configuration, the clubcard cache,
-// the CRL-compiled revocation sets and the policy meet: a Checker answers
-// "may this certificate be used?" for the CLI, the C ABI and the Go helper.
+// Package engine is the one place where configuration, the revocation data
+// and the policy meet: a Checker answers "may this certificate be used?"
+// for the CLI, the C ABI, the check daemon and the Go helper.
 //
-// A Checker never fails because the cache is missing: it answers no_data,
-// and retries opening the cache at most once a second, so a cache that
-// appears later (first `revocheck fetch`) is picked up without a restart.
+// The data comes from sources (source.go): the CRL sets, then the clubcard
+// cache, each a generation-swapped, memory-mapped store (core/mapped). A
+// Checker asks them in order and combines the answers. It never fails
+// because data is missing: it answers no_data, and a cache that appears
+// later (first `revocheck fetch`) is picked up without a restart.
+//
+// One gate, once a second, on the monotonic clock read once per check:
+// every source looks for a new generation (a stat of its key files) and the
+// data's age is judged against the wall clock. The check path itself
+// neither stats nor reads the wall clock.
 package engine
 
 import (
 	"errors"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/certinput"
-	"github.com/revocheck/revocheck/core/clock"
 	"github.com/revocheck/revocheck/core/config"
-	"github.com/revocheck/revocheck/core/crlset"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/policy"
 )
@@ -26,32 +30,25 @@ import (
 // Decision is a policy verdict on one outcome.
 type Decision = policy.Decision
 
-// retryInterval bounds how often a missing or broken cache is re-opened.
-const retryInterval = time.Second
+// pollInterval is the gate: how often, at most, sources look for new data
+// and the data's age is judged.
+const pollInterval = time.Second
 
 // Checker answers revocation checks. Safe for concurrent use.
 type Checker struct {
 	Config *config.Config
 	policy policy.Policy
 
-	openMu  sync.Mutex // serialises cache open attempts
-	cache   atomic.Pointer[cache.Cache]
-	nextTry atomic.Int64 // unix ns before which no re-open is attempted
-	openErr atomic.Pointer[error]
-	crl     *crlset.Store
-	now     func() time.Time
-
-	stale atomic.Pointer[staleness] // the last staleness verdict
+	sources []Source
+	now     func() time.Time // the wall clock, read on the gate only (tests set it)
+	next    atomic.Int64     // mono() of the next gate
+	stale   atomic.Uint64    // bit i: source i's data is older than max-age
 }
 
-// staleness is a verdict on the data's age, re-evaluated against the wall
-// clock at most once a second and whenever the data time changes: reading
-// the wall clock costs about 60 ns on some VMs, a tenth of a whole check.
-type staleness struct {
-	dataTime int64 // unix ns of the data judged
-	until    int64 // clock.Mono() until which the verdict holds
-	stale    bool
-}
+var epoch = time.Now()
+
+// mono is the gate's clock: monotonic ns, cheaper than the wall clock.
+func mono() int64 { return int64(time.Since(epoch)) }
 
 // Open loads the configuration (see config.Load) and applies overrides
 // ("key=value;..."), then returns a Checker.
@@ -80,121 +77,107 @@ func open(load func(string) (*config.Config, error), configPath, overrides strin
 	return New(cfg), nil
 }
 
-// New returns a Checker for cfg. It does not touch the cache yet.
+// New returns a Checker for cfg with every source open (a missing cache is
+// not an error: see the package comment).
 func New(cfg *config.Config) *Checker {
-	return &Checker{
-		Config: cfg,
-		policy: cfg.Policy,
-		crl:    crlset.OpenStore(filepath.Join(cfg.CacheDir, "crlsets")),
-		now:    time.Now,
+	c := &Checker{Config: cfg, policy: cfg.Policy, now: time.Now}
+	for _, k := range sourceKinds {
+		c.sources = append(c.sources, k.open(cfg))
 	}
+	c.judge()
+	c.next.Store(mono() + int64(pollInterval))
+	return c
 }
 
-// Close releases the cache. Checks still running finish safely.
+// Close releases the data. Checks still running finish safely.
 func (c *Checker) Close() {
-	if cc := c.cache.Swap(nil); cc != nil {
-		cc.Close()
+	for _, s := range c.sources {
+		s.Close()
 	}
-	c.crl.Close()
 }
 
 // Decide applies the policy to an outcome.
 func (c *Checker) Decide(o outcome.Outcome) Decision { return c.policy.Decide(o) }
 
-// Cache returns the open cache, opening it if needed; the error says why
-// there is none (for `revocheck status`).
-func (c *Checker) Cache() (*cache.Cache, error) {
-	if cc := c.cache.Load(); cc != nil {
-		return cc, nil
+// gate runs poll at most once per pollInterval across all goroutines; the
+// others go on with the data they have.
+func (c *Checker) gate() {
+	now := mono()
+	next := c.next.Load()
+	if now < next || !c.next.CompareAndSwap(next, now+int64(pollInterval)) {
+		return
 	}
-	c.openMu.Lock()
-	defer c.openMu.Unlock()
-	if cc := c.cache.Load(); cc != nil {
-		return cc, nil
-	}
-	now := c.now().UnixNano()
-	if now < c.nextTry.Load() {
-		if e := c.openErr.Load(); e != nil {
-			return nil, *e
-		}
-		return nil, errors.New("cache not open")
-	}
-	cc, err := cache.Open(c.Config.CacheDir, cache.Options{})
-	if err != nil {
-		c.nextTry.Store(now + int64(retryInterval))
-		c.openErr.Store(&err)
-		return nil, err
-	}
-	c.cache.Store(cc)
-	return cc, nil
+	c.poll()
 }
 
-// CheckDER extracts the inputs from cert and its issuer (DER) and checks
-// them. It allocates nothing on a warm cache.
+// poll asks every source to look for new data, then judges its age.
+func (c *Checker) poll() {
+	for _, s := range c.sources {
+		s.Poll()
+	}
+	c.judge()
+}
+
+// judge sets the stale bits against the wall clock; new data only arrives
+// in poll, so the verdict follows new data at once.
+func (c *Checker) judge() {
+	var bits uint64
+	if c.policy.MaxAge > 0 {
+		wall := c.now().UnixNano()
+		for i, s := range c.sources {
+			if t := s.DataTime(); t != 0 && wall-t > int64(c.policy.MaxAge) {
+				bits |= 1 << i
+			}
+		}
+	}
+	c.stale.Store(bits)
+}
+
+// CheckDER extracts the inputs from cert and its issuer (DER), checks them
+// and applies the policy. It allocates nothing on a warm cache.
 func (c *Checker) CheckDER(cert, issuer []byte) (Decision, error) {
 	var buf [16]certinput.SCT
 	in := certinput.Input{SCTs: buf[:0]}
 	if err := certinput.Extract(cert, issuer, &in); err != nil {
 		return c.policy.Decide(outcome.Error), err
 	}
-	return c.CheckInput(&in, nil), nil
+	o, _ := c.Check(&in, nil)
+	return c.policy.Decide(o), nil
 }
 
-// CheckInput checks extracted inputs. d, when not nil, receives the filters
-// consulted and their answers.
-func (c *Checker) CheckInput(in *certinput.Input, d *cache.Detail) Decision {
-	o, _ := c.CheckInputErr(in, d)
-	return c.policy.Decide(o)
-}
-
-// CheckInputErr is CheckInput with the reason for an error or no_data
-// outcome (for the CLI).
-func (c *Checker) CheckInputErr(in *certinput.Input, d *cache.Detail) (outcome.Outcome, error) {
-	// One clock reading for the three time gates of a check (package
-	// clock says why).
-	mono := clock.Mono()
-	// Exact revocation sets (compiled CRLs) answer first: they are
-	// definitive for the issuers they cover, with or without SCTs.
-	crlCovered, crlRevoked := c.crl.LookupAt(&in.IssuerSPKIHash, in.Serial, mono)
-	if crlRevoked {
-		return outcome.Revoked, nil
-	}
-	cc, err := c.Cache()
-	if err != nil {
-		if crlCovered {
-			return outcome.NotRevoked, nil
+// Check answers for extracted inputs; the error says why an outcome is
+// error or no_data. d, when not nil, receives the clubcard filters
+// consulted and their answers. Every source is asked in order: the first
+// that says revoked ends the check (a revocation stays true however old
+// the data); otherwise the strongest answer wins (source.go: strength), a
+// source's non-revoked answer from data older than max-age being stale.
+func (c *Checker) Check(in *certinput.Input, d *cache.Detail) (outcome.Outcome, error) {
+	c.gate()
+	stale := c.stale.Load()
+	best, why := outcome.NotCovered, error(nil)
+	kept := hide(in)
+	for i, s := range c.sources {
+		o, err := s.Check(kept, d)
+		switch {
+		case o == outcome.Revoked:
+			return o, nil
+		case stale&(1<<i) != 0 && (o == outcome.NotRevoked || o == outcome.NotEnrolled || o == outcome.NotCovered):
+			o, err = outcome.Stale, nil
 		}
-		return outcome.NoData, err
+		if stronger(o, best) || (o == best && why == nil) {
+			best, why = o, err
+		}
 	}
-	o, err := cc.CheckAt(in, d, mono)
-	if err != nil {
-		return outcome.Error, err
-	}
-	if o == outcome.Revoked {
-		return o, nil // a revocation stays true however old the data
-	}
-	if crlCovered {
-		return outcome.NotRevoked, nil
-	}
-	if c.policy.MaxAge > 0 && c.isStale(cc.DataTimeUnix(), mono) {
-		return outcome.Stale, nil
-	}
-	return o, nil
+	return best, why
 }
 
-// isStale reports whether data of this time (unix ns, 0: unknown) is older
-// than the policy's max-age, to within a second.
-func (c *Checker) isStale(dataTime, mono int64) bool {
-	if dataTime == 0 {
-		return false
-	}
-	if s := c.stale.Load(); s != nil && s.dataTime == dataTime && mono < s.until {
-		return s.stale
-	}
-	s := &staleness{dataTime: dataTime, until: mono + int64(time.Second),
-		stale: c.now().UnixNano()-dataTime > int64(c.policy.MaxAge)}
-	c.stale.Store(s)
-	return s.stale
+// hide stops escape analysis at the Source interface: a pointer passed to
+// an interface method is assumed kept, which would move every caller's
+// on-stack Input (and its SCT buffer) to the heap, two allocations per
+// check. No Source keeps in past its Check (the interface's contract).
+func hide(in *certinput.Input) *certinput.Input {
+	p := uintptr(unsafe.Pointer(in))
+	return *(**certinput.Input)(unsafe.Pointer(&p))
 }
 
 // CheckIssuerSerial checks a certificate known only by its issuer's DER
@@ -206,14 +189,18 @@ func (c *Checker) CheckIssuerSerial(issuerName, serial []byte) (Decision, error)
 	if len(issuerName) == 0 || len(serial) == 0 {
 		return c.policy.Decide(outcome.Error), errors.New("issuer name and serial are required")
 	}
+	c.gate()
 	// The serial is content bytes, exactly: the NSS module decides which
 	// encoding NSS sent (docs/NSS.md "Serial encodings").
-	covered, revoked := c.crl.LookupName(issuerName, serial)
-	switch {
-	case revoked:
-		return c.policy.Decide(outcome.Revoked), nil
-	case covered:
-		return c.policy.Decide(outcome.NotRevoked), nil
+	best := outcome.NotCovered
+	for _, s := range c.sources {
+		o := s.CheckName(issuerName, serial)
+		if o == outcome.Revoked {
+			return c.policy.Decide(o), nil
+		}
+		if stronger(o, best) {
+			best = o
+		}
 	}
-	return c.policy.Decide(outcome.NotCovered), nil
+	return c.policy.Decide(best), nil
 }

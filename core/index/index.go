@@ -209,6 +209,17 @@ func Parse(data []byte) (*Index, error) {
 		}
 		ix.logs = append(ix.logs, ls)
 	}
+	// The file ends where its last table or entry section ends: bytes
+	// after it are no part of the format (a writer's bug or an append),
+	// and a reader that ignored them would accept what verify cannot
+	// explain.
+	end := dirEnd
+	for _, sp := range spans {
+		end = max(end, sp.end)
+	}
+	if end != size {
+		return nil, malformed("%d trailing bytes after the last section (ends at %d of %d)", size-end, end, size)
+	}
 	slices.SortFunc(spans, func(a, b span) int {
 		switch {
 		case a.start < b.start:

@@ -230,6 +230,8 @@ func TestMalformed(t *testing.T) {
 		"v0 names exceed":       []byte("upkiidx0\x05\x00\x00\x00\x00"),
 		"v0 logs exceed":        []byte("upkiidx0\x00\x00\x00\x00\x01"),
 		"v1 names 1, truncated": append([]byte("upkiidx1\x00\x01\x00\x00\x00\x00"), "abc"...),
+		"trailing byte":         append(bytes.Clone(good), 0),
+		"trailing garbage":      append(bytes.Clone(good), "garbage after the entries"...),
 	}
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {

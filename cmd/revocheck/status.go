@@ -17,6 +17,7 @@ import (
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
+	"github.com/revocheck/revocheck/core/mapped"
 	"github.com/revocheck/revocheck/core/outcome"
 )
 
@@ -114,7 +115,9 @@ func (r *statusReport) inspectCache(dir string, maxAge time.Duration) {
 		r.AgeSeconds = int64(time.Since(t) / time.Second)
 		r.Stale = maxAge > 0 && time.Since(t) > maxAge
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "index.bin"))
+	// Through core/mapped, as the checkers read: a FIFO or /dev/zero in
+	// the cache is an error at once, never a hang.
+	data, _, err := mapped.ReadFile(filepath.Join(dir, "index.bin"), mapped.MaxSize)
 	if err != nil {
 		r.Problem = fmt.Sprintf("no usable cache: %v (run `revocheck fetch`)", err)
 		return
@@ -128,7 +131,7 @@ func (r *statusReport) inspectCache(dir string, maxAge time.Duration) {
 	issuers := 0
 	for _, name := range ix.Filenames() {
 		sf := statusFilter{File: name}
-		b, err := os.ReadFile(filepath.Join(dir, name))
+		b, _, err := mapped.ReadFile(filepath.Join(dir, name), mapped.MaxSize)
 		if err == nil {
 			sf.Size = int64(len(b))
 			var f *clubcard.Filter
@@ -165,7 +168,7 @@ func (r *statusReport) inspectCache(dir string, maxAge time.Duration) {
 }
 
 func readManifest(path string) (*manifest.Manifest, error) {
-	b, err := os.ReadFile(path)
+	b, _, err := mapped.ReadFile(path, mapped.MaxSize)
 	if err != nil {
 		return nil, err
 	}

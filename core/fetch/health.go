@@ -3,8 +3,8 @@ package fetch
 import (
 	"fmt"
 	"github.com/revocheck/revocheck/core/httpget"
+	"github.com/revocheck/revocheck/core/mapped"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -82,23 +82,10 @@ func (h Health) Problem() string {
 
 // readSmall reads a regular file of at most limit bytes.
 func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() || fi.Size() > limit {
-		return nil, fmt.Errorf("%s: not a regular file of at most %d bytes", path, limit)
-	}
-	buf := make([]byte, fi.Size())
-	if _, err := f.ReadAt(buf, 0); err != nil && fi.Size() > 0 {
-		return nil, err
-	}
-	return buf, nil
+	// core/mapped opens as the checkers do: regular files only, never
+	// blocking on a FIFO, bounded before reading.
+	data, _, err := mapped.ReadFile(path, limit)
+	return data, err
 }
 
 // Judge is the last word of a fetch: a failed run on a cache with no

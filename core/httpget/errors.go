@@ -5,8 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"github.com/revocheck/revocheck/core/mapped"
 	"time"
 )
 
@@ -94,18 +93,13 @@ func Typed(err error) error {
 // FileSHA256 is the SHA-256 of a file already on disk, to compare with the
 // digest a Download would verify (and skip the download when equal).
 func FileSHA256(path string) ([32]byte, error) {
-	var sum [32]byte
-	f, err := os.Open(path)
+	// Opened as the checkers open cache files (core/mapped): a FIFO or a
+	// device planted in the cache is an error, never a hang or an endless read.
+	data, _, err := mapped.ReadFile(path, mapped.MaxSize)
 	if err != nil {
-		return sum, err
+		return [32]byte{}, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return sum, err
-	}
-	h.Sum(sum[:0])
-	return sum, nil
+	return sha256.Sum256(data), nil
 }
 
 // integrityError marks a download whose bytes do not match the manifest.

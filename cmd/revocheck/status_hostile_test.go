@@ -1,0 +1,43 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestStatusHostileCache: status reads the cache as the checkers do, so a
+// FIFO, a directory or /dev/zero at index.bin or manifest.json is reported
+// at once, never a hang or an endless read.
+func TestStatusHostileCache(t *testing.T) {
+	plants := map[string]func(path string) error{
+		"fifo":      func(p string) error { return syscall.Mkfifo(p, 0o644) },
+		"dir":       func(p string) error { return os.Mkdir(p, 0o755) },
+		"/dev/zero": func(p string) error { return os.Symlink("/dev/zero", p) },
+	}
+	for _, file := range []string{"index.bin", "manifest.json"} {
+		for kind, plant := range plants {
+			t.Run(file+"/"+kind, func(t *testing.T) {
+				dir := t.TempDir()
+				require.NoError(t, plant(filepath.Join(dir, file)))
+				t.Setenv("REVOCHECK_CACHE_DIR", dir)
+				t.Setenv("REVOCHECK_CONFIG", filepath.Join(dir, "absent.toml"))
+				done := make(chan string, 1)
+				go func() {
+					_, out, _ := runCLI(t, nil, "status")
+					done <- out
+				}()
+				select {
+				case out := <-done:
+					require.Contains(t, out, "cache:")
+				case <-time.After(20 * time.Second):
+					t.Fatalf("status still running after 20 s with a %s at %s", kind, file)
+				}
+			})
+		}
+	}
+}

@@ -355,20 +355,62 @@ static int ready(rc_loader *l)
 
 /* ---- the check daemon ------------------------------------------------ */
 
-/* Returns 1 when the file exists (the default search of revocheck_open). */
-static int file_exists(const char *dir, const char *rel)
+/* Appends one "name=value" NUL-terminated string to the context. Returns
+ * 0 when it does not fit. */
+static int context_add(rc_loader *l, const char *name, size_t nlen, const char *value)
 {
-	char path[RC_PATH_MAX + 64];
-	if (dir == NULL || *dir == '\0')
+	if (value == NULL || *value == '\0')
+		return 1;
+	size_t n = l->context_len, vlen = strlen(value);
+	if (n + nlen + 1 + vlen + 1 > sizeof l->context)
 		return 0;
-	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	return access(path, F_OK) == 0;
+	memcpy(l->context + n, name, nlen);
+	l->context[n + nlen] = '=';
+	memcpy(l->context + n + nlen + 1, value, vlen + 1);
+	l->context_len = n + nlen + 1 + vlen + 1;
+	return 1;
 }
 
-/* Can the daemon answer for this adapter's configuration? It reads the
- * system configuration and applies our overrides per request; it cannot
- * know a config file, an environment or a user file only we see. Sets why
- * when the answer is no. */
+/* Builds the request's context once (rc_protocol.h): this adapter's
+ * config-file setting and the environment the library would read, via
+ * secure_getenv. What does not fit is never dropped silently: the context
+ * then says it is incomplete, and the receiver refuses it. Call with
+ * l->lock held. */
+static void build_context(rc_loader *l)
+{
+	if (l->context_built)
+		return;
+	l->context_built = 1;
+	int ok = context_add(l, RC_PROTO_CONTEXT_CONFIG, strlen(RC_PROTO_CONTEXT_CONFIG), l->config);
+	for (const char *p = RC_PROTO_CONTEXT_ENV; *p != '\0' && ok;) {
+		size_t n = strcspn(p, " ");
+		char name[64];
+		if (n > 0 && n < sizeof name) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			ok = context_add(l, name, n, secure_getenv(name));
+		}
+		p += n + (p[n] == ' ');
+	}
+	if (!ok) {
+		rc_debug(l, "request context too long; the daemon and helper will refuse it");
+		l->context_len = 0;
+		context_add(l, RC_PROTO_CONTEXT_INCOMPLETE, strlen(RC_PROTO_CONTEXT_INCOMPLETE), "1");
+	}
+}
+
+void rc_loader_context(rc_loader *l, const char **ctx, size_t *len)
+{
+	pthread_mutex_lock(&l->lock);
+	build_context(l);
+	*ctx = l->context;
+	*len = l->context_len;
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* May this process ask the daemon at all? Whether the daemon serves this
+ * adapter's configuration is the daemon's decision (it refuses what it
+ * does not serve); here only the socket is judged. Sets why when not. */
 static int daemon_eligible(rc_loader *l, const char **why)
 {
 	if (l->socket[0] == '\0') {
@@ -377,17 +419,6 @@ static int daemon_eligible(rc_loader *l, const char **why)
 	}
 	if (strlen(l->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		*why = "the daemon socket path is too long";
-		return 0;
-	}
-	const char *cfg = secure_getenv("REVOCHECK_CONFIG"), *dir = secure_getenv("REVOCHECK_CACHE_DIR");
-	if (l->config[0] != '\0' || (cfg != NULL && *cfg != '\0') || (dir != NULL && *dir != '\0')) {
-		*why = "a config file or $REVOCHECK_CACHE_DIR is set for this process";
-		return 0;
-	}
-	const char *xdg = secure_getenv("XDG_CONFIG_HOME"), *home = secure_getenv("HOME");
-	if (xdg != NULL && *xdg != '\0' ? file_exists(xdg, "revocheck/config.toml")
-	                                : file_exists(home, ".config/revocheck/config.toml")) {
-		*why = "this user has a revocheck config file";
 		return 0;
 	}
 	/* Trust: only root (or we) can have put a listener in a directory
@@ -413,6 +444,7 @@ static int daemon_state(rc_loader *l)
 		return st;
 	pthread_mutex_lock(&l->lock);
 	if (l->daemon == 0) {
+		build_context(l);
 		const char *why = NULL;
 		int ok = daemon_eligible(l, &why);
 		if (ok)
@@ -433,16 +465,6 @@ static void daemon_off(rc_loader *l, const char *why)
 		rc_debug(l, "checking in-process from now on: the daemon at %s %s", l->socket, why);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
-}
-
-static int32_t get_le32(const uint8_t *p)
-{
-	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-}
-
 /* Non-blocking connect: a missing socket is ENOENT, a stopped daemon
  * ECONNREFUSED, a saturated one EAGAIN; all answered in-process. */
 static int daemon_connect(rc_loader *l)
@@ -461,7 +483,7 @@ static int daemon_connect(rc_loader *l)
 
 /* Sends one request and reads its reply: 1 done, 0 the connection failed
  * (closed by the daemon, not running...), -1 no answer in time. */
-static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[16])
+static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[RC_PROTO_REPLY_SIZE])
 {
 	if (sendmsg(fd, m, MSG_NOSIGNAL) != (ssize_t)total)
 		return 0;
@@ -472,10 +494,11 @@ static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return -1;
-	return r > 0 && recv(fd, rep, 16, 0) == 16 && memcmp(rep, "RCA1", 4) == 0;
+	return r > 0 && recv(fd, rep, RC_PROTO_REPLY_SIZE, 0) == RC_PROTO_REPLY_SIZE &&
+	       memcmp(rep, RC_PROTO_REPLY_MAGIC, 4) == 0;
 }
 
-/* One request to the daemon (protocol: core/checkd/protocol.go). Returns 1
+/* One request to the daemon (protocol: rc_protocol.h). Returns 1
  * with *res set when it answered; 0 when it could not (not running, busy,
  * refused, too slow, garbled): then the caller checks in-process.
  *
@@ -486,17 +509,19 @@ static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[
 static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
                       size_t blen, revocheck_result *res)
 {
-	if (daemon_state(l) != 1 || alen > 64 * 1024 || blen > 64 * 1024)
+	if (daemon_state(l) != 1 || alen > RC_PROTO_MAX_PART || blen > RC_PROTO_MAX_PART)
 		return 0;
-	uint8_t hdr[20] = {'R', 'C', 'Q', '1', kind};
-	size_t olen = strlen(l->overrides);
-	put_le32(hdr + 8, (uint32_t)olen);
-	put_le32(hdr + 12, (uint32_t)alen);
-	put_le32(hdr + 16, (uint32_t)blen);
-	struct iovec iov[4] = {{hdr, sizeof hdr}, {l->overrides, olen}, {(void *)a, alen}, {(void *)b, blen}};
-	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 4};
-	size_t total = sizeof hdr + olen + alen + blen;
-	uint8_t rep[16];
+	uint8_t hdr[RC_PROTO_HEADER_SIZE];
+	size_t olen = strlen(l->overrides), clen = l->context_len; /* built by daemon_state */
+	rc_proto_header(hdr, kind, olen, alen, blen, clen);
+	struct iovec iov[5] = {{hdr, sizeof hdr},
+	                       {l->overrides, olen},
+	                       {(void *)a, alen},
+	                       {(void *)b, blen},
+	                       {l->context, clen}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 5};
+	size_t total = sizeof hdr + olen + alen + blen + clen;
+	uint8_t rep[RC_PROTO_REPLY_SIZE];
 	int r = 0;
 	if (pthread_mutex_trylock(&l->conn_lock) == 0) {
 		if (l->conn_fd >= 0 && l->conn_epoch != rc_fork_epoch) {
@@ -537,8 +562,9 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 	}
 	if (r == 0)
 		return 0;
-	int32_t status = get_le32(rep + 4), outcome = get_le32(rep + 8), allowed = get_le32(rep + 12);
-	if (status == 1) { /* refused: it does not serve this configuration */
+	int32_t status = 0, outcome = 0, allowed = 0;
+	rc_proto_reply(rep, sizeof rep, &status, &outcome, &allowed); /* magic checked */
+	if (status == RC_PROTO_STATUS_REFUSED) { /* it does not serve this configuration */
 		daemon_off(l, "does not serve this configuration");
 		return 0;
 	}
@@ -594,10 +620,10 @@ static int unavailable(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen
 int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
                  size_t issuer_len, revocheck_result *res)
 {
-	if (!library_ready(l) && daemon_ask(l, 1, cert, cert_len, issuer, issuer_len, res))
+	if (!library_ready(l) && daemon_ask(l, RC_PROTO_KIND_DER, cert, cert_len, issuer, issuer_len, res))
 		return 1;
 	if (!ready(l))
-		return unavailable(l, 1, cert, cert_len, issuer, issuer_len, res);
+		return unavailable(l, RC_PROTO_KIND_DER, cert, cert_len, issuer, issuer_len, res);
 	l->check_der(l->handle, cert, cert_len, issuer, issuer_len, res);
 	return 1;
 }
@@ -605,10 +631,10 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
                            const uint8_t *serial, size_t serial_len, revocheck_result *res)
 {
-	if (!library_ready(l) && daemon_ask(l, 2, issuer_name, name_len, serial, serial_len, res))
+	if (!library_ready(l) && daemon_ask(l, RC_PROTO_KIND_ISSUER_SERIAL, issuer_name, name_len, serial, serial_len, res))
 		return 1;
 	if (!ready(l))
-		return unavailable(l, 2, issuer_name, name_len, serial, serial_len, res);
+		return unavailable(l, RC_PROTO_KIND_ISSUER_SERIAL, issuer_name, name_len, serial, serial_len, res);
 	l->check_issuer_serial(l->handle, issuer_name, name_len, serial, serial_len, res);
 	return 1;
 }

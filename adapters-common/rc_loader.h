@@ -19,11 +19,16 @@
  *    (rc_notice). Only a misconfiguration or a broken installation prints
  *    one line (rc_log). REVOCHECK_DEBUG prints everything on stderr.
  *  - Before loading the library, the check daemon (`revocheck daemon`) is
- *    asked when its socket exists and this adapter's configuration is one
- *    it can serve: a socket round trip instead of starting Go in this
- *    process, and it works in forked children too. A daemon that is
+ *    asked when its socket exists in a trusted directory: a socket round
+ *    trip instead of starting Go in this process, and it works in forked
+ *    children too. Each request carries this adapter's settings and the
+ *    context it would configure itself from (rc_protocol.h); the daemon
+ *    decides whether it serves that configuration. A daemon that is
  *    absent, refuses, or does not answer within RC_DAEMON_TIMEOUT_MS is
  *    skipped and the library answers instead, with the same result.
+ *  - No configuration is parsed or decided here: adapter settings are
+ *    passed through (revocheck_open's overrides, the request's overrides
+ *    and context) and the library or the daemon decides and reports.
  */
 #ifndef RC_LOADER_H
 #define RC_LOADER_H
@@ -33,6 +38,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "rc_protocol.h"
 #include "revocheck.h"
 
 #define RC_PATH_MAX 1024
@@ -74,6 +80,9 @@ typedef struct rc_loader {
 	int conn_fd;                      /* kept connection to the daemon, or -1 */
 	unsigned conn_epoch;              /* fork epoch conn_fd was opened in */
 	char helper[RC_PATH_MAX];         /* revocheck binary for forked children, "" none */
+	char context[RC_PROTO_MAX_CONTEXT]; /* the request's context (rc_protocol.h) */
+	size_t context_len;               /* its length */
+	int context_built;                /* context was built (once, under lock) */
 	int helper_found;                 /* helper was looked for */
 
 	unsigned noted; /* rc_notice states already logged (enum rc_note bits) */
@@ -135,6 +144,10 @@ int rc_daemon_usable(rc_loader *l);
  */
 int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
                     size_t blen, revocheck_result *res, const char **why);
+
+/* The request context (rc_protocol.h), built on first use; the pointer
+ * stays valid for the loader's life. */
+void rc_loader_context(rc_loader *l, const char **ctx, size_t *len);
 
 /* Human name of an outcome; works without the library loaded. */
 const char *rc_outcome_name(int32_t outcome);

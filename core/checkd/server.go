@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/outcome"
 )
@@ -323,7 +324,13 @@ func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 	if err != nil {
 		return s.errorReply(StatusInvalid)
 	}
-	v, err := s.checker(uid, r.Overrides)
+	ov, err := clientOverrides(r)
+	if err != nil {
+		// Not a refusal worth a log line: a client with its own
+		// configuration is normal, and checks in-process.
+		return Reply{Status: StatusRefused, Outcome: int32(outcome.Error)}
+	}
+	v, err := s.checker(uid, ov)
 	if err != nil {
 		return Reply{Status: StatusRefused, Outcome: int32(outcome.Error)}
 	}
@@ -340,6 +347,22 @@ func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 		rep.Status = StatusInvalid
 	}
 	return rep
+}
+
+// clientOverrides is what the client's configuration adds to the system
+// one: its overrides, after a cache directory from its environment (as
+// revocheck_open applies them). A client configured from any other file
+// is not served.
+func clientOverrides(r Request) (string, error) {
+	explicit, getenv, err := r.Env()
+	if err != nil {
+		return "", err
+	}
+	dir, err := config.SystemOnly(explicit, getenv)
+	if err != nil || dir == "" {
+		return r.Overrides, err
+	}
+	return joinOverrides("cache-dir="+dir, r.Overrides), nil
 }
 
 func joinOverrides(a, b string) string {

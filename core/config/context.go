@@ -1,0 +1,57 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// EnvVars are the environment variables Load reads. An adapter passes them
+// on, unread, to the check daemon and to its helper process
+// (adapters-common/rc_protocol.h's RC_PROTO_CONTEXT_ENV; core/checkd's
+// tests hold the two lists equal).
+var EnvVars = []string{"REVOCHECK_CONFIG", "REVOCHECK_CACHE_DIR", "XDG_CONFIG_HOME", "HOME"}
+
+// LoadFrom is Load for another process's environment, given by getenv (an
+// adapter's, passed on in a request): what revocheck_open would have
+// built in that process.
+func LoadFrom(explicit string, getenv func(string) string) (*Config, error) {
+	return load(explicit, getenv)
+}
+
+// UserFile is the per-user config file Load reads for getenv's
+// environment, or "" when there is none to look for.
+func UserFile(getenv func(string) string) string {
+	if x := xdgConfigHome(getenv); x != "" {
+		return filepath.Join(x, "revocheck", "config.toml")
+	}
+	return ""
+}
+
+// SystemOnly reports whether a process with this explicit config file and
+// environment configures itself from the system file alone, and returns
+// the cache directory its environment names ("" when none). The check
+// daemon serves only such processes: it never reads a file a client
+// names. The error says why not: a config file is named, or the user has
+// one (or it cannot be told whether they do).
+func SystemOnly(explicit string, getenv func(string) string) (envCacheDir string, err error) {
+	if explicit == "" {
+		explicit = getenv("REVOCHECK_CONFIG")
+	}
+	if explicit != "" {
+		return "", errors.New("a config file is named for this process")
+	}
+	if f := UserFile(getenv); f != "" {
+		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("this user may have a config file (%s)", f)
+		}
+	}
+	d := getenv("REVOCHECK_CACHE_DIR")
+	if strings.ContainsAny(d, ";\n") {
+		return "", errors.New("$REVOCHECK_CACHE_DIR cannot be passed as an override")
+	}
+	return d, nil
+}

@@ -174,31 +174,6 @@ void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...)
 		fprintf(stderr, "revocheck (%s): %s\n", l->component, msg);
 }
 
-void rc_cache_source(rc_loader *l, char *buf, size_t size)
-{
-	/* The adapter's own setting wins (revocheck_open applies overrides
-	 * last), then the environment, then the config files. */
-	for (const char *p = l->overrides; p != NULL && *p != '\0';) {
-		size_t n = strcspn(p, ";");
-		if (n > 10 && strncmp(p, "cache-dir=", 10) == 0) {
-			snprintf(buf, size, "cache %.*s, set by this adapter's cache-dir", (int)(n - 10), p + 10);
-			return;
-		}
-		p += n + (p[n] == ';');
-	}
-	const char *env = secure_getenv("REVOCHECK_CACHE_DIR");
-	if (env != NULL && *env != '\0') {
-		snprintf(buf, size, "cache %s, from $REVOCHECK_CACHE_DIR", env);
-		return;
-	}
-	const char *cfg = l->config[0] ? l->config : secure_getenv("REVOCHECK_CONFIG");
-	if (cfg != NULL && *cfg != '\0')
-		snprintf(buf, size, "cache per cache-dir in %s, else /var/cache/revocheck", cfg);
-	else
-		snprintf(buf, size, "cache per cache-dir in /etc/revocheck/config.toml or the user's "
-		                    "config.toml, else /var/cache/revocheck");
-}
-
 void rc_log(rc_loader *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -277,6 +252,8 @@ static int resolve(rc_loader *l)
 	RC_SYM(check_issuer_serial, "revocheck_check_issuer_serial");
 	RC_SYM(errmsg, "revocheck_errmsg");
 	RC_SYM(outcome_string, "revocheck_outcome_string");
+	*(void **)(&l->state_fn) = dlsym(l->dl, "revocheck_state");
+	*(void **)(&l->cache_origin) = dlsym(l->dl, "revocheck_cache_origin");
 	return 1;
 }
 
@@ -578,12 +555,6 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 	return 1;
 }
 
-int rc_daemon_usable(rc_loader *l)
-{
-	struct stat st;
-	return daemon_state(l) == 1 && stat(l->socket, &st) == 0 && S_ISSOCK(st.st_mode);
-}
-
 /* The library is loaded and may be called: then it answers directly (a
  * call is ~1 us; the daemon would be a round trip). */
 static int library_ready(rc_loader *l)
@@ -637,6 +608,54 @@ int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name
 		return unavailable(l, RC_PROTO_KIND_ISSUER_SERIAL, issuer_name, name_len, serial, serial_len, res);
 	l->check_issuer_serial(l->handle, issuer_name, name_len, serial, serial_len, res);
 	return 1;
+}
+
+int rc_state(rc_loader *l, char *msg, size_t size)
+{
+	revocheck_result res;
+	/* An empty question: the daemon answers it (invalid input) when it
+	 * serves this configuration, and refuses otherwise. */
+	if (!library_ready(l) && daemon_ask(l, RC_PROTO_KIND_DER, NULL, 0, NULL, 0, &res)) {
+		snprintf(msg, size, "ready (asking the check daemon at %s)", l->socket);
+		return 1;
+	}
+	if (!ready(l)) {
+		pthread_mutex_lock(&l->lock);
+		int reason = l->reason;
+		pthread_mutex_unlock(&l->lock);
+		if (reason == RC_FORKED) {
+			/* The Go runtime stayed in the parent; checks run the helper. */
+			snprintf(msg, size, "ready (forked child: each check runs `revocheck check --request`)");
+			return 1;
+		}
+		snprintf(msg, size, "library unusable (%s); unavailable policy: %s", reason_text(reason),
+		         l->unavailable_allow ? "allow" : "deny");
+		return 0;
+	}
+	if (l->state_fn == NULL) {
+		snprintf(msg, size, "ready (this librevocheck.so does not report its state)");
+		return 1;
+	}
+	int32_t ok = 0;
+	int rc = l->state_fn(l->handle, &ok, msg, size);
+	if (rc != REVOCHECK_OK && rc != REVOCHECK_ERR_RANGE) {
+		snprintf(msg, size, "librevocheck.so could not report its state (%d)", rc);
+		return 0;
+	}
+	return ok == 1;
+}
+
+void rc_cache_source(rc_loader *l, char *buf, size_t size)
+{
+	if (library_ready(l) && l->cache_origin != NULL) {
+		int rc = l->cache_origin(l->handle, buf, size);
+		if (rc == REVOCHECK_OK || rc == REVOCHECK_ERR_RANGE)
+			return;
+	}
+	if (__atomic_load_n(&l->daemon, __ATOMIC_ACQUIRE) == 1)
+		snprintf(buf, size, "the cache of the check daemon at %s", l->socket);
+	else
+		snprintf(buf, size, "cache as `revocheck status` shows");
 }
 
 const char *rc_outcome_name(int32_t outcome)

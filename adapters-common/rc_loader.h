@@ -102,6 +102,9 @@ typedef struct rc_loader {
 	int (*check_issuer_serial)(revocheck_handle, const uint8_t *, size_t, const uint8_t *, size_t,
 	                           revocheck_result *);
 	int (*errmsg)(revocheck_handle, char *, size_t);
+	/* Optional (NULL in a library older than this adapter). */
+	int (*state_fn)(revocheck_handle, int32_t *, char *, size_t);
+	int (*cache_origin)(revocheck_handle, char *, size_t);
 	const char *(*outcome_string)(int32_t);
 } rc_loader;
 
@@ -131,9 +134,16 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
                            const uint8_t *serial, size_t serial_len, revocheck_result *res);
 
-/* 1 when checks would go to the check daemon (its socket exists and the
- * configuration allows it), for status reports; starts nothing. */
-int rc_daemon_usable(rc_loader *l);
+/*
+ * The adapter's state in one line, for status reports (`openssl list
+ * -providers -verbose`): decided by the check daemon (it serves this
+ * configuration: "ready (asking the check daemon at ...)") or by the
+ * library (revocheck_state: "ready (cache DIR)", "no revocation data:
+ * ..."), never by reading configuration here. A status query is a use:
+ * the library is loaded for it when the daemon does not serve us.
+ * Returns 1 when checks can work.
+ */
+int rc_state(rc_loader *l, char *msg, size_t size);
 
 /*
  * Asks a fresh `revocheck check --request` process (kind 1: a = cert DER,
@@ -172,8 +182,9 @@ enum rc_note {
  * on stderr unless REVOCHECK_DEBUG is set. */
 void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Where this adapter's cache comes from, in words, for messages: the
- * adapter's cache-dir setting, $REVOCHECK_CACHE_DIR, or a config file. */
+/* Where this adapter's cache comes from, in words, for messages, as the
+ * library reports it (revocheck_cache_origin), or the daemon's socket when
+ * the daemon answers; nothing is worked out here. */
 void rc_cache_source(rc_loader *l, char *buf, size_t size);
 
 /* Logs only when REVOCHECK_DEBUG is set. */

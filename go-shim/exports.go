@@ -17,6 +17,7 @@ import "C"
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -235,12 +236,17 @@ func rcGoErrmsg(h C.int64_t, buf *C.char, size C.size_t) (rc C.int) {
 	} else {
 		return C.REVOCHECK_ERR_BADHANDLE
 	}
-	if size == 0 {
-		return C.REVOCHECK_OK
-	}
 	s := ""
 	if msg != nil {
 		s = *msg
+	}
+	return copyOut(s, buf, size)
+}
+
+// copyOut copies s into the caller's buffer, NUL-terminated, truncating.
+func copyOut(s string, buf *C.char, size C.size_t) C.int {
+	if size == 0 || buf == nil {
+		return C.REVOCHECK_OK
 	}
 	out := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))
 	n := copy(out[:len(out)-1], s)
@@ -249,4 +255,37 @@ func rcGoErrmsg(h C.int64_t, buf *C.char, size C.size_t) (rc C.int) {
 		return C.REVOCHECK_ERR_RANGE
 	}
 	return C.REVOCHECK_OK
+}
+
+//export rcGoState
+func rcGoState(h C.int64_t, ready *C.int32_t, buf *C.char, size C.size_t) (rc C.int) {
+	defer guard(&rc, nil, nil)
+	hd := lookup(h)
+	if hd == nil {
+		return C.REVOCHECK_ERR_BADHANDLE
+	}
+	// The library's own judgement: the cache it would check against.
+	cfg := hd.checker.Config
+	s, ok := "ready (cache "+cfg.CacheDir+")", int32(1)
+	if _, err := hd.checker.Cache(); err != nil {
+		why := strings.TrimPrefix(err.Error(), "cache: ")
+		if !strings.HasPrefix(why, "no revocation data") {
+			why = "no revocation data: " + why
+		}
+		s, ok = why+" ("+cfg.CacheOrigin()+"); no-data policy applies", 0
+	}
+	if ready != nil {
+		*ready = C.int32_t(ok)
+	}
+	return copyOut(s, buf, size)
+}
+
+//export rcGoCacheOrigin
+func rcGoCacheOrigin(h C.int64_t, buf *C.char, size C.size_t) (rc C.int) {
+	defer guard(&rc, nil, nil)
+	hd := lookup(h)
+	if hd == nil {
+		return C.REVOCHECK_ERR_BADHANDLE
+	}
+	return copyOut(hd.checker.Config.CacheOrigin(), buf, size)
 }

@@ -1,7 +1,8 @@
 /*
  * provider.c — the OpenSSL 3 provider "revocheck": entry point, parameters
- * shown by `openssl list -providers -verbose`, and configuration from the
- * provider's openssl.cnf section.
+ * shown by `openssl list -providers -verbose`, and the settings of the
+ * provider's openssl.cnf section, passed through to the library unparsed
+ * (it decides and reports; this file reads no configuration file).
  *
  * The provider offers no algorithms (query_operation answers NULL). Its only
  * job at init is to read its section and register the X509_STORE_CTX hook
@@ -11,13 +12,9 @@
  */
 #include "rcossl.h"
 
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
@@ -30,9 +27,6 @@
 #endif
 
 #define RCOSSL_NAME "revocheck revocation checking provider"
-/* The data directory: the default cache-dir's revocation/ (upki's layout). */
-#define RCOSSL_DEFAULT_CACHE_DIR "/var/cache/revocheck/revocation"
-#define RCOSSL_DEFAULT_CONFIG "/etc/revocheck/config.toml"
 
 rcossl_state rcossl = {.ex_index = -1};
 
@@ -58,11 +52,6 @@ enum {
 	P_POLICY0, /* policy_keys, plain and prefixed: 2 × 5 */
 	P_COUNT = P_POLICY0 + 10
 };
-
-static int is_allow_deny(const char *v)
-{
-	return strcmp(v, "allow") == 0 || strcmp(v, "deny") == 0;
-}
 
 /* Reads the provider's section through core_get_params: every key of the
  * section that OpenSSL does not use itself (module, activate...) is a
@@ -110,166 +99,32 @@ static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_
 		rc_loader_add_override(l, "cache-dir", val[P_CACHE_DIR]);
 	if (val[P_MAX_AGE] != NULL && *val[P_MAX_AGE] != '\0')
 		rc_loader_add_override(l, "max-age", val[P_MAX_AGE]);
+	/* The adapter's own setting: it applies when the library cannot. */
 	if (val[P_UNAVAILABLE] != NULL) {
-		if (is_allow_deny(val[P_UNAVAILABLE]))
+		if (strcmp(val[P_UNAVAILABLE], "allow") == 0 || strcmp(val[P_UNAVAILABLE], "deny") == 0)
 			l->unavailable_allow = strcmp(val[P_UNAVAILABLE], "allow") == 0;
 		else
 			rc_log(l, "ignoring unavailable = %s (want allow or deny)", val[P_UNAVAILABLE]);
 	}
 	for (int i = 0; i < 5; i++) {
-		/* The plain key wins over policy.<key> when both are set. */
+		/* The plain key wins over policy.<key> when both are set. The
+		 * value is the library's to judge: a bad one keeps its default
+		 * and revocheck_open reports it (one line, rc_loader). */
 		const char *v = val[P_POLICY0 + i] ? val[P_POLICY0 + i] : val[P_POLICY0 + 5 + i];
-		if (v == NULL)
-			continue;
-		if (is_allow_deny(v))
+		if (v != NULL)
 			rc_loader_add_override(l, prefixed[i], v);
-		else
-			rc_log(l, "ignoring %s = %s (want allow or deny)", policy_keys[i], v);
 	}
 	rcossl.configured = 1;
-	if (val[P_CACHE_DIR] != NULL)
-		snprintf(rcossl.cache_dir, sizeof rcossl.cache_dir, "%s", val[P_CACHE_DIR]);
 }
 
 /* ---- status ----------------------------------------------------------- */
 
-/* The cache-dir a config file sets at top level, or "" (a minimal scan
- * for status reports only; the library parses the file for real). */
-static void scan_config_cache_dir(const char *path, char *out, size_t size)
-{
-	/* A config file is a small regular file (core/config's bound); a FIFO
-	 * or /dev/zero named here must not block or loop. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return;
-	FILE *f = NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20) ||
-	    (f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return;
-	}
-	char line[RC_PATH_MAX + 64];
-	while (fgets(line, sizeof line, f) != NULL) {
-		char *p = line + strspn(line, " \t");
-		if (*p == '[')
-			break; /* cache-dir is a top-level key */
-		if (strncmp(p, "cache-dir", 9) != 0)
-			continue;
-		p += 9;
-		p += strspn(p, " \t");
-		if (*p++ != '=')
-			continue;
-		p += strspn(p, " \t");
-		char quote = *p;
-		if (quote != '"' && quote != '\'')
-			continue;
-		char *end = strchr(p + 1, quote);
-		if (end == NULL)
-			continue;
-		*end = '\0';
-		/* A file's cache-dir is upki's parent: the data is in revocation/. */
-		snprintf(out, size, "%s/revocation", p + 1);
-	}
-	fclose(f);
-}
-
-/* Where the cache should be, by the library's precedence: provider
- * section, $REVOCHECK_CACHE_DIR, config file, built-in default. */
-static void expected_cache_dir(char *out, size_t size)
-{
-	if (rcossl.cache_dir[0] != '\0') {
-		snprintf(out, size, "%s", rcossl.cache_dir);
-		return;
-	}
-	const char *env = secure_getenv("REVOCHECK_CACHE_DIR");
-	if (env != NULL && *env != '\0') {
-		snprintf(out, size, "%s", env);
-		return;
-	}
-	snprintf(out, size, "%s", RCOSSL_DEFAULT_CACHE_DIR);
-	const char *cfg = rcossl.loader.config[0] ? rcossl.loader.config : secure_getenv("REVOCHECK_CONFIG");
-	scan_config_cache_dir(cfg != NULL && *cfg != '\0' ? cfg : RCOSSL_DEFAULT_CONFIG, out, size);
-}
-
-#ifndef REVOCHECK_LIBDIR /* $(libdir), set by the Makefile */
-#define REVOCHECK_LIBDIR "/usr/local/lib"
-#endif
-
-/* Does rc_loader have a chance to find librevocheck.so? Probed by file
- * existence only: dlopen() would start the Go runtime. The places it looks:
- * this module's directory (the build tree), $(libdir) compiled in, then the
- * dynamic loader's own default directories. */
-static int library_present(void)
-{
-	if (rcossl.loader.library[0] != '\0')
-		return access(rcossl.loader.library, R_OK) == 0;
-	static const char *const dirs[] = {REVOCHECK_LIBDIR, "/lib", "/usr/lib"};
-	char path[RC_PATH_MAX + 32];
-	Dl_info info;
-	if (dladdr((void *)rcossl_hook_register, &info) != 0 && info.dli_fname != NULL) {
-		const char *slash = strrchr(info.dli_fname, '/');
-		if (slash != NULL) {
-			snprintf(path, sizeof path, "%.*s/librevocheck.so.0",
-			         (int)(slash - info.dli_fname), info.dli_fname);
-			if (access(path, R_OK) == 0)
-				return 1;
-		}
-	}
-	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		snprintf(path, sizeof path, "%s/librevocheck.so.0", dirs[i]);
-		if (access(path, R_OK) == 0)
-			return 1;
-	}
-	const char *ldp = secure_getenv("LD_LIBRARY_PATH");
-	while (ldp != NULL && *ldp != '\0') {
-		size_t n = strcspn(ldp, ":");
-		snprintf(path, sizeof path, "%.*s/librevocheck.so.0", (int)n, ldp);
-		if (n > 0 && access(path, R_OK) == 0)
-			return 1;
-		ldp += n + (ldp[n] == ':');
-	}
-	return 0;
-}
-
-/* Fills msg with a one-line state; returns 1 when revocation checks can work. */
+/* Fills msg with a one-line state; returns 1 when revocation checks can
+ * work. The state is the library's or the daemon's (rc_state): this file
+ * knows no configuration file, default or precedence. */
 static int provider_status(char *msg, size_t size)
 {
-	char dir[RC_PATH_MAX], index[RC_PATH_MAX + 16];
-	rc_loader *l = &rcossl.loader;
-	pthread_mutex_lock(&l->lock);
-	int state = l->state, reason = l->reason;
-	pthread_mutex_unlock(&l->lock);
-	if (state != 1 && rc_daemon_usable(l)) {
-		snprintf(msg, size, "ready (asking the check daemon at %s)", l->socket);
-		return 1;
-	}
-	if (state == -1 && reason == RC_FORKED) {
-		/* The Go runtime stayed in the parent; checks run the helper. */
-		snprintf(msg, size, "ready (forked child: each check runs `revocheck check --request`)");
-		return 1;
-	}
-	if (state == -1) {
-		snprintf(msg, size, "library unusable (%s); unavailable policy: %s",
-		         reason == RC_FORKED       ? "forked child"
-		         : reason == RC_OPEN_FAILED ? "revocheck_open failed"
-		                                    : "librevocheck.so not loadable",
-		         l->unavailable_allow ? "allow" : "deny");
-		return 0;
-	}
-	if (state == 0 && !library_present()) {
-		snprintf(msg, size, "librevocheck.so.0 not found%s%s; unavailable policy: %s",
-		         l->library[0] ? " at " : "", l->library, l->unavailable_allow ? "allow" : "deny");
-		return 0;
-	}
-	expected_cache_dir(dir, sizeof dir);
-	snprintf(index, sizeof index, "%s/index.bin", dir);
-	if (access(index, R_OK) != 0) {
-		snprintf(msg, size, "no revocation data: %s missing; no-data policy applies", index);
-		return 0;
-	}
-	snprintf(msg, size, "ready (cache %s)", dir);
-	return 1;
+	return rc_state(&rcossl.loader, msg, size);
 }
 
 /* ---- provider functions ----------------------------------------------- */

@@ -41,6 +41,9 @@ import (
 	"github.com/revocheck/revocheck/core/policy"
 )
 
+// envCacheDirSource names $REVOCHECK_CACHE_DIR as a value's source.
+const envCacheDirSource = "$REVOCHECK_CACHE_DIR"
+
 // SystemFile is the system-wide configuration file.
 const SystemFile = "/etc/revocheck/config.toml"
 
@@ -167,7 +170,7 @@ func load(explicit string, getenv func(string) string) (*Config, error) {
 		}
 	}
 	if d := getenv("REVOCHECK_CACHE_DIR"); d != "" {
-		if err := c.Set("cache-dir", d, "$REVOCHECK_CACHE_DIR"); err != nil {
+		if err := c.Set("cache-dir", d, envCacheDirSource); err != nil {
 			return nil, err
 		}
 	}

@@ -55,3 +55,25 @@ func SystemOnly(explicit string, getenv func(string) string) (envCacheDir string
 	}
 	return d, nil
 }
+
+// CacheOrigin says, for messages, which data directory this configuration
+// uses and where that was decided: "cache DIR, set by this adapter's
+// cache-dir", "cache DIR, from $REVOCHECK_CACHE_DIR", "cache DIR, from
+// cache-dir in FILE:LINE" or "cache DIR, the built-in default". The
+// adapters print it; they never work it out themselves.
+func (c *Config) CacheOrigin() string {
+	src := c.sources["cache-dir"]
+	var how string
+	switch {
+	case src == "":
+		how = "the built-in default"
+	case strings.HasPrefix(src, "overrides"): // engine.Open's source for an adapter's settings
+		how = "set by this adapter's cache-dir"
+	case src == envCacheDirSource:
+		how = "from " + envCacheDirSource
+	default:
+		file, _, _ := strings.Cut(src, ", ")
+		how = "from cache-dir in " + file
+	}
+	return "cache " + c.CacheDir + ", " + how
+}

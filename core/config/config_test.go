@@ -76,7 +76,7 @@ func TestErrorsNameKeyAndFile(t *testing.T) {
 		"colour = \"blue\"\n":                 "unknown key \"colour\"",
 		"[policy]\nrevoked = \"allow\"\n":     "unknown key \"policy.revoked\"",
 		"[policy]\nnot-covered = \"maybe\"\n": "not allow or deny",
-		"cache-dir = \"unterminated\n":        ".toml:1: unterminated string",
+		"cache-dir = \"unterminated\n":        ".toml:1: basic strings cannot have new lines",
 		"cache-dir = [1, 2]\n":                "unsupported value",
 		"[policy\n":                           "malformed section header",
 	} {

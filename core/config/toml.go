@@ -158,15 +158,20 @@ func parseDoc(doc []byte, badHeaders map[int]bool) ([]kv, []lineError, *parseErr
 		return n
 	}
 	lastEnd := 0 // offset after the last expression read
+	// Lines are counted here, forward only: Parser.Shape counts from the
+	// start of the file each time, quadratic in a large file.
+	lineAt, lineOff := 1, 0
 	for p.NextExpression() {
 		e := p.Expression()
 		raw := e.Raw
 		if e.Kind == unstable.Table || e.Kind == unstable.ArrayTable {
 			raw = e.Child().Raw // a header's own Raw is not set
 		}
-		sh := p.Shape(raw)
-		line := sh.Start.Line
-		lastEnd = sh.End.Offset
+		off := int(raw.Offset)
+		lineAt += bytes.Count(doc[lineOff:off], []byte("\n"))
+		lineOff = off
+		line := lineAt
+		lastEnd = off + int(raw.Length)
 		switch e.Kind {
 		case unstable.Table:
 			name, ok := dottedKey(e.Key())

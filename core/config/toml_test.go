@@ -42,3 +42,34 @@ func TestParseTOMLLenient(t *testing.T) {
 		t.Errorf("10000 broken lines: %d problems in %v", len(bad), time.Since(start))
 	}
 }
+
+// A config file at the size bound is read in bounded time.
+func TestParseTOMLLargeFile(t *testing.T) {
+	var b strings.Builder
+	for i := 0; b.Len() < maxFileSize-64; i++ {
+		b.WriteString("[s")
+		b.WriteString(strings.Repeat("x", i%7))
+		b.WriteString("]\nk = \"v\"\n")
+	}
+	start := time.Now()
+	kvs, _ := parseTOML([]byte(b.String()))
+	if len(kvs) == 0 || time.Since(start) > 5*time.Second {
+		t.Errorf("%d bytes: %d values in %v", b.Len(), len(kvs), time.Since(start))
+	}
+	if kvs[1].line != 4 {
+		t.Errorf("line numbers: %+v", kvs[:2])
+	}
+}
+
+var benchDoc = []byte("# revocheck\ncache-dir = \"/var/cache/revocheck\"\nmax-age = \"240h\"\n\n[revocation]\nfetch-url = \"https://mirror.example/\" # comment\n\n[policy]\nnot-covered = \"allow\"\nno-data = \"deny\"\nstale = 'deny'\n")
+
+// A typical file: docs/BENCHMARKS.md has the figures beside the
+// hand-written parser this replaced.
+func BenchmarkParseTOML(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		kvs, bad := parseTOML(benchDoc)
+		if len(kvs) != 6 || len(bad) != 0 {
+			b.Fatal(kvs, bad)
+		}
+	}
+}

@@ -11,6 +11,7 @@
  * check.
  */
 #include "rcossl.h"
+#include "rc_keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,48 +36,46 @@ static int status_logged;
 
 /* ---- configuration ---------------------------------------------------- */
 
-/* Policy keys of the provider section, passed to the library as
- * "policy.<key>". Each may also be written as policy.<key> (a nested
- * `policy = <section>` in openssl.cnf yields that name). */
-static const char *const policy_keys[] = {"not-covered", "not-enrolled", "no-data", "stale",
-                                          "error"};
-
-enum {
-	P_CACHE_DIR,
-	P_CONFIG,
-	P_LIBRARY,
-	P_MAX_AGE,
-	P_UNAVAILABLE,
-	P_LOG,
-	P_SOCKET,
-	P_POLICY0, /* policy_keys, plain and prefixed: 2 × 5 */
-	P_COUNT = P_POLICY0 + 10
-};
+/* The provider's own settings (what only the adapter needs: where the
+ * library and the daemon are, where it logs, what it answers when neither
+ * can). Every other key is revocheck's (rc_keys.h), passed through. */
+enum { P_CONFIG, P_LIBRARY, P_UNAVAILABLE, P_LOG, P_SOCKET, P_OWN };
+static const char *const own_keys[P_OWN] = {"config", "library", "unavailable", "log", "socket"};
 
 /* Reads the provider's section through core_get_params: every key of the
  * section that OpenSSL does not use itself (module, activate...) is a
- * provider parameter, a UTF-8 string. */
+ * provider parameter, a UTF-8 string, asked for by name. revocheck's keys
+ * are passed to the library unread; a policy.<key> may also be written
+ * <key> (a nested `policy = <section>` in openssl.cnf yields policy.<key>),
+ * and the plain one wins when both are set. */
 static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_fn *get_params)
 {
-	const char *val[P_COUNT] = {0};
-	char prefixed[5][32];
-	OSSL_PARAM params[P_COUNT + 1];
-	params[P_CACHE_DIR] = OSSL_PARAM_construct_utf8_ptr("cache-dir", (char **)&val[P_CACHE_DIR], 0);
-	params[P_CONFIG] = OSSL_PARAM_construct_utf8_ptr("config", (char **)&val[P_CONFIG], 0);
-	params[P_LIBRARY] = OSSL_PARAM_construct_utf8_ptr("library", (char **)&val[P_LIBRARY], 0);
-	params[P_MAX_AGE] = OSSL_PARAM_construct_utf8_ptr("max-age", (char **)&val[P_MAX_AGE], 0);
-	params[P_UNAVAILABLE] =
-	    OSSL_PARAM_construct_utf8_ptr("unavailable", (char **)&val[P_UNAVAILABLE], 0);
-	params[P_LOG] = OSSL_PARAM_construct_utf8_ptr("log", (char **)&val[P_LOG], 0);
-	params[P_SOCKET] = OSSL_PARAM_construct_utf8_ptr("socket", (char **)&val[P_SOCKET], 0);
-	for (int i = 0; i < 5; i++) {
-		snprintf(prefixed[i], sizeof prefixed[i], "policy.%s", policy_keys[i]);
-		params[P_POLICY0 + i] = OSSL_PARAM_construct_utf8_ptr(
-		    (char *)policy_keys[i], (char **)&val[P_POLICY0 + i], 0);
-		params[P_POLICY0 + 5 + i] = OSSL_PARAM_construct_utf8_ptr(
-		    prefixed[i], (char **)&val[P_POLICY0 + 5 + i], 0);
+	enum { MAXP = P_OWN + 2 * RC_CONFIG_KEYS_MAX };
+	char names[RC_CONFIG_KEYS_MAX][64];
+	int full[RC_CONFIG_KEYS_MAX], plain[RC_CONFIG_KEYS_MAX], nk = 0, n = 0;
+	const char *val[MAXP] = {0};
+	OSSL_PARAM params[MAXP + 1];
+	for (; n < P_OWN; n++)
+		params[n] = OSSL_PARAM_construct_utf8_ptr(own_keys[n], (char **)&val[n], 0);
+	for (const char *p = RC_CONFIG_KEYS; *p != '\0' && nk < RC_CONFIG_KEYS_MAX;) {
+		size_t len = strcspn(p, " ");
+		if (len > 0 && len < sizeof names[nk]) {
+			memcpy(names[nk], p, len);
+			names[nk][len] = '\0';
+			full[nk] = n;
+			params[n] = OSSL_PARAM_construct_utf8_ptr(names[nk], (char **)&val[n], 0);
+			n++;
+			plain[nk] = -1;
+			if (strncmp(names[nk], "policy.", 7) == 0) {
+				plain[nk] = n;
+				params[n] = OSSL_PARAM_construct_utf8_ptr(names[nk] + 7, (char **)&val[n], 0);
+				n++;
+			}
+			nk++;
+		}
+		p += len + (p[len] == ' ');
 	}
-	params[P_COUNT] = OSSL_PARAM_construct_end();
+	params[n] = OSSL_PARAM_construct_end();
 	if (get_params == NULL || !get_params(handle, params)) {
 		rc_log(&rcossl.loader, "could not read the provider's configuration; using defaults");
 		return;
@@ -95,10 +94,6 @@ static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_
 		rc_loader_set_config(l, val[P_CONFIG]);
 	if (val[P_SOCKET] != NULL)
 		rc_loader_set_socket(l, val[P_SOCKET]);
-	if (val[P_CACHE_DIR] != NULL && *val[P_CACHE_DIR] != '\0')
-		rc_loader_add_override(l, "cache-dir", val[P_CACHE_DIR]);
-	if (val[P_MAX_AGE] != NULL && *val[P_MAX_AGE] != '\0')
-		rc_loader_add_override(l, "max-age", val[P_MAX_AGE]);
 	/* The adapter's own setting: it applies when the library cannot. */
 	if (val[P_UNAVAILABLE] != NULL) {
 		if (strcmp(val[P_UNAVAILABLE], "allow") == 0 || strcmp(val[P_UNAVAILABLE], "deny") == 0)
@@ -106,13 +101,13 @@ static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_
 		else
 			rc_log(l, "ignoring unavailable = %s (want allow or deny)", val[P_UNAVAILABLE]);
 	}
-	for (int i = 0; i < 5; i++) {
-		/* The plain key wins over policy.<key> when both are set. The
-		 * value is the library's to judge: a bad one keeps its default
-		 * and revocheck_open reports it (one line, rc_loader). */
-		const char *v = val[P_POLICY0 + i] ? val[P_POLICY0 + i] : val[P_POLICY0 + 5 + i];
-		if (v != NULL)
-			rc_loader_add_override(l, prefixed[i], v);
+	/* The value is the library's to judge: a bad one keeps its default
+	 * and revocheck_open reports it (one line, rc_loader). An empty one
+	 * is not set. */
+	for (int k = 0; k < nk; k++) {
+		const char *v = plain[k] >= 0 && val[plain[k]] != NULL ? val[plain[k]] : val[full[k]];
+		if (v != NULL && *v != '\0')
+			rc_loader_add_override(l, names[k], v);
 	}
 	rcossl.configured = 1;
 }

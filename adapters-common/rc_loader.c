@@ -610,15 +610,49 @@ int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name
 	return 1;
 }
 
+/* Asks the daemon for the state of this configuration (on a connection
+ * of its own: the reply is longer than a check's). 1: it answered, *ready
+ * and msg set; 0: it does not serve us (then it is not asked again) or
+ * cannot be reached. */
+static int daemon_state_line(rc_loader *l, int *ready, char *msg, size_t size)
+{
+	if (daemon_state(l) != 1)
+		return 0;
+	int fd = daemon_connect(l);
+	if (fd < 0)
+		return 0;
+	uint8_t hdr[RC_PROTO_HEADER_SIZE];
+	rc_proto_header(hdr, RC_PROTO_KIND_STATE, strlen(l->overrides), 0, 0, l->context_len);
+	struct iovec iov[3] = {{hdr, sizeof hdr}, {l->overrides, strlen(l->overrides)}, {l->context, l->context_len}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 3};
+	size_t total = sizeof hdr + iov[1].iov_len + iov[2].iov_len;
+	uint8_t rep[RC_PROTO_REPLY_SIZE + RC_PROTO_MAX_STATE_TEXT];
+	ssize_t n = -1;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)total && poll(&p, 1, RC_DAEMON_TIMEOUT_MS) > 0)
+		n = recv(fd, rep, sizeof rep, 0);
+	close(fd);
+	int32_t status, outcome, allowed;
+	if (n < RC_PROTO_REPLY_SIZE ||
+	    !rc_proto_reply(rep, RC_PROTO_REPLY_SIZE, &status, &outcome, &allowed))
+		return 0;
+	if (status == RC_PROTO_STATUS_REFUSED) {
+		daemon_off(l, "does not serve this configuration");
+		return 0;
+	}
+	if (status != RC_PROTO_STATUS_OK)
+		return 0;
+	snprintf(msg, size, "%.*s; asking the check daemon at %s", (int)(n - RC_PROTO_REPLY_SIZE),
+	         (const char *)rep + RC_PROTO_REPLY_SIZE, l->socket);
+	*ready = allowed == 1;
+	return 1;
+}
+
 int rc_state(rc_loader *l, char *msg, size_t size)
 {
-	revocheck_result res;
-	/* An empty question: the daemon answers it (invalid input) when it
-	 * serves this configuration, and refuses otherwise. */
-	if (!library_ready(l) && daemon_ask(l, RC_PROTO_KIND_DER, NULL, 0, NULL, 0, &res)) {
-		snprintf(msg, size, "ready (asking the check daemon at %s)", l->socket);
-		return 1;
-	}
+	int daemon_ready = 0;
+	if (!library_ready(l) && daemon_state_line(l, &daemon_ready, msg, size))
+		return daemon_ready;
 	if (!ready(l)) {
 		pthread_mutex_lock(&l->lock);
 		int reason = l->reason;

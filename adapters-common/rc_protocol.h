@@ -16,6 +16,8 @@
  *            overrides | a | b | context
  *     kind RC_PROTO_KIND_DER:           a = certificate DER, b = issuer DER
  *     kind RC_PROTO_KIND_ISSUER_SERIAL: a = issuer Name DER, b = serial
+ *     kind RC_PROTO_KIND_STATE:         a, b empty; the reply is followed by
+ *       the state line (the daemon only; the helper does not answer it)
  *     overrides: the adapter's own settings, "key=value;..." (revocheck_open's
  *       argument), passed through unparsed.
  *     context: what the adapter's process would configure itself from, as
@@ -49,6 +51,10 @@
 
 #define RC_PROTO_KIND_DER 1
 #define RC_PROTO_KIND_ISSUER_SERIAL 2
+/* The state of this configuration (a and b empty): allowed is 1 when checks
+ * can use revocation data; the reply is followed by a one-line state of at
+ * most RC_PROTO_MAX_STATE_TEXT bytes (not NUL-terminated). */
+#define RC_PROTO_KIND_STATE 3
 
 #define RC_PROTO_REPLY_SIZE 16
 #define RC_PROTO_OFF_STATUS 4
@@ -62,6 +68,7 @@
 #define RC_PROTO_MAX_PART 65536
 #define RC_PROTO_MAX_OVERRIDES 4096
 #define RC_PROTO_MAX_CONTEXT 8192
+#define RC_PROTO_MAX_STATE_TEXT 512
 
 /* Context names: the adapter's config-file setting, and the environment
  * variables the configuration loader reads (core/config), space-separated. */

@@ -17,7 +17,6 @@ import "C"
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -265,17 +264,13 @@ func rcGoState(h C.int64_t, ready *C.int32_t, buf *C.char, size C.size_t) (rc C.
 		return C.REVOCHECK_ERR_BADHANDLE
 	}
 	// The library's own judgement: the cache it would check against.
-	cfg := hd.checker.Config
-	s, ok := "ready (cache "+cfg.CacheDir+")", int32(1)
-	if _, err := hd.checker.Cache(); err != nil {
-		why := strings.TrimPrefix(err.Error(), "cache: ")
-		if !strings.HasPrefix(why, "no revocation data") {
-			why = "no revocation data: " + why
-		}
-		s, ok = why+" ("+cfg.CacheOrigin()+"); no-data policy applies", 0
-	}
+	_, err := hd.checker.Cache()
+	s, ok := hd.checker.Config.State(err)
 	if ready != nil {
-		*ready = C.int32_t(ok)
+		*ready = 0
+		if ok {
+			*ready = 1
+		}
 	}
 	return copyOut(s, buf, size)
 }

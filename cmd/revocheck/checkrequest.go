@@ -35,6 +35,10 @@ func checkRequest(stdin io.Reader, stdout io.Writer) error {
 	}
 	var rep [checkd.ReplySize]byte
 	chk, err := openFor(r)
+	if err == nil && r.Kind == checkd.KindState {
+		chk.Close()
+		err = errors.New("state requests are the daemon's")
+	}
 	if err != nil {
 		// Not a configuration this helper can serve: the adapter falls
 		// back to its unavailable policy, as if there were no helper.

@@ -177,6 +177,36 @@ func TestDaemonDecidesFromContext(t *testing.T) {
 	}
 }
 
+// A state request is answered with the daemon's own judgement of the
+// client's configuration: ready with its cache, or why there is no data.
+func TestDaemonState(t *testing.T) {
+	env := harness.New(t)
+	_, sock := daemon(t, env, nil)
+	c := dial(t, sock)
+	state := func(r Request) (Reply, string) {
+		t.Helper()
+		if _, err := c.Write(AppendRequest(nil, r)); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, ReplySize+MaxStateText+1)
+		n, err := c.Read(b)
+		if err != nil || n < ReplySize {
+			t.Fatalf("read %d: %v", n, err)
+		}
+		rep, err := ParseReply(b[:ReplySize])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep, string(b[ReplySize:n])
+	}
+	if rep, text := state(Request{Kind: KindState}); rep.Status != StatusOK || !rep.Allowed || text != "ready (cache "+env.CacheDir+")" {
+		t.Errorf("state: %+v %q", rep, text)
+	}
+	if rep, _ := state(Request{Kind: KindState, Context: "config=/x.toml\x00"}); rep.Status != StatusRefused {
+		t.Errorf("state for a client with its own config file: %+v, want refused", rep)
+	}
+}
+
 func TestDaemonBadMessages(t *testing.T) {
 	env := harness.New(t)
 	_, sock := daemon(t, env, nil)

@@ -39,6 +39,10 @@ import (
 const (
 	KindDER          = 1
 	KindIssuerSerial = 2
+	// KindState asks for the state of the client's configuration (a and
+	// b empty): the reply's allowed is 1 when checks can use revocation
+	// data, and the reply is followed by a one-line state (MaxStateText).
+	KindState = 3
 )
 
 // Reply statuses other than the C ABI's REVOCHECK_OK / REVOCHECK_ERR_*.
@@ -70,6 +74,7 @@ const (
 	MaxPart      = 64 << 10
 	MaxOverrides = 4 << 10
 	MaxContext   = 8 << 10
+	MaxStateText = 512
 	// MaxRequest bounds a request. The C client never sends more.
 	MaxRequest = 2*MaxPart + headerSize + MaxOverrides + MaxContext
 )
@@ -94,7 +99,7 @@ func ParseRequest(msg []byte) (Request, error) {
 		return r, errors.New("checkd: not a revocheck request (bad magic)")
 	}
 	r.Kind = msg[offKind]
-	if r.Kind != KindDER && r.Kind != KindIssuerSerial {
+	if r.Kind != KindDER && r.Kind != KindIssuerSerial && r.Kind != KindState {
 		return r, fmt.Errorf("checkd: unknown request kind %d", r.Kind)
 	}
 	if msg[5]|msg[6]|msg[7] != 0 {
@@ -141,6 +146,19 @@ type Reply struct {
 	Status  int32
 	Outcome int32
 	Allowed bool
+	Text    string // KindState only: the state line, sent after the reply
+}
+
+// AppendReply encodes r, with its Text (at most MaxStateText bytes) after
+// the fixed reply.
+func AppendReply(dst []byte, r Reply) []byte {
+	var b [ReplySize]byte
+	PutReply(b[:], r)
+	t := r.Text
+	if len(t) > MaxStateText {
+		t = t[:MaxStateText]
+	}
+	return append(append(dst, b[:]...), t...)
 }
 
 // PutReply encodes r into b, which must hold ReplySize bytes.

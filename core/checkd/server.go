@@ -337,6 +337,10 @@ func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 	defer v.release()
 	var d engine.Decision
 	switch r.Kind {
+	case KindState:
+		_, err := v.c.Cache()
+		text, ready := v.c.Config.State(err)
+		return Reply{Allowed: ready, Text: text}
 	case KindDER:
 		d, err = v.c.CheckDER(r.A, r.B)
 	default:
@@ -408,7 +412,7 @@ func (s *Server) handle(p *peer) {
 	if err != nil {
 		return
 	}
-	var out [ReplySize]byte
+	out := make([]byte, 0, ReplySize+MaxStateText)
 	for {
 		p.idleSince.Store(s.mono())
 		if err := conn.SetReadDeadline(time.Now().Add(idleTimeout)); err != nil {
@@ -438,13 +442,13 @@ func (s *Server) handle(p *peer) {
 			rep = s.answer(p.uid, (*bp)[:n])
 		}
 		pool.Put(bp)
-		PutReply(out[:], rep)
+		out = AppendReply(out[:0], rep)
 		// A client that sends and never reads would block this write
 		// (and keep the connection "busy", never evicted) for ever.
 		if err := conn.SetWriteDeadline(time.Now().Add(idleTimeout)); err != nil {
 			return
 		}
-		if _, err := conn.Write(out[:]); err != nil {
+		if _, err := conn.Write(out); err != nil {
 			return
 		}
 	}

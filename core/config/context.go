@@ -77,3 +77,19 @@ func (c *Config) CacheOrigin() string {
 	}
 	return "cache " + c.CacheDir + ", " + how
 }
+
+// State is the one-line state reported for this configuration (the
+// provider's `openssl list -providers -verbose`, the daemon's state
+// reply), given why its data could not be opened (nil: it could):
+// "ready (cache DIR)" or "no revocation data: WHY (cache DIR, ORIGIN);
+// no-data policy applies". ready says whether checks can use data.
+func (c *Config) State(dataErr error) (line string, ready bool) {
+	if dataErr == nil {
+		return "ready (cache " + c.CacheDir + ")", true
+	}
+	why := strings.TrimPrefix(dataErr.Error(), "cache: ")
+	if !strings.HasPrefix(why, "no revocation data") {
+		why = "no revocation data: " + why
+	}
+	return why + " (" + c.CacheOrigin() + "); no-data policy applies", false
+}

@@ -369,6 +369,20 @@ static void build_context(rc_loader *l)
 		}
 		p += n + (p[n] == ' ');
 	}
+	/* Whether this process sees its user config file: a fact only it can
+	 * observe (the daemon cannot see our home), for the daemon to decide
+	 * with. The names are rc_protocol.h's; the file is not opened. */
+	const char *xdg = secure_getenv("XDG_CONFIG_HOME"), *home = secure_getenv("HOME");
+	char uf[RC_PATH_MAX + 64];
+	int n = -1;
+	if (xdg != NULL && *xdg != '\0')
+		n = snprintf(uf, sizeof uf, "%s/%s", xdg, RC_PROTO_USER_FILE_XDG);
+	else if (home != NULL && *home != '\0')
+		n = snprintf(uf, sizeof uf, "%s/%s", home, RC_PROTO_USER_FILE_HOME);
+	if (n > 0 && (size_t)n >= sizeof uf)
+		ok = 0; /* cannot look: say the context is incomplete */
+	else if (ok && n > 0 && access(uf, F_OK) == 0)
+		ok = context_add(l, RC_PROTO_CONTEXT_USER_FILE, strlen(RC_PROTO_CONTEXT_USER_FILE), "1");
 	if (!ok) {
 		rc_debug(l, "request context too long; the daemon and helper will refuse it");
 		l->context_len = 0;

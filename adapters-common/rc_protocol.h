@@ -22,10 +22,10 @@
  *       argument), passed through unparsed.
  *     context: what the adapter's process would configure itself from, as
  *       NUL-terminated "name=value" strings: RC_PROTO_CONTEXT_CONFIG (the
- *       adapter's config-file setting) and each variable of
+ *       adapter's config-file setting), each variable of
  *       RC_PROTO_CONTEXT_ENV read with secure_getenv (none in a setuid
- *       program). The daemon or helper decides from it; the adapter does
- *       not interpret it.
+ *       program), and RC_PROTO_CONTEXT_USER_FILE. The daemon or helper
+ *       decides from it; the adapter does not interpret it.
  *   reply:   magic[4] | status i32 | outcome i32 | allowed i32
  *     status: 0, or a negative REVOCHECK_ERR_* as the C ABI returns it
  *     (outcome and allowed are the policy's answer either way), or
@@ -73,6 +73,12 @@
 /* Context names: the adapter's config-file setting, and the environment
  * variables the configuration loader reads (core/config), space-separated. */
 #define RC_PROTO_CONTEXT_CONFIG "config"
+/* "1" when this process sees its user config file: below $XDG_CONFIG_HOME
+ * RC_PROTO_USER_FILE_XDG, else below $HOME RC_PROTO_USER_FILE_HOME (what
+ * the library would read; only the client can see its home directory). */
+#define RC_PROTO_CONTEXT_USER_FILE "user-file"
+#define RC_PROTO_USER_FILE_XDG "revocheck/config.toml"
+#define RC_PROTO_USER_FILE_HOME ".config/revocheck/config.toml"
 /* Sent alone when the context did not fit: never served. */
 #define RC_PROTO_CONTEXT_INCOMPLETE "incomplete"
 #define RC_PROTO_CONTEXT_ENV "REVOCHECK_CONFIG REVOCHECK_CACHE_DIR XDG_CONFIG_HOME HOME"

@@ -64,11 +64,11 @@ func checkRequest(stdin io.Reader, stdout io.Writer) error {
 
 // openFor builds the checker the adapter's process would have opened.
 func openFor(r checkd.Request) (*engine.Checker, error) {
-	explicit, getenv, err := r.Env()
+	c, err := r.Client()
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadFrom(explicit, getenv)
+	cfg, err := config.LoadFrom(c.Explicit, c.Getenv)
 	var problems *config.Error
 	if err != nil && !errors.As(err, &problems) {
 		return nil, err

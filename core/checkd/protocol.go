@@ -68,6 +68,7 @@ const (
 	offAllowed        = 12
 	contextConfig     = "config"     // the adapter's config-file setting
 	contextIncomplete = "incomplete" // the adapter's context did not fit
+	contextUserFile   = "user-file"  // "1": the client has a user config file
 	// ReplySize is the size of every reply.
 	ReplySize = 16
 	// MaxPart bounds a and b: a certificate, an issuer, a Name or a serial.
@@ -209,12 +210,21 @@ func Ping(path string, timeout time.Duration) error {
 	return err
 }
 
-// Env decodes the request's context: the adapter's config-file setting
-// and a lookup of the environment variables it passed on (config.EnvVars).
-// A name outside those, or a context the adapter could not fit, is an
-// error: a request is served only for a configuration fully known.
-func (r Request) Env() (explicit string, getenv func(string) string, err error) {
-	env := map[string]string{}
+// Client is what a request says about the client's configuration.
+type Client struct {
+	Explicit string            // the adapter's config-file setting
+	Env      map[string]string // the variables of config.EnvVars it passed on
+	UserFile bool              // it sees its user config file (config.UserFile)
+}
+
+// Getenv looks a variable up in the client's environment.
+func (c Client) Getenv(k string) string { return c.Env[k] }
+
+// Client decodes the request's context. A name outside those of
+// rc_protocol.h, or a context the adapter could not fit, is an error: a
+// request is served only for a configuration fully known.
+func (r Request) Client() (Client, error) {
+	c := Client{Env: map[string]string{}}
 	for _, kv := range strings.Split(r.Context, "\x00") {
 		if kv == "" {
 			continue
@@ -222,14 +232,16 @@ func (r Request) Env() (explicit string, getenv func(string) string, err error) 
 		k, v, _ := strings.Cut(kv, "=")
 		switch {
 		case k == contextConfig:
-			explicit = v
+			c.Explicit = v
+		case k == contextUserFile:
+			c.UserFile = v == "1"
 		case slices.Contains(config.EnvVars, k):
-			env[k] = v
+			c.Env[k] = v
 		case k == contextIncomplete:
-			return "", nil, errors.New("checkd: the adapter's context did not fit in a request")
+			return c, errors.New("checkd: the adapter's context did not fit in a request")
 		default:
-			return "", nil, fmt.Errorf("checkd: unknown context name %q", k)
+			return c, fmt.Errorf("checkd: unknown context name %q", k)
 		}
 	}
-	return explicit, func(k string) string { return env[k] }, nil
+	return c, nil
 }

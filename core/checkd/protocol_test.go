@@ -43,6 +43,9 @@ func TestProtocolMatchesCHeader(t *testing.T) {
 		"RC_PROTO_REPLY_MAGIC":        replyMagic,
 		"RC_PROTO_CONTEXT_CONFIG":     contextConfig,
 		"RC_PROTO_CONTEXT_INCOMPLETE": contextIncomplete,
+		"RC_PROTO_CONTEXT_USER_FILE":  contextUserFile,
+		"RC_PROTO_USER_FILE_XDG":      config.UserFileXDG,
+		"RC_PROTO_USER_FILE_HOME":     config.UserFileHome,
 		"RC_PROTO_CONTEXT_ENV":        strings.Join(config.EnvVars, " "),
 	}
 	nums := map[string]int{
@@ -93,14 +96,14 @@ func TestProtocolMatchesCHeader(t *testing.T) {
 	}
 }
 
-func TestRequestEnv(t *testing.T) {
-	r := Request{Context: "config=/etc/x.toml\x00HOME=/home/u\x00REVOCHECK_CACHE_DIR=/c\x00"}
-	explicit, getenv, err := r.Env()
-	if err != nil || explicit != "/etc/x.toml" || getenv("HOME") != "/home/u" || getenv("REVOCHECK_CACHE_DIR") != "/c" || getenv("PATH") != "" {
-		t.Errorf("Env: %q %v", explicit, err)
+func TestRequestClient(t *testing.T) {
+	r := Request{Context: "config=/etc/x.toml\x00HOME=/home/u\x00REVOCHECK_CACHE_DIR=/c\x00user-file=1\x00"}
+	c, err := r.Client()
+	if err != nil || c.Explicit != "/etc/x.toml" || c.Getenv("HOME") != "/home/u" || c.Getenv("REVOCHECK_CACHE_DIR") != "/c" || c.Getenv("PATH") != "" || !c.UserFile {
+		t.Errorf("Client: %+v %v", c, err)
 	}
 	for _, bad := range []string{"PATH=/bin\x00", "incomplete=1\x00", "LD_PRELOAD=x"} {
-		if _, _, err := (Request{Context: bad}).Env(); err == nil {
+		if _, err := (Request{Context: bad}).Client(); err == nil {
 			t.Errorf("context %q: want an error", bad)
 		}
 	}

@@ -358,11 +358,11 @@ func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 // revocheck_open applies them). A client configured from any other file
 // is not served.
 func clientOverrides(r Request) (string, error) {
-	explicit, getenv, err := r.Env()
+	c, err := r.Client()
 	if err != nil {
 		return "", err
 	}
-	dir, err := config.SystemOnly(explicit, getenv)
+	dir, err := config.SystemOnly(c.Explicit, c.Getenv, c.UserFile)
 	if err != nil || dir == "" {
 		return r.Overrides, err
 	}

@@ -162,8 +162,8 @@ func load(explicit string, getenv func(string) string) (*Config, error) {
 		c.loadFile(explicit, false)
 	} else {
 		files := []string{SystemFile}
-		if x := xdgConfigHome(getenv); x != "" {
-			files = append(files, filepath.Join(x, "revocheck", "config.toml"))
+		if f := UserFile(getenv); f != "" {
+			files = append(files, f)
 		}
 		for _, f := range files {
 			c.loadFile(f, true)
@@ -175,16 +175,6 @@ func load(explicit string, getenv func(string) string) (*Config, error) {
 		}
 	}
 	return c, c.errorSince(0)
-}
-
-func xdgConfigHome(getenv func(string) string) string {
-	if x := getenv("XDG_CONFIG_HOME"); x != "" {
-		return x
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".config")
-	}
-	return ""
 }
 
 // LoadFile applies one config file: every line it can, the others are

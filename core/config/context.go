@@ -2,9 +2,6 @@ package config
 
 import (
 	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -23,31 +20,42 @@ func LoadFrom(explicit string, getenv func(string) string) (*Config, error) {
 }
 
 // UserFile is the per-user config file Load reads for getenv's
-// environment, or "" when there is none to look for.
+// environment, or "" when there is none to look for: UserFileXDG below
+// $XDG_CONFIG_HOME, else UserFileHome below $HOME. The adapters look for
+// it by the same two names (rc_protocol.h; core/checkd's tests hold them
+// equal) to tell the daemon whether it exists.
 func UserFile(getenv func(string) string) string {
-	if x := xdgConfigHome(getenv); x != "" {
-		return filepath.Join(x, "revocheck", "config.toml")
+	if x := getenv("XDG_CONFIG_HOME"); x != "" {
+		return filepath.Join(x, UserFileXDG)
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, UserFileHome)
 	}
 	return ""
 }
+
+// The per-user config file, below $XDG_CONFIG_HOME or else $HOME.
+const (
+	UserFileXDG  = "revocheck/config.toml"
+	UserFileHome = ".config/" + UserFileXDG
+)
 
 // SystemOnly reports whether a process with this explicit config file and
 // environment configures itself from the system file alone, and returns
 // the cache directory its environment names ("" when none). The check
 // daemon serves only such processes: it never reads a file a client
-// names. The error says why not: a config file is named, or the user has
-// one (or it cannot be told whether they do).
-func SystemOnly(explicit string, getenv func(string) string) (envCacheDir string, err error) {
+// names. Whether the client has a user file (UserFile) is the client's
+// to tell — only it sees its home directory (the daemon runs with
+// ProtectHome=yes) — and userFile says it does. The error says why not.
+func SystemOnly(explicit string, getenv func(string) string, userFile bool) (envCacheDir string, err error) {
 	if explicit == "" {
 		explicit = getenv("REVOCHECK_CONFIG")
 	}
 	if explicit != "" {
 		return "", errors.New("a config file is named for this process")
 	}
-	if f := UserFile(getenv); f != "" {
-		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("this user may have a config file (%s)", f)
-		}
+	if userFile {
+		return "", errors.New("this user has a config file")
 	}
 	d := getenv("REVOCHECK_CACHE_DIR")
 	if strings.ContainsAny(d, ";\n") {

@@ -18,9 +18,10 @@
  *    adapter (a build tree, or a prefix such as /usr/local), then
  *    REVOCHECK_BINDIR/revocheck compiled in. It must be a regular
  *    executable file owned by root or by us and writable by nobody else.
- *  - Its environment is built here, not inherited: the effective config
- *    file and cache directory (secure_getenv), HOME and XDG_CONFIG_HOME,
- *    so it reads the configuration this adapter would have read.
+ *  - Nothing is inherited: its environment is empty. The request carries
+ *    this adapter's settings and context (rc_protocol.h: the config-file
+ *    setting and the environment read with secure_getenv), and the helper
+ *    configures itself from those, as the library would have here.
  *  - Bounded: RC_HELPER_TIMEOUT_MS for the whole exchange, then SIGKILL.
  *  - No zombie: waitpid on its pid only (never -1, so the host's own
  *    children are not reaped); ECHILD (the host ignores SIGCHLD, or its
@@ -110,16 +111,6 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-/* Adds "NAME=value" to env when value is set. */
-static void env_add(char **env, int *n, char *buf, size_t size, const char *name, const char *value)
-{
-	if (value == NULL || *value == '\0')
-		return;
-	int w = snprintf(buf, size, "%s=%s", name, value);
-	if (w > 0 && (size_t)w < size)
-		env[(*n)++] = buf;
-}
-
 /* Reaps the helper without blocking past the deadline; kills it then. */
 static void reap(pid_t pid, long long deadline)
 {
@@ -157,40 +148,28 @@ int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, c
 		           : "no revocheck binary to run (looked next to the adapter and in " REVOCHECK_BINDIR ")";
 		return 0;
 	}
-	if (alen > 64 * 1024 || blen > 64 * 1024) {
+	if (alen > RC_PROTO_MAX_PART || blen > RC_PROTO_MAX_PART) {
 		*why = "certificate too large";
 		return 0;
 	}
-	size_t olen = strlen(l->overrides), total = 20 + olen + alen + blen;
+	const char *ctx;
+	size_t clen;
+	rc_loader_context(l, &ctx, &clen);
+	size_t olen = strlen(l->overrides), h = RC_PROTO_HEADER_SIZE;
+	size_t total = h + olen + alen + blen + clen;
 	uint8_t *req = malloc(total);
 	if (req == NULL) {
 		*why = "out of memory";
 		return 0;
 	}
-	memcpy(req, "RCQ1", 4);
-	req[4] = kind, req[5] = req[6] = req[7] = 0;
-	uint32_t lens[3] = {(uint32_t)olen, (uint32_t)alen, (uint32_t)blen};
-	for (int i = 0; i < 3; i++)
-		for (int k = 0; k < 4; k++)
-			req[8 + 4 * i + k] = (uint8_t)(lens[i] >> (8 * k));
-	memcpy(req + 20, l->overrides, olen);
+	rc_proto_header(req, kind, olen, alen, blen, clen);
+	memcpy(req + h, l->overrides, olen);
 	if (alen > 0)
-		memcpy(req + 20 + olen, a, alen);
+		memcpy(req + h + olen, a, alen);
 	if (blen > 0)
-		memcpy(req + 20 + olen + alen, b, blen);
-
-	/* The environment the helper reads its configuration from: what this
-	 * process would have read (secure_getenv: nothing of the caller's in a
-	 * setuid program). */
-	char ebuf[4][RC_PATH_MAX + 32];
-	char *envp[5];
-	int n = 0;
-	env_add(envp, &n, ebuf[0], sizeof ebuf[0], "REVOCHECK_CONFIG",
-	        l->config[0] ? l->config : secure_getenv("REVOCHECK_CONFIG"));
-	env_add(envp, &n, ebuf[1], sizeof ebuf[1], "REVOCHECK_CACHE_DIR", secure_getenv("REVOCHECK_CACHE_DIR"));
-	env_add(envp, &n, ebuf[2], sizeof ebuf[2], "HOME", secure_getenv("HOME"));
-	env_add(envp, &n, ebuf[3], sizeof ebuf[3], "XDG_CONFIG_HOME", secure_getenv("XDG_CONFIG_HOME"));
-	envp[n] = NULL;
+		memcpy(req + h + olen + alen, b, blen);
+	memcpy(req + h + olen + alen + blen, ctx, clen);
+	char *envp[] = {NULL}; /* its configuration comes in the request */
 
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -248,7 +227,7 @@ int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, c
 		off += (size_t)w;
 	}
 	shutdown(sv[0], SHUT_WR); /* end of request */
-	uint8_t rep[17];
+	uint8_t rep[RC_PROTO_REPLY_SIZE + 1];
 	size_t got = 0;
 	for (;;) { /* the reply, then EOF (the helper exited) */
 		if (wait_fd(sv[0], POLLIN, deadline) != 1)
@@ -263,22 +242,17 @@ int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, c
 		if (r == 0)
 			break;
 		got += (size_t)r;
-		if (got > 16) {
+		if (got > RC_PROTO_REPLY_SIZE) {
 			*why = "it sent more than a reply";
 			goto done;
 		}
 	}
-	if (got != 16 || memcmp(rep, "RCA1", 4) != 0) {
+	int32_t status = 0, outcome = 0, allowed = 0;
+	if (!rc_proto_reply(rep, got, &status, &outcome, &allowed)) {
 		*why = "it sent no reply (see `revocheck check --request` with REVOCHECK_DEBUG=1)";
 		goto done;
 	}
-	int32_t status = 0, outcome = 0, allowed = 0;
-	for (int k = 0; k < 4; k++) {
-		status |= (int32_t)((uint32_t)rep[4 + k] << (8 * k));
-		outcome |= (int32_t)((uint32_t)rep[8 + k] << (8 * k));
-		allowed |= (int32_t)((uint32_t)rep[12 + k] << (8 * k));
-	}
-	if (status == 1) {
+	if (status == RC_PROTO_STATUS_REFUSED) {
 		*why = "it could not open this configuration";
 		goto done;
 	}

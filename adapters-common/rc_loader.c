@@ -174,31 +174,6 @@ void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...)
 		fprintf(stderr, "revocheck (%s): %s\n", l->component, msg);
 }
 
-void rc_cache_source(rc_loader *l, char *buf, size_t size)
-{
-	/* The adapter's own setting wins (revocheck_open applies overrides
-	 * last), then the environment, then the config files. */
-	for (const char *p = l->overrides; p != NULL && *p != '\0';) {
-		size_t n = strcspn(p, ";");
-		if (n > 10 && strncmp(p, "cache-dir=", 10) == 0) {
-			snprintf(buf, size, "cache %.*s, set by this adapter's cache-dir", (int)(n - 10), p + 10);
-			return;
-		}
-		p += n + (p[n] == ';');
-	}
-	const char *env = secure_getenv("REVOCHECK_CACHE_DIR");
-	if (env != NULL && *env != '\0') {
-		snprintf(buf, size, "cache %s, from $REVOCHECK_CACHE_DIR", env);
-		return;
-	}
-	const char *cfg = l->config[0] ? l->config : secure_getenv("REVOCHECK_CONFIG");
-	if (cfg != NULL && *cfg != '\0')
-		snprintf(buf, size, "cache per cache-dir in %s, else /var/cache/revocheck", cfg);
-	else
-		snprintf(buf, size, "cache per cache-dir in /etc/revocheck/config.toml or the user's "
-		                    "config.toml, else /var/cache/revocheck");
-}
-
 void rc_log(rc_loader *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -277,6 +252,8 @@ static int resolve(rc_loader *l)
 	RC_SYM(check_issuer_serial, "revocheck_check_issuer_serial");
 	RC_SYM(errmsg, "revocheck_errmsg");
 	RC_SYM(outcome_string, "revocheck_outcome_string");
+	*(void **)(&l->state_fn) = dlsym(l->dl, "revocheck_state");
+	*(void **)(&l->cache_origin) = dlsym(l->dl, "revocheck_cache_origin");
 	return 1;
 }
 
@@ -355,20 +332,76 @@ static int ready(rc_loader *l)
 
 /* ---- the check daemon ------------------------------------------------ */
 
-/* Returns 1 when the file exists (the default search of revocheck_open). */
-static int file_exists(const char *dir, const char *rel)
+/* Appends one "name=value" NUL-terminated string to the context. Returns
+ * 0 when it does not fit. */
+static int context_add(rc_loader *l, const char *name, size_t nlen, const char *value)
 {
-	char path[RC_PATH_MAX + 64];
-	if (dir == NULL || *dir == '\0')
+	if (value == NULL || *value == '\0')
+		return 1;
+	size_t n = l->context_len, vlen = strlen(value);
+	if (n + nlen + 1 + vlen + 1 > sizeof l->context)
 		return 0;
-	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	return access(path, F_OK) == 0;
+	memcpy(l->context + n, name, nlen);
+	l->context[n + nlen] = '=';
+	memcpy(l->context + n + nlen + 1, value, vlen + 1);
+	l->context_len = n + nlen + 1 + vlen + 1;
+	return 1;
 }
 
-/* Can the daemon answer for this adapter's configuration? It reads the
- * system configuration and applies our overrides per request; it cannot
- * know a config file, an environment or a user file only we see. Sets why
- * when the answer is no. */
+/* Builds the request's context once (rc_protocol.h): this adapter's
+ * config-file setting and the environment the library would read, via
+ * secure_getenv. What does not fit is never dropped silently: the context
+ * then says it is incomplete, and the receiver refuses it. Call with
+ * l->lock held. */
+static void build_context(rc_loader *l)
+{
+	if (l->context_built)
+		return;
+	l->context_built = 1;
+	int ok = context_add(l, RC_PROTO_CONTEXT_CONFIG, strlen(RC_PROTO_CONTEXT_CONFIG), l->config);
+	for (const char *p = RC_PROTO_CONTEXT_ENV; *p != '\0' && ok;) {
+		size_t n = strcspn(p, " ");
+		char name[64];
+		if (n > 0 && n < sizeof name) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+			ok = context_add(l, name, n, secure_getenv(name));
+		}
+		p += n + (p[n] == ' ');
+	}
+	/* Whether this process sees its user config file: a fact only it can
+	 * observe (the daemon cannot see our home), for the daemon to decide
+	 * with. The names are rc_protocol.h's; the file is not opened. */
+	const char *xdg = secure_getenv("XDG_CONFIG_HOME"), *home = secure_getenv("HOME");
+	char uf[RC_PATH_MAX + 64];
+	int n = -1;
+	if (xdg != NULL && *xdg != '\0')
+		n = snprintf(uf, sizeof uf, "%s/%s", xdg, RC_PROTO_USER_FILE_XDG);
+	else if (home != NULL && *home != '\0')
+		n = snprintf(uf, sizeof uf, "%s/%s", home, RC_PROTO_USER_FILE_HOME);
+	if (n > 0 && (size_t)n >= sizeof uf)
+		ok = 0; /* cannot look: say the context is incomplete */
+	else if (ok && n > 0 && access(uf, F_OK) == 0)
+		ok = context_add(l, RC_PROTO_CONTEXT_USER_FILE, strlen(RC_PROTO_CONTEXT_USER_FILE), "1");
+	if (!ok) {
+		rc_debug(l, "request context too long; the daemon and helper will refuse it");
+		l->context_len = 0;
+		context_add(l, RC_PROTO_CONTEXT_INCOMPLETE, strlen(RC_PROTO_CONTEXT_INCOMPLETE), "1");
+	}
+}
+
+void rc_loader_context(rc_loader *l, const char **ctx, size_t *len)
+{
+	pthread_mutex_lock(&l->lock);
+	build_context(l);
+	*ctx = l->context;
+	*len = l->context_len;
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* May this process ask the daemon at all? Whether the daemon serves this
+ * adapter's configuration is the daemon's decision (it refuses what it
+ * does not serve); here only the socket is judged. Sets why when not. */
 static int daemon_eligible(rc_loader *l, const char **why)
 {
 	if (l->socket[0] == '\0') {
@@ -377,17 +410,6 @@ static int daemon_eligible(rc_loader *l, const char **why)
 	}
 	if (strlen(l->socket) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		*why = "the daemon socket path is too long";
-		return 0;
-	}
-	const char *cfg = secure_getenv("REVOCHECK_CONFIG"), *dir = secure_getenv("REVOCHECK_CACHE_DIR");
-	if (l->config[0] != '\0' || (cfg != NULL && *cfg != '\0') || (dir != NULL && *dir != '\0')) {
-		*why = "a config file or $REVOCHECK_CACHE_DIR is set for this process";
-		return 0;
-	}
-	const char *xdg = secure_getenv("XDG_CONFIG_HOME"), *home = secure_getenv("HOME");
-	if (xdg != NULL && *xdg != '\0' ? file_exists(xdg, "revocheck/config.toml")
-	                                : file_exists(home, ".config/revocheck/config.toml")) {
-		*why = "this user has a revocheck config file";
 		return 0;
 	}
 	/* Trust: only root (or we) can have put a listener in a directory
@@ -413,6 +435,7 @@ static int daemon_state(rc_loader *l)
 		return st;
 	pthread_mutex_lock(&l->lock);
 	if (l->daemon == 0) {
+		build_context(l);
 		const char *why = NULL;
 		int ok = daemon_eligible(l, &why);
 		if (ok)
@@ -433,16 +456,6 @@ static void daemon_off(rc_loader *l, const char *why)
 		rc_debug(l, "checking in-process from now on: the daemon at %s %s", l->socket, why);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
-}
-
-static int32_t get_le32(const uint8_t *p)
-{
-	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-}
-
 /* Non-blocking connect: a missing socket is ENOENT, a stopped daemon
  * ECONNREFUSED, a saturated one EAGAIN; all answered in-process. */
 static int daemon_connect(rc_loader *l)
@@ -461,7 +474,7 @@ static int daemon_connect(rc_loader *l)
 
 /* Sends one request and reads its reply: 1 done, 0 the connection failed
  * (closed by the daemon, not running...), -1 no answer in time. */
-static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[16])
+static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[RC_PROTO_REPLY_SIZE])
 {
 	if (sendmsg(fd, m, MSG_NOSIGNAL) != (ssize_t)total)
 		return 0;
@@ -472,10 +485,11 @@ static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[
 	while (r < 0 && errno == EINTR);
 	if (r == 0)
 		return -1;
-	return r > 0 && recv(fd, rep, 16, 0) == 16 && memcmp(rep, "RCA1", 4) == 0;
+	return r > 0 && recv(fd, rep, RC_PROTO_REPLY_SIZE, 0) == RC_PROTO_REPLY_SIZE &&
+	       memcmp(rep, RC_PROTO_REPLY_MAGIC, 4) == 0;
 }
 
-/* One request to the daemon (protocol: core/checkd/protocol.go). Returns 1
+/* One request to the daemon (protocol: rc_protocol.h). Returns 1
  * with *res set when it answered; 0 when it could not (not running, busy,
  * refused, too slow, garbled): then the caller checks in-process.
  *
@@ -486,17 +500,19 @@ static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[
 static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
                       size_t blen, revocheck_result *res)
 {
-	if (daemon_state(l) != 1 || alen > 64 * 1024 || blen > 64 * 1024)
+	if (daemon_state(l) != 1 || alen > RC_PROTO_MAX_PART || blen > RC_PROTO_MAX_PART)
 		return 0;
-	uint8_t hdr[20] = {'R', 'C', 'Q', '1', kind};
-	size_t olen = strlen(l->overrides);
-	put_le32(hdr + 8, (uint32_t)olen);
-	put_le32(hdr + 12, (uint32_t)alen);
-	put_le32(hdr + 16, (uint32_t)blen);
-	struct iovec iov[4] = {{hdr, sizeof hdr}, {l->overrides, olen}, {(void *)a, alen}, {(void *)b, blen}};
-	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 4};
-	size_t total = sizeof hdr + olen + alen + blen;
-	uint8_t rep[16];
+	uint8_t hdr[RC_PROTO_HEADER_SIZE];
+	size_t olen = strlen(l->overrides), clen = l->context_len; /* built by daemon_state */
+	rc_proto_header(hdr, kind, olen, alen, blen, clen);
+	struct iovec iov[5] = {{hdr, sizeof hdr},
+	                       {l->overrides, olen},
+	                       {(void *)a, alen},
+	                       {(void *)b, blen},
+	                       {l->context, clen}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 5};
+	size_t total = sizeof hdr + olen + alen + blen + clen;
+	uint8_t rep[RC_PROTO_REPLY_SIZE];
 	int r = 0;
 	if (pthread_mutex_trylock(&l->conn_lock) == 0) {
 		if (l->conn_fd >= 0 && l->conn_epoch != rc_fork_epoch) {
@@ -537,8 +553,9 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 	}
 	if (r == 0)
 		return 0;
-	int32_t status = get_le32(rep + 4), outcome = get_le32(rep + 8), allowed = get_le32(rep + 12);
-	if (status == 1) { /* refused: it does not serve this configuration */
+	int32_t status = 0, outcome = 0, allowed = 0;
+	rc_proto_reply(rep, sizeof rep, &status, &outcome, &allowed); /* magic checked */
+	if (status == RC_PROTO_STATUS_REFUSED) { /* it does not serve this configuration */
 		daemon_off(l, "does not serve this configuration");
 		return 0;
 	}
@@ -550,12 +567,6 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 	res->outcome = outcome;
 	res->allowed = allowed;
 	return 1;
-}
-
-int rc_daemon_usable(rc_loader *l)
-{
-	struct stat st;
-	return daemon_state(l) == 1 && stat(l->socket, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
 /* The library is loaded and may be called: then it answers directly (a
@@ -594,10 +605,10 @@ static int unavailable(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen
 int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
                  size_t issuer_len, revocheck_result *res)
 {
-	if (!library_ready(l) && daemon_ask(l, 1, cert, cert_len, issuer, issuer_len, res))
+	if (!library_ready(l) && daemon_ask(l, RC_PROTO_KIND_DER, cert, cert_len, issuer, issuer_len, res))
 		return 1;
 	if (!ready(l))
-		return unavailable(l, 1, cert, cert_len, issuer, issuer_len, res);
+		return unavailable(l, RC_PROTO_KIND_DER, cert, cert_len, issuer, issuer_len, res);
 	l->check_der(l->handle, cert, cert_len, issuer, issuer_len, res);
 	return 1;
 }
@@ -605,12 +616,94 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
                            const uint8_t *serial, size_t serial_len, revocheck_result *res)
 {
-	if (!library_ready(l) && daemon_ask(l, 2, issuer_name, name_len, serial, serial_len, res))
+	if (!library_ready(l) && daemon_ask(l, RC_PROTO_KIND_ISSUER_SERIAL, issuer_name, name_len, serial, serial_len, res))
 		return 1;
 	if (!ready(l))
-		return unavailable(l, 2, issuer_name, name_len, serial, serial_len, res);
+		return unavailable(l, RC_PROTO_KIND_ISSUER_SERIAL, issuer_name, name_len, serial, serial_len, res);
 	l->check_issuer_serial(l->handle, issuer_name, name_len, serial, serial_len, res);
 	return 1;
+}
+
+/* Asks the daemon for the state of this configuration (on a connection
+ * of its own: the reply is longer than a check's). 1: it answered, *ready
+ * and msg set; 0: it does not serve us (then it is not asked again) or
+ * cannot be reached. */
+static int daemon_state_line(rc_loader *l, int *ready, char *msg, size_t size)
+{
+	if (daemon_state(l) != 1)
+		return 0;
+	int fd = daemon_connect(l);
+	if (fd < 0)
+		return 0;
+	uint8_t hdr[RC_PROTO_HEADER_SIZE];
+	rc_proto_header(hdr, RC_PROTO_KIND_STATE, strlen(l->overrides), 0, 0, l->context_len);
+	struct iovec iov[3] = {{hdr, sizeof hdr}, {l->overrides, strlen(l->overrides)}, {l->context, l->context_len}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 3};
+	size_t total = sizeof hdr + iov[1].iov_len + iov[2].iov_len;
+	uint8_t rep[RC_PROTO_REPLY_SIZE + RC_PROTO_MAX_STATE_TEXT];
+	ssize_t n = -1;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	if (sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)total && poll(&p, 1, RC_DAEMON_TIMEOUT_MS) > 0)
+		n = recv(fd, rep, sizeof rep, 0);
+	close(fd);
+	int32_t status, outcome, allowed;
+	if (n < RC_PROTO_REPLY_SIZE ||
+	    !rc_proto_reply(rep, RC_PROTO_REPLY_SIZE, &status, &outcome, &allowed))
+		return 0;
+	if (status == RC_PROTO_STATUS_REFUSED) {
+		daemon_off(l, "does not serve this configuration");
+		return 0;
+	}
+	if (status != RC_PROTO_STATUS_OK)
+		return 0;
+	snprintf(msg, size, "%.*s; asking the check daemon at %s", (int)(n - RC_PROTO_REPLY_SIZE),
+	         (const char *)rep + RC_PROTO_REPLY_SIZE, l->socket);
+	*ready = allowed == 1;
+	return 1;
+}
+
+int rc_state(rc_loader *l, char *msg, size_t size)
+{
+	int daemon_ready = 0;
+	if (!library_ready(l) && daemon_state_line(l, &daemon_ready, msg, size))
+		return daemon_ready;
+	if (!ready(l)) {
+		pthread_mutex_lock(&l->lock);
+		int reason = l->reason;
+		pthread_mutex_unlock(&l->lock);
+		if (reason == RC_FORKED) {
+			/* The Go runtime stayed in the parent; checks run the helper. */
+			snprintf(msg, size, "ready (forked child: each check runs `revocheck check --request`)");
+			return 1;
+		}
+		snprintf(msg, size, "library unusable (%s); unavailable policy: %s", reason_text(reason),
+		         l->unavailable_allow ? "allow" : "deny");
+		return 0;
+	}
+	if (l->state_fn == NULL) {
+		snprintf(msg, size, "ready (this librevocheck.so does not report its state)");
+		return 1;
+	}
+	int32_t ok = 0;
+	int rc = l->state_fn(l->handle, &ok, msg, size);
+	if (rc != REVOCHECK_OK && rc != REVOCHECK_ERR_RANGE) {
+		snprintf(msg, size, "librevocheck.so could not report its state (%d)", rc);
+		return 0;
+	}
+	return ok == 1;
+}
+
+void rc_cache_source(rc_loader *l, char *buf, size_t size)
+{
+	if (library_ready(l) && l->cache_origin != NULL) {
+		int rc = l->cache_origin(l->handle, buf, size);
+		if (rc == REVOCHECK_OK || rc == REVOCHECK_ERR_RANGE)
+			return;
+	}
+	if (__atomic_load_n(&l->daemon, __ATOMIC_ACQUIRE) == 1)
+		snprintf(buf, size, "the cache of the check daemon at %s", l->socket);
+	else
+		snprintf(buf, size, "cache as `revocheck status` shows");
 }
 
 const char *rc_outcome_name(int32_t outcome)

@@ -19,11 +19,16 @@
  *    (rc_notice). Only a misconfiguration or a broken installation prints
  *    one line (rc_log). REVOCHECK_DEBUG prints everything on stderr.
  *  - Before loading the library, the check daemon (`revocheck daemon`) is
- *    asked when its socket exists and this adapter's configuration is one
- *    it can serve: a socket round trip instead of starting Go in this
- *    process, and it works in forked children too. A daemon that is
+ *    asked when its socket exists in a trusted directory: a socket round
+ *    trip instead of starting Go in this process, and it works in forked
+ *    children too. Each request carries this adapter's settings and the
+ *    context it would configure itself from (rc_protocol.h); the daemon
+ *    decides whether it serves that configuration. A daemon that is
  *    absent, refuses, or does not answer within RC_DAEMON_TIMEOUT_MS is
  *    skipped and the library answers instead, with the same result.
+ *  - No configuration is parsed or decided here: adapter settings are
+ *    passed through (revocheck_open's overrides, the request's overrides
+ *    and context) and the library or the daemon decides and reports.
  */
 #ifndef RC_LOADER_H
 #define RC_LOADER_H
@@ -33,6 +38,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "rc_protocol.h"
 #include "revocheck.h"
 
 #define RC_PATH_MAX 1024
@@ -74,6 +80,9 @@ typedef struct rc_loader {
 	int conn_fd;                      /* kept connection to the daemon, or -1 */
 	unsigned conn_epoch;              /* fork epoch conn_fd was opened in */
 	char helper[RC_PATH_MAX];         /* revocheck binary for forked children, "" none */
+	char context[RC_PROTO_MAX_CONTEXT]; /* the request's context (rc_protocol.h) */
+	size_t context_len;               /* its length */
+	int context_built;                /* context was built (once, under lock) */
 	int helper_found;                 /* helper was looked for */
 
 	unsigned noted; /* rc_notice states already logged (enum rc_note bits) */
@@ -93,6 +102,9 @@ typedef struct rc_loader {
 	int (*check_issuer_serial)(revocheck_handle, const uint8_t *, size_t, const uint8_t *, size_t,
 	                           revocheck_result *);
 	int (*errmsg)(revocheck_handle, char *, size_t);
+	/* Optional (NULL in a library older than this adapter). */
+	int (*state_fn)(revocheck_handle, int32_t *, char *, size_t);
+	int (*cache_origin)(revocheck_handle, char *, size_t);
 	const char *(*outcome_string)(int32_t);
 } rc_loader;
 
@@ -122,9 +134,16 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
                            const uint8_t *serial, size_t serial_len, revocheck_result *res);
 
-/* 1 when checks would go to the check daemon (its socket exists and the
- * configuration allows it), for status reports; starts nothing. */
-int rc_daemon_usable(rc_loader *l);
+/*
+ * The adapter's state in one line, for status reports (`openssl list
+ * -providers -verbose`): decided by the check daemon (it serves this
+ * configuration: "ready (asking the check daemon at ...)") or by the
+ * library (revocheck_state: "ready (cache DIR)", "no revocation data:
+ * ..."), never by reading configuration here. A status query is a use:
+ * the library is loaded for it when the daemon does not serve us.
+ * Returns 1 when checks can work.
+ */
+int rc_state(rc_loader *l, char *msg, size_t size);
 
 /*
  * Asks a fresh `revocheck check --request` process (kind 1: a = cert DER,
@@ -135,6 +154,10 @@ int rc_daemon_usable(rc_loader *l);
  */
 int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
                     size_t blen, revocheck_result *res, const char **why);
+
+/* The request context (rc_protocol.h), built on first use; the pointer
+ * stays valid for the loader's life. */
+void rc_loader_context(rc_loader *l, const char **ctx, size_t *len);
 
 /* Human name of an outcome; works without the library loaded. */
 const char *rc_outcome_name(int32_t outcome);
@@ -159,8 +182,9 @@ enum rc_note {
  * on stderr unless REVOCHECK_DEBUG is set. */
 void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Where this adapter's cache comes from, in words, for messages: the
- * adapter's cache-dir setting, $REVOCHECK_CACHE_DIR, or a config file. */
+/* Where this adapter's cache comes from, in words, for messages, as the
+ * library reports it (revocheck_cache_origin), or the daemon's socket when
+ * the daemon answers; nothing is worked out here. */
 void rc_cache_source(rc_loader *l, char *buf, size_t size);
 
 /* Logs only when REVOCHECK_DEBUG is set. */

@@ -236,12 +236,17 @@ func rcGoErrmsg(h C.int64_t, buf *C.char, size C.size_t) (rc C.int) {
 	} else {
 		return C.REVOCHECK_ERR_BADHANDLE
 	}
-	if size == 0 {
-		return C.REVOCHECK_OK
-	}
 	s := ""
 	if msg != nil {
 		s = *msg
+	}
+	return copyOut(s, buf, size)
+}
+
+// copyOut copies s into the caller's buffer, NUL-terminated, truncating.
+func copyOut(s string, buf *C.char, size C.size_t) C.int {
+	if size == 0 || buf == nil {
+		return C.REVOCHECK_OK
 	}
 	out := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))
 	n := copy(out[:len(out)-1], s)
@@ -250,4 +255,33 @@ func rcGoErrmsg(h C.int64_t, buf *C.char, size C.size_t) (rc C.int) {
 		return C.REVOCHECK_ERR_RANGE
 	}
 	return C.REVOCHECK_OK
+}
+
+//export rcGoState
+func rcGoState(h C.int64_t, ready *C.int32_t, buf *C.char, size C.size_t) (rc C.int) {
+	defer guard(&rc, nil, nil)
+	hd := lookup(h)
+	if hd == nil {
+		return C.REVOCHECK_ERR_BADHANDLE
+	}
+	// The library's own judgement: the cache it would check against.
+	err := hd.checker.DataErr()
+	s, ok := hd.checker.Config.State(err)
+	if ready != nil {
+		*ready = 0
+		if ok {
+			*ready = 1
+		}
+	}
+	return copyOut(s, buf, size)
+}
+
+//export rcGoCacheOrigin
+func rcGoCacheOrigin(h C.int64_t, buf *C.char, size C.size_t) (rc C.int) {
+	defer guard(&rc, nil, nil)
+	hd := lookup(h)
+	if hd == nil {
+		return C.REVOCHECK_ERR_BADHANDLE
+	}
+	return copyOut(hd.checker.Config.CacheOrigin(), buf, size)
 }

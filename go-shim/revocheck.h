@@ -166,6 +166,28 @@ REVOCHECK_API int revocheck_check_issuer_serial(revocheck_handle h,
  */
 REVOCHECK_API int revocheck_errmsg(revocheck_handle h, char *buf, size_t size);
 
+/*
+ * The state of handle h in one line, for status reports (`openssl list
+ * -providers -verbose`, `revocheck status`): "ready (cache DIR)", or
+ * "no revocation data: <why> (cache DIR, <origin>); no-data policy
+ * applies". The library decides it from its configuration and its cache;
+ * an adapter passes it on and never works it out itself (adapters parse no
+ * configuration). *ready (may be NULL) is set to 1 when checks can use
+ * revocation data, 0 when the no-data policy answers. buf as for
+ * revocheck_errmsg. Returns REVOCHECK_OK, REVOCHECK_ERR_RANGE (truncated)
+ * or REVOCHECK_ERR_BADHANDLE.
+ */
+REVOCHECK_API int revocheck_state(revocheck_handle h, int32_t *ready, char *buf, size_t size);
+
+/*
+ * Which data directory handle h uses and where that was decided, for an
+ * adapter's messages: "cache DIR, set by this adapter's cache-dir",
+ * "cache DIR, from $REVOCHECK_CACHE_DIR", "cache DIR, from cache-dir in
+ * FILE:LINE" or "cache DIR, the built-in default". buf as for
+ * revocheck_errmsg; returns as revocheck_state.
+ */
+REVOCHECK_API int revocheck_cache_origin(revocheck_handle h, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -103,3 +103,17 @@ int revocheck_errmsg(revocheck_handle h, char *buf, size_t size)
 		return REVOCHECK_ERR_INVALID;
 	return rcGoErrmsg(h, buf, size);
 }
+
+int revocheck_state(revocheck_handle h, int32_t *ready, char *buf, size_t size)
+{
+	if (buf == NULL && size > 0)
+		return REVOCHECK_ERR_INVALID;
+	return rcGoState(h, ready, buf, size);
+}
+
+int revocheck_cache_origin(revocheck_handle h, char *buf, size_t size)
+{
+	if (buf == NULL && size > 0)
+		return REVOCHECK_ERR_INVALID;
+	return rcGoCacheOrigin(h, buf, size);
+}

@@ -39,7 +39,7 @@ if hard != resource.RLIM_INFINITY:
 resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))
 def req(o):
     o = o.encode()
-    return b"RCQ1" + bytes([1, 0, 0, 0]) + struct.pack("<III", len(o), 0, 0) + o
+    return b"RCQ2" + bytes([1, 0, 0, 0]) + struct.pack("<IIII", len(o), 0, 0, 0) + o
 c = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 c.connect(sock)
 served = refused = 0

@@ -104,10 +104,32 @@ func TestDaemonCurl(t *testing.T) {
 		curlExpect(t, env, confEnv(conf), "revoked", false, curlRevoked)
 		curlExpect(t, env, confEnv(conf), "good", true, "")
 	})
+	t.Run("user-config-file", func(t *testing.T) {
+		// A user with a config file of their own is not the daemon's to
+		// serve: it cannot see the file (ProtectHome). The adapter tells
+		// it the file exists, the daemon refuses, and the library would
+		// answer; here there is none, so the unavailable policy (deny)
+		// refuses even the good site. Without the file, the daemon serves.
+		home := t.TempDir()
+		f := filepath.Join(home, ".config", "revocheck", "config.toml")
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte("max-age = \"240h\"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		on := append(daemonEnv(opensslConf(t, env, daemonOnly...), sock), "HOME="+home, "XDG_CONFIG_HOME=")
+		curlExpect(t, env, on, "good", false, curlNoStatus)
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+		curlExpect(t, env, on, "good", true, "")
+	})
 	t.Run("status", func(t *testing.T) {
 		out, err := env.Run(t, daemonEnv(opensslConf(t, env, daemonOnly...), sock), "openssl", "list", "-providers", "-verbose")
-		if err != nil || !strings.Contains(out, "asking the check daemon at "+sock) {
-			t.Errorf("openssl list: want the daemon named in the state: %v\n%s", err, out)
+		// The daemon's own state: its cache, and that it is asked.
+		if err != nil || !strings.Contains(out, "ready (cache "+env.CacheDir+"); asking the check daemon at "+sock) {
+			t.Errorf("openssl list: want the daemon's state and name: %v\n%s", err, out)
 		}
 	})
 	t.Run("fork", func(t *testing.T) {

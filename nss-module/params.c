@@ -9,18 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
-/* Keys forwarded to revocheck_open as overrides (the config file's keys). */
-static int is_override_key(const char *key)
-{
-	return strcmp(key, "cache-dir") == 0 || strcmp(key, "max-age") == 0 ||
-	       strncmp(key, "policy.", 7) == 0;
-}
-
+/* The module's own settings are taken here; every other key is passed
+ * through to revocheck_open as an override, unread: the library knows the
+ * configuration keys, judges the values and reports what it could not set
+ * (one line, rc_loader). */
 static int apply(rc_loader *l, const char *key, const char *value)
 {
-	if (is_override_key(key)) {
-		rc_loader_add_override(l, key, value);
-	} else if (strcmp(key, "config") == 0) {
+	if (strcmp(key, "config") == 0) {
 		rc_loader_set_config(l, value);
 	} else if (strcmp(key, "library") == 0) {
 		rc_loader_set_library(l, value);
@@ -42,7 +37,7 @@ static int apply(rc_loader *l, const char *key, const char *value)
 				rc_log(l, "module parameter log=%s: unknown value %s", value, tok);
 		}
 	} else {
-		rc_log(l, "ignoring unknown module parameter %s", key);
+		rc_loader_add_override(l, key, value);
 	}
 	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * provider.c — the OpenSSL 3 provider "revocheck": entry point, parameters
- * shown by `openssl list -providers -verbose`, and configuration from the
- * provider's openssl.cnf section.
+ * shown by `openssl list -providers -verbose`, and the settings of the
+ * provider's openssl.cnf section, passed through to the library unparsed
+ * (it decides and reports; this file reads no configuration file).
  *
  * The provider offers no algorithms (query_operation answers NULL). Its only
  * job at init is to read its section and register the X509_STORE_CTX hook
@@ -10,14 +11,11 @@
  * check.
  */
 #include "rcossl.h"
+#include "rc_keys.h"
 
-#include <dlfcn.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/core.h>
 #include <openssl/core_dispatch.h>
@@ -30,9 +28,6 @@
 #endif
 
 #define RCOSSL_NAME "revocheck revocation checking provider"
-/* The data directory: the default cache-dir's revocation/ (upki's layout). */
-#define RCOSSL_DEFAULT_CACHE_DIR "/var/cache/revocheck/revocation"
-#define RCOSSL_DEFAULT_CONFIG "/etc/revocheck/config.toml"
 
 rcossl_state rcossl = {.ex_index = -1};
 
@@ -41,53 +36,46 @@ static int status_logged;
 
 /* ---- configuration ---------------------------------------------------- */
 
-/* Policy keys of the provider section, passed to the library as
- * "policy.<key>". Each may also be written as policy.<key> (a nested
- * `policy = <section>` in openssl.cnf yields that name). */
-static const char *const policy_keys[] = {"not-covered", "not-enrolled", "no-data", "stale",
-                                          "error"};
-
-enum {
-	P_CACHE_DIR,
-	P_CONFIG,
-	P_LIBRARY,
-	P_MAX_AGE,
-	P_UNAVAILABLE,
-	P_LOG,
-	P_SOCKET,
-	P_POLICY0, /* policy_keys, plain and prefixed: 2 × 5 */
-	P_COUNT = P_POLICY0 + 10
-};
-
-static int is_allow_deny(const char *v)
-{
-	return strcmp(v, "allow") == 0 || strcmp(v, "deny") == 0;
-}
+/* The provider's own settings (what only the adapter needs: where the
+ * library and the daemon are, where it logs, what it answers when neither
+ * can). Every other key is revocheck's (rc_keys.h), passed through. */
+enum { P_CONFIG, P_LIBRARY, P_UNAVAILABLE, P_LOG, P_SOCKET, P_OWN };
+static const char *const own_keys[P_OWN] = {"config", "library", "unavailable", "log", "socket"};
 
 /* Reads the provider's section through core_get_params: every key of the
  * section that OpenSSL does not use itself (module, activate...) is a
- * provider parameter, a UTF-8 string. */
+ * provider parameter, a UTF-8 string, asked for by name. revocheck's keys
+ * are passed to the library unread; a policy.<key> may also be written
+ * <key> (a nested `policy = <section>` in openssl.cnf yields policy.<key>),
+ * and the plain one wins when both are set. */
 static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_fn *get_params)
 {
-	const char *val[P_COUNT] = {0};
-	char prefixed[5][32];
-	OSSL_PARAM params[P_COUNT + 1];
-	params[P_CACHE_DIR] = OSSL_PARAM_construct_utf8_ptr("cache-dir", (char **)&val[P_CACHE_DIR], 0);
-	params[P_CONFIG] = OSSL_PARAM_construct_utf8_ptr("config", (char **)&val[P_CONFIG], 0);
-	params[P_LIBRARY] = OSSL_PARAM_construct_utf8_ptr("library", (char **)&val[P_LIBRARY], 0);
-	params[P_MAX_AGE] = OSSL_PARAM_construct_utf8_ptr("max-age", (char **)&val[P_MAX_AGE], 0);
-	params[P_UNAVAILABLE] =
-	    OSSL_PARAM_construct_utf8_ptr("unavailable", (char **)&val[P_UNAVAILABLE], 0);
-	params[P_LOG] = OSSL_PARAM_construct_utf8_ptr("log", (char **)&val[P_LOG], 0);
-	params[P_SOCKET] = OSSL_PARAM_construct_utf8_ptr("socket", (char **)&val[P_SOCKET], 0);
-	for (int i = 0; i < 5; i++) {
-		snprintf(prefixed[i], sizeof prefixed[i], "policy.%s", policy_keys[i]);
-		params[P_POLICY0 + i] = OSSL_PARAM_construct_utf8_ptr(
-		    (char *)policy_keys[i], (char **)&val[P_POLICY0 + i], 0);
-		params[P_POLICY0 + 5 + i] = OSSL_PARAM_construct_utf8_ptr(
-		    prefixed[i], (char **)&val[P_POLICY0 + 5 + i], 0);
+	enum { MAXP = P_OWN + 2 * RC_CONFIG_KEYS_MAX };
+	char names[RC_CONFIG_KEYS_MAX][64];
+	int full[RC_CONFIG_KEYS_MAX], plain[RC_CONFIG_KEYS_MAX], nk = 0, n = 0;
+	const char *val[MAXP] = {0};
+	OSSL_PARAM params[MAXP + 1];
+	for (; n < P_OWN; n++)
+		params[n] = OSSL_PARAM_construct_utf8_ptr(own_keys[n], (char **)&val[n], 0);
+	for (const char *p = RC_CONFIG_KEYS; *p != '\0' && nk < RC_CONFIG_KEYS_MAX;) {
+		size_t len = strcspn(p, " ");
+		if (len > 0 && len < sizeof names[nk]) {
+			memcpy(names[nk], p, len);
+			names[nk][len] = '\0';
+			full[nk] = n;
+			params[n] = OSSL_PARAM_construct_utf8_ptr(names[nk], (char **)&val[n], 0);
+			n++;
+			plain[nk] = -1;
+			if (strncmp(names[nk], "policy.", 7) == 0) {
+				plain[nk] = n;
+				params[n] = OSSL_PARAM_construct_utf8_ptr(names[nk] + 7, (char **)&val[n], 0);
+				n++;
+			}
+			nk++;
+		}
+		p += len + (p[len] == ' ');
 	}
-	params[P_COUNT] = OSSL_PARAM_construct_end();
+	params[n] = OSSL_PARAM_construct_end();
 	if (get_params == NULL || !get_params(handle, params)) {
 		rc_log(&rcossl.loader, "could not read the provider's configuration; using defaults");
 		return;
@@ -106,170 +94,32 @@ static void configure(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_
 		rc_loader_set_config(l, val[P_CONFIG]);
 	if (val[P_SOCKET] != NULL)
 		rc_loader_set_socket(l, val[P_SOCKET]);
-	if (val[P_CACHE_DIR] != NULL && *val[P_CACHE_DIR] != '\0')
-		rc_loader_add_override(l, "cache-dir", val[P_CACHE_DIR]);
-	if (val[P_MAX_AGE] != NULL && *val[P_MAX_AGE] != '\0')
-		rc_loader_add_override(l, "max-age", val[P_MAX_AGE]);
+	/* The adapter's own setting: it applies when the library cannot. */
 	if (val[P_UNAVAILABLE] != NULL) {
-		if (is_allow_deny(val[P_UNAVAILABLE]))
+		if (strcmp(val[P_UNAVAILABLE], "allow") == 0 || strcmp(val[P_UNAVAILABLE], "deny") == 0)
 			l->unavailable_allow = strcmp(val[P_UNAVAILABLE], "allow") == 0;
 		else
 			rc_log(l, "ignoring unavailable = %s (want allow or deny)", val[P_UNAVAILABLE]);
 	}
-	for (int i = 0; i < 5; i++) {
-		/* The plain key wins over policy.<key> when both are set. */
-		const char *v = val[P_POLICY0 + i] ? val[P_POLICY0 + i] : val[P_POLICY0 + 5 + i];
-		if (v == NULL)
-			continue;
-		if (is_allow_deny(v))
-			rc_loader_add_override(l, prefixed[i], v);
-		else
-			rc_log(l, "ignoring %s = %s (want allow or deny)", policy_keys[i], v);
+	/* The value is the library's to judge: a bad one keeps its default
+	 * and revocheck_open reports it (one line, rc_loader). An empty one
+	 * is not set. */
+	for (int k = 0; k < nk; k++) {
+		const char *v = plain[k] >= 0 && val[plain[k]] != NULL ? val[plain[k]] : val[full[k]];
+		if (v != NULL && *v != '\0')
+			rc_loader_add_override(l, names[k], v);
 	}
 	rcossl.configured = 1;
-	if (val[P_CACHE_DIR] != NULL)
-		snprintf(rcossl.cache_dir, sizeof rcossl.cache_dir, "%s", val[P_CACHE_DIR]);
 }
 
 /* ---- status ----------------------------------------------------------- */
 
-/* The cache-dir a config file sets at top level, or "" (a minimal scan
- * for status reports only; the library parses the file for real). */
-static void scan_config_cache_dir(const char *path, char *out, size_t size)
-{
-	/* A config file is a small regular file (core/config's bound); a FIFO
-	 * or /dev/zero named here must not block or loop. */
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return;
-	FILE *f = NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20) ||
-	    (f = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return;
-	}
-	char line[RC_PATH_MAX + 64];
-	while (fgets(line, sizeof line, f) != NULL) {
-		char *p = line + strspn(line, " \t");
-		if (*p == '[')
-			break; /* cache-dir is a top-level key */
-		if (strncmp(p, "cache-dir", 9) != 0)
-			continue;
-		p += 9;
-		p += strspn(p, " \t");
-		if (*p++ != '=')
-			continue;
-		p += strspn(p, " \t");
-		char quote = *p;
-		if (quote != '"' && quote != '\'')
-			continue;
-		char *end = strchr(p + 1, quote);
-		if (end == NULL)
-			continue;
-		*end = '\0';
-		/* A file's cache-dir is upki's parent: the data is in revocation/. */
-		snprintf(out, size, "%s/revocation", p + 1);
-	}
-	fclose(f);
-}
-
-/* Where the cache should be, by the library's precedence: provider
- * section, $REVOCHECK_CACHE_DIR, config file, built-in default. */
-static void expected_cache_dir(char *out, size_t size)
-{
-	if (rcossl.cache_dir[0] != '\0') {
-		snprintf(out, size, "%s", rcossl.cache_dir);
-		return;
-	}
-	const char *env = secure_getenv("REVOCHECK_CACHE_DIR");
-	if (env != NULL && *env != '\0') {
-		snprintf(out, size, "%s", env);
-		return;
-	}
-	snprintf(out, size, "%s", RCOSSL_DEFAULT_CACHE_DIR);
-	const char *cfg = rcossl.loader.config[0] ? rcossl.loader.config : secure_getenv("REVOCHECK_CONFIG");
-	scan_config_cache_dir(cfg != NULL && *cfg != '\0' ? cfg : RCOSSL_DEFAULT_CONFIG, out, size);
-}
-
-#ifndef REVOCHECK_LIBDIR /* $(libdir), set by the Makefile */
-#define REVOCHECK_LIBDIR "/usr/local/lib"
-#endif
-
-/* Does rc_loader have a chance to find librevocheck.so? Probed by file
- * existence only: dlopen() would start the Go runtime. The places it looks:
- * this module's directory (the build tree), $(libdir) compiled in, then the
- * dynamic loader's own default directories. */
-static int library_present(void)
-{
-	if (rcossl.loader.library[0] != '\0')
-		return access(rcossl.loader.library, R_OK) == 0;
-	static const char *const dirs[] = {REVOCHECK_LIBDIR, "/lib", "/usr/lib"};
-	char path[RC_PATH_MAX + 32];
-	Dl_info info;
-	if (dladdr((void *)rcossl_hook_register, &info) != 0 && info.dli_fname != NULL) {
-		const char *slash = strrchr(info.dli_fname, '/');
-		if (slash != NULL) {
-			snprintf(path, sizeof path, "%.*s/librevocheck.so.0",
-			         (int)(slash - info.dli_fname), info.dli_fname);
-			if (access(path, R_OK) == 0)
-				return 1;
-		}
-	}
-	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-		snprintf(path, sizeof path, "%s/librevocheck.so.0", dirs[i]);
-		if (access(path, R_OK) == 0)
-			return 1;
-	}
-	const char *ldp = secure_getenv("LD_LIBRARY_PATH");
-	while (ldp != NULL && *ldp != '\0') {
-		size_t n = strcspn(ldp, ":");
-		snprintf(path, sizeof path, "%.*s/librevocheck.so.0", (int)n, ldp);
-		if (n > 0 && access(path, R_OK) == 0)
-			return 1;
-		ldp += n + (ldp[n] == ':');
-	}
-	return 0;
-}
-
-/* Fills msg with a one-line state; returns 1 when revocation checks can work. */
+/* Fills msg with a one-line state; returns 1 when revocation checks can
+ * work. The state is the library's or the daemon's (rc_state): this file
+ * knows no configuration file, default or precedence. */
 static int provider_status(char *msg, size_t size)
 {
-	char dir[RC_PATH_MAX], index[RC_PATH_MAX + 16];
-	rc_loader *l = &rcossl.loader;
-	pthread_mutex_lock(&l->lock);
-	int state = l->state, reason = l->reason;
-	pthread_mutex_unlock(&l->lock);
-	if (state != 1 && rc_daemon_usable(l)) {
-		snprintf(msg, size, "ready (asking the check daemon at %s)", l->socket);
-		return 1;
-	}
-	if (state == -1 && reason == RC_FORKED) {
-		/* The Go runtime stayed in the parent; checks run the helper. */
-		snprintf(msg, size, "ready (forked child: each check runs `revocheck check --request`)");
-		return 1;
-	}
-	if (state == -1) {
-		snprintf(msg, size, "library unusable (%s); unavailable policy: %s",
-		         reason == RC_FORKED       ? "forked child"
-		         : reason == RC_OPEN_FAILED ? "revocheck_open failed"
-		                                    : "librevocheck.so not loadable",
-		         l->unavailable_allow ? "allow" : "deny");
-		return 0;
-	}
-	if (state == 0 && !library_present()) {
-		snprintf(msg, size, "librevocheck.so.0 not found%s%s; unavailable policy: %s",
-		         l->library[0] ? " at " : "", l->library, l->unavailable_allow ? "allow" : "deny");
-		return 0;
-	}
-	expected_cache_dir(dir, sizeof dir);
-	snprintf(index, sizeof index, "%s/index.bin", dir);
-	if (access(index, R_OK) != 0) {
-		snprintf(msg, size, "no revocation data: %s missing; no-data policy applies", index);
-		return 0;
-	}
-	snprintf(msg, size, "ready (cache %s)", dir);
-	return 1;
+	return rc_state(&rcossl.loader, msg, size);
 }
 
 /* ---- provider functions ----------------------------------------------- */

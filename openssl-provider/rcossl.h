@@ -18,8 +18,6 @@ typedef struct rcossl_state {
 	int configured;   /* loader settings were taken from a provider section */
 	int active;       /* provider instances alive; the hook is idle at 0 (atomic) */
 	int ex_index;     /* X509_STORE_CTX ex_data slot holding the original verify */
-	/* Where the cache is expected, for status reports (never opened here). */
-	char cache_dir[RC_PATH_MAX];
 } rcossl_state;
 
 /* The process-wide state; defined in provider.c. */

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/revocheck/revocheck/core/checkd"
+	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/engine"
 )
 
@@ -14,9 +15,11 @@ import (
 // runtime has started cannot call into it, and spawns this instead. It
 // reads one request of the check daemon's protocol (core/checkd: a
 // certificate and its issuer in DER, or an issuer Name and a serial, plus
-// the adapter's overrides) from stdin until EOF, answers it with the
-// configuration of its environment (as revocheck_open would in the
-// adapter) and writes the 16-byte reply to stdout. Nothing else is
+// the adapter's overrides and context) from stdin until EOF, answers it
+// with the configuration the request's context gives (the adapter's
+// config-file setting and environment: what revocheck_open would have
+// built in the adapter; this process's own environment is not read) and
+// writes the 16-byte reply to stdout. Nothing else is
 // written to stdout; the exit status is 0 whenever a reply was written.
 func checkRequest(stdin io.Reader, stdout io.Writer) error {
 	msg, err := io.ReadAll(io.LimitReader(stdin, checkd.MaxRequest+1))
@@ -31,7 +34,11 @@ func checkRequest(stdin io.Reader, stdout io.Writer) error {
 		return fmt.Errorf("check --request: %w", err)
 	}
 	var rep [checkd.ReplySize]byte
-	chk, err := engine.Open("", r.Overrides)
+	chk, err := openFor(r)
+	if err == nil && r.Kind == checkd.KindState {
+		chk.Close()
+		err = errors.New("state requests are the daemon's")
+	}
 	if err != nil {
 		// Not a configuration this helper can serve: the adapter falls
 		// back to its unavailable policy, as if there were no helper.
@@ -53,4 +60,19 @@ func checkRequest(stdin io.Reader, stdout io.Writer) error {
 	checkd.PutReply(rep[:], reply)
 	_, err = stdout.Write(rep[:])
 	return err
+}
+
+// openFor builds the checker the adapter's process would have opened.
+func openFor(r checkd.Request) (*engine.Checker, error) {
+	c, err := r.Client()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadFrom(c.Explicit, c.Getenv)
+	var problems *config.Error
+	if err != nil && !errors.As(err, &problems) {
+		return nil, err
+	}
+	_ = cfg.ApplyOverrides(r.Overrides, "overrides") // the adapter reports its own problems
+	return engine.New(cfg), nil
 }

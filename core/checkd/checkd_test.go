@@ -136,12 +136,74 @@ func TestDaemonRefusesOtherCache(t *testing.T) {
 	}
 }
 
+// The daemon decides from the client's context whether it serves it: a
+// client configured from a file of its own, or whose context names
+// something unknown, checks in-process; its environment's cache directory
+// is served when it is the daemon's.
+func TestDaemonDecidesFromContext(t *testing.T) {
+	env := harness.New(t)
+	_, sock := daemon(t, env, nil)
+	c := dial(t, sock)
+	s := env.Sites["revoked"]
+	home := t.TempDir()
+	for _, tc := range []struct {
+		name, context string
+		served        bool
+	}{
+		{"none", "", true},
+		{"home without a file", "HOME=" + home + "\x00", true},
+		{"same cache from the environment", "REVOCHECK_CACHE_DIR=" + env.CacheDir + "\x00", true},
+		{"other cache from the environment", "REVOCHECK_CACHE_DIR=/elsewhere\x00", false},
+		{"adapter config file", "config=/etc/revocheck/other.toml\x00", false},
+		{"$REVOCHECK_CONFIG", "REVOCHECK_CONFIG=/tmp/x.toml\x00", false},
+		{"user file", "HOME=" + home + "\x00user-file=1\x00", false},
+		{"unknown name", "LD_PRELOAD=/x.so\x00", false},
+		{"incomplete", "incomplete=1\x00", false},
+	} {
+		rep := ask(t, c, Request{Kind: KindDER, A: s.Leaf, B: s.Issuer, Context: tc.context})
+		served := rep.Status == StatusOK && outcome.Outcome(rep.Outcome) == outcome.Revoked
+		if served != tc.served || (!served && rep.Status != StatusRefused) {
+			t.Errorf("%s: %+v, want served %v", tc.name, rep, tc.served)
+		}
+	}
+}
+
+// A state request is answered with the daemon's own judgement of the
+// client's configuration: ready with its cache, or why there is no data.
+func TestDaemonState(t *testing.T) {
+	env := harness.New(t)
+	_, sock := daemon(t, env, nil)
+	c := dial(t, sock)
+	state := func(r Request) (Reply, string) {
+		t.Helper()
+		if _, err := c.Write(AppendRequest(nil, r)); err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, ReplySize+MaxStateText+1)
+		n, err := c.Read(b)
+		if err != nil || n < ReplySize {
+			t.Fatalf("read %d: %v", n, err)
+		}
+		rep, err := ParseReply(b[:ReplySize])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep, string(b[ReplySize:n])
+	}
+	if rep, text := state(Request{Kind: KindState}); rep.Status != StatusOK || !rep.Allowed || text != "ready (cache "+env.CacheDir+")" {
+		t.Errorf("state: %+v %q", rep, text)
+	}
+	if rep, _ := state(Request{Kind: KindState, Context: "config=/x.toml\x00"}); rep.Status != StatusRefused {
+		t.Errorf("state for a client with its own config file: %+v, want refused", rep)
+	}
+}
+
 func TestDaemonBadMessages(t *testing.T) {
 	env := harness.New(t)
 	_, sock := daemon(t, env, nil)
 	c := dial(t, sock)
 	for name, msg := range map[string][]byte{
-		"short":     []byte("RCQ1"),
+		"short":     []byte("RCQ2"),
 		"magic":     bytes.Repeat([]byte{0}, headerSize),
 		"lengths":   append(AppendRequest(nil, Request{Kind: KindDER, A: []byte{1}}), 9),
 		"oversized": make([]byte, MaxRequest+100),
@@ -250,7 +312,8 @@ func TestRequestRoundTrip(t *testing.T) {
 func FuzzParseRequest(f *testing.F) {
 	f.Add(AppendRequest(nil, Request{Kind: KindDER, Overrides: "a=b", A: []byte{0x30, 0}, B: []byte{0x30, 0}}))
 	f.Add(AppendRequest(nil, Request{Kind: KindIssuerSerial, A: []byte{1}, B: nil}))
-	f.Add([]byte("RCQ1\x01\x00\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00"))
+	f.Add([]byte("RCQ2\x01\x00\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
+	f.Add(AppendRequest(nil, Request{Kind: KindDER, A: []byte{1}, Context: "HOME=/h\x00"}))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		r, err := ParseRequest(msg)
 		if err != nil {

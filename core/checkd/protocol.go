@@ -9,19 +9,18 @@
 // daemon when its socket exists and fall back to the in-process library
 // when it is absent, refuses, or is slow; the answers are the same.
 //
-// Protocol: one request per message, one reply per request, any number of
-// requests per connection. All integers little-endian.
+// Protocol: defined once, in adapters-common/rc_protocol.h; the constants
+// below are held to that header by protocol_test.go. One request per
+// message, one reply per request, any number of requests per connection.
 //
-//	request: "RCQ1" | kind u8 | 3 zero bytes | len(overrides) u32 |
-//	         len(a) u32 | len(b) u32 | overrides | a | b
-//	  kind 1 (KindDER):          a = certificate DER, b = issuer DER
-//	  kind 2 (KindIssuerSerial): a = issuer Name DER, b = serial
-//	  overrides: the adapter's "key=value;..." (revocheck_open's argument)
+//	request: "RCQ2" | kind u8 | 3 zero bytes | len(overrides) u32 |
+//	         len(a) u32 | len(b) u32 | len(context) u32 |
+//	         overrides | a | b | context
 //	reply:   "RCA1" | status i32 | outcome i32 | allowed i32
-//	  status: 0, or a negative REVOCHECK_ERR_* as the C ABI returns it
-//	  (outcome and allowed are the policy's answer either way), or
-//	  StatusRefused: this daemon does not serve that configuration (e.g.
-//	  the overrides name another cache directory); ask in-process instead.
+//
+// The context is what the adapter's process would configure itself from
+// (its config-file setting, the environment read with secure_getenv);
+// the daemon decides from it whether it serves that client (Serves).
 package checkd
 
 import (
@@ -29,13 +28,21 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/revocheck/revocheck/core/config"
 )
 
 // Request kinds.
 const (
 	KindDER          = 1
 	KindIssuerSerial = 2
+	// KindState asks for the state of the client's configuration (a and
+	// b empty): the reply's allowed is 1 when checks can use revocation
+	// data, and the reply is followed by a one-line state (MaxStateText).
+	KindState = 3
 )
 
 // Reply statuses other than the C ABI's REVOCHECK_OK / REVOCHECK_ERR_*.
@@ -46,16 +53,31 @@ const (
 	StatusRefused  = 1
 )
 
+// The layout (rc_protocol.h's RC_PROTO_*).
 const (
-	requestMagic = "RCQ1"
-	replyMagic   = "RCA1"
-	headerSize   = 20
+	requestMagic      = "RCQ2"
+	replyMagic        = "RCA1"
+	headerSize        = 24
+	offKind           = 4
+	offOverridesLen   = 8
+	offALen           = 12
+	offBLen           = 16
+	offContextLen     = 20
+	offStatus         = 4
+	offOutcome        = 8
+	offAllowed        = 12
+	contextConfig     = "config"     // the adapter's config-file setting
+	contextIncomplete = "incomplete" // the adapter's context did not fit
+	contextUserFile   = "user-file"  // "1": the client has a user config file
 	// ReplySize is the size of every reply.
 	ReplySize = 16
-	// MaxRequest bounds a request: a certificate and its issuer of up to
-	// 64 KiB each, plus overrides. The C client never sends more.
-	MaxRequest   = 128<<10 + headerSize + MaxOverrides
+	// MaxPart bounds a and b: a certificate, an issuer, a Name or a serial.
+	MaxPart      = 64 << 10
 	MaxOverrides = 4 << 10
+	MaxContext   = 8 << 10
+	MaxStateText = 512
+	// MaxRequest bounds a request. The C client never sends more.
+	MaxRequest = 2*MaxPart + headerSize + MaxOverrides + MaxContext
 )
 
 // Request is a decoded request; its slices alias the message buffer.
@@ -63,6 +85,7 @@ type Request struct {
 	Kind      uint8
 	Overrides string
 	A, B      []byte
+	Context   string // NUL-terminated "name=value" strings
 }
 
 // ParseRequest decodes one message. Every length is checked against the
@@ -76,27 +99,32 @@ func ParseRequest(msg []byte) (Request, error) {
 	if string(msg[:4]) != requestMagic {
 		return r, errors.New("checkd: not a revocheck request (bad magic)")
 	}
-	r.Kind = msg[4]
-	if r.Kind != KindDER && r.Kind != KindIssuerSerial {
+	r.Kind = msg[offKind]
+	if r.Kind != KindDER && r.Kind != KindIssuerSerial && r.Kind != KindState {
 		return r, fmt.Errorf("checkd: unknown request kind %d", r.Kind)
 	}
 	if msg[5]|msg[6]|msg[7] != 0 {
 		return r, errors.New("checkd: reserved header bytes are not zero")
 	}
-	lo := uint64(binary.LittleEndian.Uint32(msg[8:]))
-	la := uint64(binary.LittleEndian.Uint32(msg[12:]))
-	lb := uint64(binary.LittleEndian.Uint32(msg[16:]))
+	lo := uint64(binary.LittleEndian.Uint32(msg[offOverridesLen:]))
+	la := uint64(binary.LittleEndian.Uint32(msg[offALen:]))
+	lb := uint64(binary.LittleEndian.Uint32(msg[offBLen:]))
+	lc := uint64(binary.LittleEndian.Uint32(msg[offContextLen:]))
 	if lo > MaxOverrides {
 		return r, fmt.Errorf("checkd: overrides of %d bytes exceed %d", lo, MaxOverrides)
 	}
+	if lc > MaxContext {
+		return r, fmt.Errorf("checkd: context of %d bytes exceeds %d", lc, MaxContext)
+	}
 	body := uint64(len(msg) - headerSize)
-	if lo+la+lb != body {
-		return r, fmt.Errorf("checkd: lengths %d+%d+%d do not match the %d-byte body", lo, la, lb, body)
+	if lo+la+lb+lc != body {
+		return r, fmt.Errorf("checkd: lengths %d+%d+%d+%d do not match the %d-byte body", lo, la, lb, lc, body)
 	}
 	p := msg[headerSize:]
 	r.Overrides = string(p[:lo])
 	r.A = p[lo : lo+la : lo+la]
-	r.B = p[lo+la:]
+	r.B = p[lo+la : lo+la+lb : lo+la+lb]
+	r.Context = string(p[lo+la+lb:])
 	return r, nil
 }
 
@@ -107,9 +135,11 @@ func AppendRequest(dst []byte, r Request) []byte {
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(r.Overrides)))
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(r.A)))
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(r.B)))
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(r.Context)))
 	dst = append(dst, r.Overrides...)
 	dst = append(dst, r.A...)
-	return append(dst, r.B...)
+	dst = append(dst, r.B...)
+	return append(dst, r.Context...)
 }
 
 // Reply is a decoded reply.
@@ -117,18 +147,31 @@ type Reply struct {
 	Status  int32
 	Outcome int32
 	Allowed bool
+	Text    string // KindState only: the state line, sent after the reply
+}
+
+// AppendReply encodes r, with its Text (at most MaxStateText bytes) after
+// the fixed reply.
+func AppendReply(dst []byte, r Reply) []byte {
+	var b [ReplySize]byte
+	PutReply(b[:], r)
+	t := r.Text
+	if len(t) > MaxStateText {
+		t = t[:MaxStateText]
+	}
+	return append(append(dst, b[:]...), t...)
 }
 
 // PutReply encodes r into b, which must hold ReplySize bytes.
 func PutReply(b []byte, r Reply) {
 	copy(b, replyMagic)
-	binary.LittleEndian.PutUint32(b[4:], uint32(r.Status))
-	binary.LittleEndian.PutUint32(b[8:], uint32(r.Outcome))
+	binary.LittleEndian.PutUint32(b[offStatus:], uint32(r.Status))
+	binary.LittleEndian.PutUint32(b[offOutcome:], uint32(r.Outcome))
 	var a uint32
 	if r.Allowed {
 		a = 1
 	}
-	binary.LittleEndian.PutUint32(b[12:], a)
+	binary.LittleEndian.PutUint32(b[offAllowed:], a)
 }
 
 // ParseReply decodes a reply (for tests and Go clients).
@@ -136,12 +179,12 @@ func ParseReply(b []byte) (Reply, error) {
 	if len(b) != ReplySize || string(b[:4]) != replyMagic {
 		return Reply{}, fmt.Errorf("checkd: malformed reply of %d bytes", len(b))
 	}
-	a := binary.LittleEndian.Uint32(b[12:])
+	a := binary.LittleEndian.Uint32(b[offAllowed:])
 	if a > 1 {
 		return Reply{}, fmt.Errorf("checkd: malformed reply: allowed = %d", a)
 	}
-	return Reply{Status: int32(binary.LittleEndian.Uint32(b[4:])),
-		Outcome: int32(binary.LittleEndian.Uint32(b[8:])), Allowed: a == 1}, nil
+	return Reply{Status: int32(binary.LittleEndian.Uint32(b[offStatus:])),
+		Outcome: int32(binary.LittleEndian.Uint32(b[offOutcome:])), Allowed: a == 1}, nil
 }
 
 // Ping asks the daemon at path an empty question (answered with an error
@@ -165,4 +208,40 @@ func Ping(path string, timeout time.Duration) error {
 	}
 	_, err = ParseReply(b[:n])
 	return err
+}
+
+// Client is what a request says about the client's configuration.
+type Client struct {
+	Explicit string            // the adapter's config-file setting
+	Env      map[string]string // the variables of config.EnvVars it passed on
+	UserFile bool              // it sees its user config file (config.UserFile)
+}
+
+// Getenv looks a variable up in the client's environment.
+func (c Client) Getenv(k string) string { return c.Env[k] }
+
+// Client decodes the request's context. A name outside those of
+// rc_protocol.h, or a context the adapter could not fit, is an error: a
+// request is served only for a configuration fully known.
+func (r Request) Client() (Client, error) {
+	c := Client{Env: map[string]string{}}
+	for _, kv := range strings.Split(r.Context, "\x00") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == contextConfig:
+			c.Explicit = v
+		case k == contextUserFile:
+			c.UserFile = v == "1"
+		case slices.Contains(config.EnvVars, k):
+			c.Env[k] = v
+		case k == contextIncomplete:
+			return c, errors.New("checkd: the adapter's context did not fit in a request")
+		default:
+			return c, fmt.Errorf("checkd: unknown context name %q", k)
+		}
+	}
+	return c, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/outcome"
 )
@@ -323,13 +324,23 @@ func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 	if err != nil {
 		return s.errorReply(StatusInvalid)
 	}
-	v, err := s.checker(uid, r.Overrides)
+	ov, err := clientOverrides(r)
+	if err != nil {
+		// Not a refusal worth a log line: a client with its own
+		// configuration is normal, and checks in-process.
+		return Reply{Status: StatusRefused, Outcome: int32(outcome.Error)}
+	}
+	v, err := s.checker(uid, ov)
 	if err != nil {
 		return Reply{Status: StatusRefused, Outcome: int32(outcome.Error)}
 	}
 	defer v.release()
 	var d engine.Decision
 	switch r.Kind {
+	case KindState:
+		err := v.c.DataErr()
+		text, ready := v.c.Config.State(err)
+		return Reply{Allowed: ready, Text: text}
 	case KindDER:
 		d, err = v.c.CheckDER(r.A, r.B)
 	default:
@@ -340,6 +351,22 @@ func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 		rep.Status = StatusInvalid
 	}
 	return rep
+}
+
+// clientOverrides is what the client's configuration adds to the system
+// one: its overrides, after a cache directory from its environment (as
+// revocheck_open applies them). A client configured from any other file
+// is not served.
+func clientOverrides(r Request) (string, error) {
+	c, err := r.Client()
+	if err != nil {
+		return "", err
+	}
+	dir, err := config.SystemOnly(c.Explicit, c.Getenv, c.UserFile)
+	if err != nil || dir == "" {
+		return r.Overrides, err
+	}
+	return joinOverrides("cache-dir="+dir, r.Overrides), nil
 }
 
 func joinOverrides(a, b string) string {
@@ -385,7 +412,7 @@ func (s *Server) handle(p *peer) {
 	if err != nil {
 		return
 	}
-	var out [ReplySize]byte
+	out := make([]byte, 0, ReplySize+MaxStateText)
 	for {
 		p.idleSince.Store(s.mono())
 		if err := conn.SetReadDeadline(time.Now().Add(idleTimeout)); err != nil {
@@ -415,13 +442,13 @@ func (s *Server) handle(p *peer) {
 			rep = s.answer(p.uid, (*bp)[:n])
 		}
 		pool.Put(bp)
-		PutReply(out[:], rep)
+		out = AppendReply(out[:0], rep)
 		// A client that sends and never reads would block this write
 		// (and keep the connection "busy", never evicted) for ever.
 		if err := conn.SetWriteDeadline(time.Now().Add(idleTimeout)); err != nil {
 			return
 		}
-		if _, err := conn.Write(out[:]); err != nil {
+		if _, err := conn.Write(out); err != nil {
 			return
 		}
 	}

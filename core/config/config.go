@@ -41,6 +41,9 @@ import (
 	"github.com/revocheck/revocheck/core/policy"
 )
 
+// envCacheDirSource names $REVOCHECK_CACHE_DIR as a value's source.
+const envCacheDirSource = "$REVOCHECK_CACHE_DIR"
+
 // SystemFile is the system-wide configuration file.
 const SystemFile = "/etc/revocheck/config.toml"
 
@@ -159,29 +162,19 @@ func load(explicit string, getenv func(string) string) (*Config, error) {
 		c.loadFile(explicit, false)
 	} else {
 		files := []string{SystemFile}
-		if x := xdgConfigHome(getenv); x != "" {
-			files = append(files, filepath.Join(x, "revocheck", "config.toml"))
+		if f := UserFile(getenv); f != "" {
+			files = append(files, f)
 		}
 		for _, f := range files {
 			c.loadFile(f, true)
 		}
 	}
 	if d := getenv("REVOCHECK_CACHE_DIR"); d != "" {
-		if err := c.Set("cache-dir", d, "$REVOCHECK_CACHE_DIR"); err != nil {
+		if err := c.Set("cache-dir", d, envCacheDirSource); err != nil {
 			return nil, err
 		}
 	}
 	return c, c.errorSince(0)
-}
-
-func xdgConfigHome(getenv func(string) string) string {
-	if x := getenv("XDG_CONFIG_HOME"); x != "" {
-		return x
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".config")
-	}
-	return ""
 }
 
 // LoadFile applies one config file: every line it can, the others are

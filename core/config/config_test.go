@@ -76,7 +76,7 @@ func TestErrorsNameKeyAndFile(t *testing.T) {
 		"colour = \"blue\"\n":                 "unknown key \"colour\"",
 		"[policy]\nrevoked = \"allow\"\n":     "unknown key \"policy.revoked\"",
 		"[policy]\nnot-covered = \"maybe\"\n": "not allow or deny",
-		"cache-dir = \"unterminated\n":        ".toml:1: unterminated string",
+		"cache-dir = \"unterminated\n":        ".toml:1: basic strings cannot have new lines",
 		"cache-dir = [1, 2]\n":                "unsupported value",
 		"[policy\n":                           "malformed section header",
 	} {
@@ -95,6 +95,7 @@ func FuzzParseTOML(f *testing.F) {
 	f.Add([]byte("cache-dir = \"/a\"\n[revocation]\nfetch-url = 'x' # c\n[policy]\nstale = \"deny\"\n"))
 	f.Add([]byte("a = \"\\\"\\\\\\n\"\nb = 12\nc = true\n"))
 	f.Add([]byte("[policy\nstale = \"deny\"\n[x]\ny = 1\nz\n"))
+	f.Add([]byte("a = [\n1,\nb = \"\"\"x\n[t]\nc = {d = [1, {e = 2}]}\n[[u]]\na = 1\na = 2\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		kvs, bad := parseTOML(data)
 		// Each line yields at most one value or one problem, in order.

@@ -23,3 +23,23 @@ type cacheSource struct{ *cache.Cache }
 func (cacheSource) CheckName(_, _ []byte) outcome.Outcome { return outcome.NotCovered }
 
 func (s cacheSource) DataTime() int64 { return s.DataTimeUnix() }
+
+// DataErr says why the clubcard cache cannot answer now (nil: it can),
+// trying a load first. It feeds the adapters' state line (`openssl list
+// -providers -verbose`, the daemon's state request), never a check.
+func (c *Checker) DataErr() error {
+	for _, s := range c.sources {
+		cs, ok := s.(cacheSource)
+		if !ok {
+			continue
+		}
+		if cs.Cache == nil {
+			return cache.ErrNoData
+		}
+		if cs.Generation() != nil {
+			return nil
+		}
+		return cs.Refresh()
+	}
+	return nil
+}

@@ -137,6 +137,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "open: %s\n", msg);
 		return 1;
 	}
+	/* The state and the cache's origin are the library's to report. */
+	int32_t ready = -1;
+	char origin[256] = "";
+	if (revocheck_state(handle, &ready, msg, sizeof msg) != REVOCHECK_OK || ready != 1 ||
+	    strncmp(msg, "ready (cache ", 13) != 0 ||
+	    revocheck_cache_origin(handle, origin, sizeof origin) != REVOCHECK_OK ||
+	    strstr(origin, "set by this adapter's cache-dir") == NULL ||
+	    revocheck_state(12345, &ready, msg, sizeof msg) != REVOCHECK_ERR_BADHANDLE) {
+		fprintf(stderr, "state: %d %s; origin: %s\n", ready, msg, origin);
+		return 1;
+	}
 	unsigned char junk[3] = {0x30, 0x82, 0xff};
 	if (revocheck_check_der(handle, junk, sizeof junk, junk, sizeof junk, &res) !=
 	        REVOCHECK_ERR_INVALID ||

@@ -30,6 +30,11 @@ func checkInputLines(chk *engine.Checker, path string, asJSON bool, stdout, stde
 		return err
 	}
 	defer in.Close()
+	return answerLines(chk, in, inputName(path), asJSON, stdout, stderr)
+}
+
+// answerLines is checkInputLines on a reader; name is how messages call it.
+func answerLines(chk *engine.Checker, in io.Reader, name string, asJSON bool, stdout, stderr io.Writer) error {
 	r := bufio.NewReaderSize(in, rawReadBuffer)
 	w := bufio.NewWriterSize(stdout, rawWriteBuffer)
 	q := new(rawQuery)
@@ -45,7 +50,7 @@ func checkInputLines(chk *engine.Checker, path string, asJSON bool, stdout, stde
 			first = n
 		}
 		if problems <= rawMaxReported {
-			fmt.Fprintf(stderr, "revocheck: %s:%d: %s: %v\n", inputName(path), n, what, err)
+			fmt.Fprintf(stderr, "revocheck: %s:%d: %s: %v\n", name, n, what, err)
 		}
 	}
 	for {
@@ -70,7 +75,7 @@ func checkInputLines(chk *engine.Checker, path string, asJSON bool, stdout, stde
 				break
 			}
 			if rerr != nil {
-				return fmt.Errorf("check: reading %s: %w", inputName(path), rerr)
+				return fmt.Errorf("check: reading %s: %w", name, rerr)
 			}
 		}
 		lines++
@@ -103,7 +108,7 @@ func checkInputLines(chk *engine.Checker, path string, asJSON bool, stdout, stde
 		}
 		if rerr != nil && rerr != io.EOF {
 			w.Flush()
-			return fmt.Errorf("check: reading %s after line %d: %w", inputName(path), lines, rerr)
+			return fmt.Errorf("check: reading %s after line %d: %w", name, lines, rerr)
 		}
 	}
 	if err := w.Flush(); err != nil {

@@ -1,6 +1,11 @@
 package main
 
-import "github.com/revocheck/revocheck/core/certinput"
+import (
+	"encoding/hex"
+	"strconv"
+
+	"github.com/revocheck/revocheck/core/certinput"
+)
 
 // The line format of `revocheck check --input` (and of the interop vectors
 // in testdata/fixtures/mozilla-builder/*.queries):
@@ -42,84 +47,103 @@ type rawQuery struct {
 }
 
 // parse reads one line (its newline removed; a trailing CR is blank) into
-// q.In. On error q.In is unspecified.
+// q.In, in one pass over its bytes. On error q.In is unspecified.
 func (q *rawQuery) parse(line []byte) error {
-	issuer, rest := rawField(line)
-	serial, rest := rawField(rest)
-	scts, _ := rawField(rest)
-	if len(scts) == 0 {
-		return errRawFields
+	if err := q.parseFields(line); err != nil {
+		if countFields(line) < 3 { // the slow path only: name the real fault
+			return errRawFields
+		}
+		return err
 	}
-	if len(issuer) != 64 || !unhex(q.In.IssuerSPKIHash[:], issuer) {
+	return nil
+}
+
+func (q *rawQuery) parseFields(line []byte) error {
+	p := skipBlanks(line, 0)
+	// The issuer: exactly 64 hex digits, then a blank.
+	if len(line)-p < 65 || !isBlank(line[p+64]) || !unhex(q.In.IssuerSPKIHash[:], line[p:p+64]) {
 		return errRawIssuer
 	}
-	if len(serial) == 0 || len(serial)%2 != 0 || len(serial) > 2*maxRawSerial || !unhex(q.serial[:len(serial)/2], serial) {
+	p = skipBlanks(line, p+65)
+	// The serial: an even number of hex digits, then a blank.
+	e := p
+	for e < len(line) && !isBlank(line[e]) {
+		e++
+	}
+	n := e - p
+	if e == len(line) || n == 0 || n%2 != 0 || n > 2*maxRawSerial || !unhex(q.serial[:n/2], line[p:e]) {
 		return errRawSerial
 	}
-	q.In.Serial = q.serial[:len(serial)/2]
+	q.In.Serial = q.serial[:n/2]
 	q.In.SCTs = q.scts[:0]
-	if len(scts) == 1 && scts[0] == '-' {
+	p = skipBlanks(line, e)
+	if p+1 <= len(line) && line[p] == '-' && (p+1 == len(line) || isBlank(line[p+1])) {
 		return nil
 	}
 	for {
-		// LOGID_HEX ':' TIMESTAMP_MS, then ',' or the end of the field.
-		if len(scts) < 66 || scts[64] != ':' {
+		// LOGID_HEX ':' TIMESTAMP_MS, then ',' and the next, or the end
+		// of the field.
+		if len(line)-p < 65 || line[p+64] != ':' {
 			return errRawSCT
 		}
 		if len(q.In.SCTs) == maxRawSCTs {
 			return errRawManySCTs
 		}
-		n := len(q.In.SCTs)
-		q.In.SCTs = q.In.SCTs[:n+1]
-		s := &q.In.SCTs[n]
-		if !unhex(s.LogID[:], scts[:64]) {
+		k := len(q.In.SCTs)
+		q.In.SCTs = q.In.SCTs[:k+1]
+		s := &q.In.SCTs[k]
+		if !unhex(s.LogID[:], line[p:p+64]) {
 			return errRawSCT
 		}
-		scts = scts[65:]
-		i := 0
-		for i < len(scts) && scts[i] != ',' {
-			i++
-		}
+		p += 65
 		var ok bool
-		if s.Timestamp, ok = parseMillis(scts[:i]); !ok {
+		if s.Timestamp, p, ok = parseMillis(line, p); !ok {
 			return errRawTimestamp
 		}
-		if i == len(scts) {
+		if p == len(line) || isBlank(line[p]) {
 			return nil
 		}
-		scts = scts[i+1:] // past the comma; an empty SCT after it fails above
+		if line[p] != ',' {
+			return errRawTimestamp
+		}
+		p++
 	}
 }
 
-// rawField returns the first blank-separated field of s and what follows it.
-func rawField(s []byte) (field, rest []byte) {
-	i := 0
+func skipBlanks(s []byte, i int) int {
 	for i < len(s) && isBlank(s[i]) {
 		i++
 	}
-	j := i
-	for j < len(s) && !isBlank(s[j]) {
-		j++
+	return i
+}
+
+// countFields counts the blank-separated fields of s.
+func countFields(s []byte) int {
+	n := 0
+	for i := skipBlanks(s, 0); i < len(s); i = skipBlanks(s, i) {
+		n++
+		for i < len(s) && !isBlank(s[i]) {
+			i++
+		}
 	}
-	return s[i:j], s[j:]
+	return n
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 
-// parseMillis parses 1 to 20 decimal digits that fit in a uint64.
-func parseMillis(s []byte) (uint64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
+// parseMillis parses the 1 to 20 decimal digits at s[i:] as a uint64 and
+// returns it and the index past them.
+func parseMillis(s []byte, i int) (uint64, int, bool) {
 	var v uint64
-	for _, c := range s {
-		d := uint64(c - '0')
-		if d > 9 || v > (1<<64-1-d)/10 {
-			return 0, false
+	start := i
+	for ; i < len(s) && s[i]-'0' <= 9; i++ {
+		d := uint64(s[i] - '0')
+		if v > (1<<64-1-d)/10 {
+			return 0, i, false
 		}
 		v = v*10 + d
 	}
-	return v, true
+	return v, i, i > start && i-start <= 20
 }
 
 // unhex decodes exactly 2*len(dst) hex digits of src into dst.
@@ -150,3 +174,24 @@ var hexVal = func() (t [256]byte) {
 	}
 	return t
 }()
+
+// appendRawLine appends in as a line that parse reads back (without the
+// newline): the inverse of parse, for `filter build --queries` and tests.
+func appendRawLine(b []byte, in *certinput.Input) []byte {
+	b = hex.AppendEncode(b, in.IssuerSPKIHash[:])
+	b = append(b, ' ')
+	b = hex.AppendEncode(b, in.Serial)
+	b = append(b, ' ')
+	if len(in.SCTs) == 0 {
+		return append(b, '-')
+	}
+	for i := range in.SCTs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = hex.AppendEncode(b, in.SCTs[i].LogID[:])
+		b = append(b, ':')
+		b = strconv.AppendUint(b, in.SCTs[i].Timestamp, 10)
+	}
+	return b
+}

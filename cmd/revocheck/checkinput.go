@@ -2,20 +2,23 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
+	"sync"
 
 	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/outcome"
 )
 
 const (
-	rawReadBuffer  = 1 << 20 // also the longest line accepted
-	rawWriteBuffer = 64 << 10
+	rawChunkSize   = 1 << 20 // bytes read at once; also the longest line accepted
+	rawWriteBuffer = 256 << 10
 	rawMaxReported = 10 // problem lines described on stderr; the rest are counted
 )
 
@@ -34,91 +37,252 @@ func checkInputLines(chk *engine.Checker, path string, asJSON bool, stdout, stde
 }
 
 // answerLines is checkInputLines on a reader; name is how messages call it.
+//
+// Lines are answered in chunks of whole lines, in parallel: a reader cuts
+// the input into chunks of up to rawChunkSize bytes, GOMAXPROCS workers
+// answer them (one rawQuery each: nothing is allocated per line), and this
+// goroutine writes the answers chunk by chunk in input order. A chunk is
+// whatever one read returned, so a program writing one line at a time into
+// a pipe gets each answer at once: output is flushed whenever no further
+// chunk is waiting.
 func answerLines(chk *engine.Checker, in io.Reader, name string, asJSON bool, stdout, stderr io.Writer) error {
-	r := bufio.NewReaderSize(in, rawReadBuffer)
-	w := bufio.NewWriterSize(stdout, rawWriteBuffer)
-	q := new(rawQuery)
-	var (
-		scratch  []byte // one JSON line
-		problems int    // lines bad or not checked
-		first    int    // the first of them
-		lines    int
-	)
-	report := func(n int, what string, err error) {
-		problems++
-		if first == 0 {
-			first = n
-		}
-		if problems <= rawMaxReported {
-			fmt.Fprintf(stderr, "revocheck: %s:%d: %s: %v\n", name, n, what, err)
-		}
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 16)
+	p := &rawPipeline{
+		chk:     chk,
+		asJSON:  asJSON,
+		free:    make(chan *rawChunk, 2*workers+2),
+		work:    make(chan *rawChunk, 2*workers+2),
+		ordered: make(chan *rawChunk, 2*workers+2),
+		quit:    make(chan struct{}),
 	}
-	for {
-		if r.Buffered() == 0 {
-			// Answer everything read so far before a read that may
-			// block: a program driving us line by line through a pipe
-			// gets each answer without waiting for 64 KiB of them.
+	for range cap(p.free) {
+		p.free <- &rawChunk{done: make(chan struct{}, 1)}
+	}
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q := new(rawQuery)
+			for c := range p.work {
+				p.answer(q, c)
+				c.done <- struct{}{}
+			}
+		}()
+	}
+	go p.read(in)
+	// The workers use chk, which the caller closes after we return.
+	defer wg.Wait()
+	defer close(p.quit)
+
+	w := bufio.NewWriterSize(stdout, rawWriteBuffer)
+	var (
+		problems int // lines bad or not checked
+		first    int // the first of them
+		lines    int
+		readErr  error
+	)
+	for c := range p.ordered {
+		<-c.done
+		if _, err := w.Write(c.out); err != nil {
+			return fmt.Errorf("check: writing answers: %w", err)
+		}
+		for _, pr := range c.problems {
+			if problems++; problems <= rawMaxReported {
+				fmt.Fprintf(stderr, "revocheck: %s:%d: %s: %v\n", name, pr.line, pr.what, pr.err)
+			}
+			if first == 0 {
+				first = pr.line
+			}
+		}
+		problems += c.unreported
+		lines += c.lines
+		readErr = c.err
+		if len(p.ordered) == 0 {
 			if err := w.Flush(); err != nil {
 				return fmt.Errorf("check: writing answers: %w", err)
 			}
 		}
-		line, rerr := r.ReadSlice('\n')
-		tooLong := false
-		if errors.Is(rerr, bufio.ErrBufferFull) {
-			tooLong = true
-			for errors.Is(rerr, bufio.ErrBufferFull) { // skip to the line's end
-				_, rerr = r.ReadSlice('\n')
-			}
-		}
-		if len(line) == 0 && !tooLong {
-			if rerr == io.EOF {
-				break
-			}
-			if rerr != nil {
-				return fmt.Errorf("check: reading %s: %w", name, rerr)
-			}
-		}
-		lines++
-		if n := len(line); n > 0 && line[n-1] == '\n' {
-			line = line[:n-1]
-		}
-		var o outcome.Outcome
-		var lerr error
-		switch {
-		case tooLong:
-			o, lerr = outcome.Error, fmt.Errorf("line longer than %d bytes", rawReadBuffer)
-			report(lines, "bad line", lerr)
-		default:
-			if perr := q.parse(line); perr != nil {
-				o, lerr = outcome.Error, perr
-				report(lines, "bad line", perr)
-			} else if o, lerr = chk.CheckInputErr(&q.In, nil); o == outcome.Error || o == outcome.NoData {
-				if lerr == nil {
-					lerr = errors.New("check failed")
-				}
-				report(lines, o.String(), lerr)
-			}
-		}
-		if asJSON {
-			scratch = appendRawJSON(scratch[:0], lines, o, chk.Decide(o).Allowed, lerr)
-			w.Write(scratch)
-		} else {
-			w.WriteString(o.String())
-			w.WriteByte('\n')
-		}
-		if rerr != nil && rerr != io.EOF {
-			w.Flush()
-			return fmt.Errorf("check: reading %s after line %d: %w", name, lines, rerr)
+		p.free <- c
+		if readErr != nil {
+			break
 		}
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("check: writing answers: %w", err)
+	}
+	if readErr != nil {
+		return fmt.Errorf("check: reading %s after line %d: %w", name, lines, readErr)
 	}
 	if problems > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("error: check: %d of %d line(s) bad or not checked (the first: line %d)", problems, lines, first)}
 	}
 	return nil
 }
+
+// rawChunk is a run of whole input lines and, once answered, their answers.
+type rawChunk struct {
+	buf     []byte // rawChunkSize bytes, reused
+	data    []byte // the lines: buf[:k]; the last may lack its newline at EOF
+	first   int    // number of data's first line
+	lines   int
+	tooLong bool  // data is the start of a line longer than rawChunkSize
+	err     error // reading failed after data
+
+	out        []byte
+	problems   []rawProblem // the first rawMaxReported of the chunk
+	unreported int          // and how many more
+	done       chan struct{}
+}
+
+type rawProblem struct {
+	line int
+	what string
+	err  error
+}
+
+type rawPipeline struct {
+	chk     *engine.Checker
+	asJSON  bool
+	free    chan *rawChunk // chunks not in use: bounds memory and read-ahead
+	work    chan *rawChunk // to the workers
+	ordered chan *rawChunk // to the writer, in input order
+	quit    chan struct{}  // the writer stopped
+}
+
+// read cuts the input into chunks of whole lines.
+func (p *rawPipeline) read(in io.Reader) {
+	defer close(p.ordered)
+	defer close(p.work)
+	line := 1
+	get := func() *rawChunk {
+		select {
+		case c := <-p.free:
+			if c.buf == nil {
+				c.buf = make([]byte, rawChunkSize)
+			}
+			c.data, c.tooLong, c.err, c.lines = nil, false, nil, 0
+			return c
+		case <-p.quit:
+			return nil
+		}
+	}
+	send := func(c *rawChunk) bool {
+		c.first = line
+		if c.tooLong {
+			c.lines = 1
+		} else if len(c.data) > 0 {
+			c.lines = bytes.Count(c.data, []byte{'\n'})
+			if c.data[len(c.data)-1] != '\n' {
+				c.lines++
+			}
+		}
+		line += c.lines
+		select {
+		case p.ordered <- c:
+		case <-p.quit:
+			return false
+		}
+		select {
+		case p.work <- c:
+			return true
+		case <-p.quit:
+			return false
+		}
+	}
+	c := get()
+	fill := 0
+	skipping := false // through the rest of a line too long
+	for c != nil {
+		n, err := in.Read(c.buf[fill:])
+		if skipping && n > 0 {
+			i := bytes.IndexByte(c.buf[:n], '\n')
+			if i < 0 {
+				n = 0
+			} else {
+				n = copy(c.buf, c.buf[i+1:n])
+				skipping = false
+			}
+		}
+		fill += n
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			if fill > 0 || err != nil {
+				c.data, c.err = c.buf[:fill], err
+				send(c)
+			}
+			return
+		}
+		last := bytes.LastIndexByte(c.buf[:fill], '\n')
+		switch {
+		case last >= 0:
+			next := get()
+			if next == nil {
+				return
+			}
+			tail := copy(next.buf, c.buf[last+1:fill])
+			c.data = c.buf[:last+1]
+			if !send(c) {
+				return
+			}
+			c, fill = next, tail
+		case fill == len(c.buf):
+			c.tooLong = true
+			if !send(c) {
+				return
+			}
+			c, fill, skipping = get(), 0, true
+		}
+	}
+}
+
+// answer answers every line of c into c.out.
+func (p *rawPipeline) answer(q *rawQuery, c *rawChunk) {
+	c.out, c.problems, c.unreported = c.out[:0], c.problems[:0], 0
+	report := func(line int, what string, err error) {
+		if len(c.problems) < rawMaxReported {
+			c.problems = append(c.problems, rawProblem{line, what, err})
+		} else {
+			c.unreported++
+		}
+	}
+	data := c.data
+	for n := c.first; n < c.first+c.lines; n++ {
+		var o outcome.Outcome
+		var lerr error
+		if c.tooLong {
+			o, lerr = outcome.Error, errRawTooLong
+			report(n, "bad line", lerr)
+		} else {
+			l := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				l, data = data[:i], data[i+1:]
+			}
+			if perr := q.parse(l); perr != nil {
+				o, lerr = outcome.Error, perr
+				report(n, "bad line", perr)
+			} else if o, lerr = p.chk.CheckInputErr(&q.In, nil); o == outcome.Error || o == outcome.NoData {
+				if lerr == nil {
+					lerr = errCheckFailed
+				}
+				report(n, o.String(), lerr)
+			}
+		}
+		if p.asJSON {
+			c.out = appendRawJSON(c.out, n, o, p.chk.Decide(o).Allowed, lerr)
+		} else {
+			c.out = append(c.out, o.String()...)
+			c.out = append(c.out, '\n')
+		}
+	}
+}
+
+var (
+	errRawTooLong  = fmt.Errorf("line longer than %d bytes", rawChunkSize)
+	errCheckFailed = errors.New("check failed")
+)
 
 // appendRawJSON appends {"line":N,"outcome":"...","allowed":B[,"error":"..."]}
 // and a newline, without encoding/json's reflection on the common path.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 
@@ -146,10 +147,19 @@ func parseMillis(s []byte, i int) (uint64, int, bool) {
 	return v, i, i > start && i-start <= 20
 }
 
-// unhex decodes exactly 2*len(dst) hex digits of src into dst.
+// unhex decodes exactly 2*len(dst) hex digits of src into dst, eight
+// digits at a time in a word (unhex8), the rest through a table.
 func unhex(dst, src []byte) bool {
 	if len(src) != 2*len(dst) {
 		return false
+	}
+	for len(src) >= 8 {
+		v, ok := unhex8(binary.LittleEndian.Uint64(src))
+		if !ok {
+			return false
+		}
+		binary.LittleEndian.PutUint32(dst, v)
+		src, dst = src[8:], dst[4:]
 	}
 	var bad byte
 	for i := range dst {
@@ -158,6 +168,34 @@ func unhex(dst, src []byte) bool {
 		dst[i] = hi<<4 | lo&0x0f
 	}
 	return bad&0x80 == 0
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// between sets the high bit of each byte of x (all below 0x80) that is
+// strictly between lo and hi (Bit Twiddling Hacks, "hasbetween").
+func between(x, lo, hi uint64) uint64 {
+	return (ones*(127+hi) - x) & ^x & (x + ones*(127-lo)) & highs
+}
+
+// unhex8 decodes the eight hex digits in x (the first in the low byte) to
+// four bytes, the first in the low byte of the result.
+func unhex8(x uint64) (uint32, bool) {
+	valid := between(x, '0'-1, '9'+1) | between(x, 'a'-1, 'f'+1) | between(x, 'A'-1, 'F'+1)
+	if x&highs != 0 || valid != highs {
+		return 0, false
+	}
+	// A digit's value is its low nibble; a letter's (bit 0x40 set) is
+	// its low nibble plus 9.
+	n := x&(ones*0x0f) + (x>>6)&ones*9
+	// Pair the nibbles: byte 2i gets n[2i]<<4 | n[2i+1], then squeeze.
+	n = (n<<4 | n>>8) & 0x00ff00ff00ff00ff
+	n = (n | n>>8) & 0x0000ffff0000ffff
+	n = (n | n>>16) & 0xffffffff
+	return uint32(n), true
 }
 
 // hexVal maps a hex digit to its value and anything else to 0xff.

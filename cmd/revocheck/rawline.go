@@ -62,7 +62,7 @@ func (q *rawQuery) parse(line []byte) error {
 func (q *rawQuery) parseFields(line []byte) error {
 	p := skipBlanks(line, 0)
 	// The issuer: exactly 64 hex digits, then a blank.
-	if len(line)-p < 65 || !isBlank(line[p+64]) || !unhex(q.In.IssuerSPKIHash[:], line[p:p+64]) {
+	if len(line)-p < 65 || !isBlank(line[p+64]) || !unhex32(&q.In.IssuerSPKIHash, line[p:p+64]) {
 		return errRawIssuer
 	}
 	p = skipBlanks(line, p+65)
@@ -93,7 +93,7 @@ func (q *rawQuery) parseFields(line []byte) error {
 		k := len(q.In.SCTs)
 		q.In.SCTs = q.In.SCTs[:k+1]
 		s := &q.In.SCTs[k]
-		if !unhex(s.LogID[:], line[p:p+64]) {
+		if !unhex32(&s.LogID, line[p:p+64]) {
 			return errRawSCT
 		}
 		p += 65
@@ -147,27 +147,40 @@ func parseMillis(s []byte, i int) (uint64, int, bool) {
 	return v, i, i > start && i-start <= 20
 }
 
-// unhex decodes exactly 2*len(dst) hex digits of src into dst, eight
-// digits at a time in a word (unhex8), the rest through a table.
+// unhex32 decodes 64 hex digits (a SHA-256 hash: the issuer, a log id),
+// eight at a time in a word, with one validity test at the end.
+func unhex32(dst *[32]byte, src []byte) bool {
+	if len(src) != 64 {
+		return false
+	}
+	var bad uint64
+	for i := range 8 {
+		n, b := unhex8(binary.LittleEndian.Uint64(src[8*i:]))
+		bad |= b
+		binary.LittleEndian.PutUint32(dst[4*i:], n)
+	}
+	return bad == 0
+}
+
+// unhex decodes exactly 2*len(dst) hex digits of src into dst (a serial).
 func unhex(dst, src []byte) bool {
 	if len(src) != 2*len(dst) {
 		return false
 	}
+	var bad uint64 // a high bit per byte not a hex digit
 	for len(src) >= 8 {
-		v, ok := unhex8(binary.LittleEndian.Uint64(src))
-		if !ok {
-			return false
-		}
-		binary.LittleEndian.PutUint32(dst, v)
+		n, b := unhex8(binary.LittleEndian.Uint64(src))
+		bad |= b
+		binary.LittleEndian.PutUint32(dst, n)
 		src, dst = src[8:], dst[4:]
 	}
-	var bad byte
+	var tail byte // 0xff (from hexVal) if any digit of the rest is not one
 	for i := range dst {
 		hi, lo := hexVal[src[2*i]], hexVal[src[2*i+1]]
-		bad |= hi | lo
+		tail |= hi | lo
 		dst[i] = hi<<4 | lo&0x0f
 	}
-	return bad&0x80 == 0
+	return bad == 0 && tail&0x80 == 0
 }
 
 const (
@@ -175,27 +188,25 @@ const (
 	highs = 0x8080808080808080
 )
 
-// between sets the high bit of each byte of x (all below 0x80) that is
-// strictly between lo and hi (Bit Twiddling Hacks, "hasbetween").
-func between(x, lo, hi uint64) uint64 {
-	return (ones*(127+hi) - x) & ^x & (x + ones*(127-lo)) & highs
-}
-
 // unhex8 decodes the eight hex digits in x (the first in the low byte) to
-// four bytes, the first in the low byte of the result.
-func unhex8(x uint64) (uint32, bool) {
-	valid := between(x, '0'-1, '9'+1) | between(x, 'a'-1, 'f'+1) | between(x, 'A'-1, 'F'+1)
-	if x&highs != 0 || valid != highs {
-		return 0, false
-	}
+// four bytes (the first in the low byte); bad has a high bit set for each
+// byte of x that is not a hex digit.
+func unhex8(x uint64) (n uint32, bad uint64) {
+	// Bit Twiddling Hacks' hasbetween, valid for bytes below 0x80: a
+	// high bit for each byte strictly between lo and hi. Letters are
+	// tested after folding case (x|0x20), digits as they are.
+	l := x | ones*0x20
+	digit := (ones*(127+'9'+1) - x) & ^x & (x + ones*(127-('0'-1))) & highs
+	letter := (ones*(127+'f'+1) - l) & ^l & (l + ones*(127-('a'-1))) & highs
+	bad = x&highs | ((digit | letter) ^ highs)
 	// A digit's value is its low nibble; a letter's (bit 0x40 set) is
 	// its low nibble plus 9.
-	n := x&(ones*0x0f) + (x>>6)&ones*9
-	// Pair the nibbles: byte 2i gets n[2i]<<4 | n[2i+1], then squeeze.
-	n = (n<<4 | n>>8) & 0x00ff00ff00ff00ff
-	n = (n | n>>8) & 0x0000ffff0000ffff
-	n = (n | n>>16) & 0xffffffff
-	return uint32(n), true
+	v := x&(ones*0x0f) + (x>>6)&ones*9
+	// Pair the nibbles: byte 2i gets v[2i]<<4 | v[2i+1], then squeeze.
+	v = (v<<4 | v>>8) & 0x00ff00ff00ff00ff
+	v = (v | v>>8) & 0x0000ffff0000ffff
+	v = (v | v>>16) & 0xffffffff
+	return uint32(v), bad
 }
 
 // hexVal maps a hex digit to its value and anything else to 0xff.

@@ -11,7 +11,9 @@
 #   mix     — 90 % covered as above, 4 % revoked, 3 % not covered (SCTs
 #             newer than the data), 3 % not enrolled, from the build's sample.
 # Prints lines/s of each run (wall time of the whole process, output to
-# /dev/null) and checks on the sample that every answer is the expected one.
+# /dev/null) and its CPU time per line (user + sys: the steadier figure on
+# a shared machine), after checking on the sample that every answer is the
+# expected one.
 #
 # Needs $B/bin/revocheck (make all) or REVOCHECK=path. Writes only in $W.
 # shellcheck source=bench/report/lib.sh
@@ -54,11 +56,12 @@ gen 1 >"$W/mix.txt"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs"
 for input in covered mix; do
 	for _ in $(seq "$RUNS"); do
-		start=$(date +%s%N)
-		"$RC" check --cache-dir "$W/cache" --set max-age=0 --input "$W/$input.txt" >/dev/null || die "check --input failed"
-		end=$(date +%s%N)
-		awk -v n="$LINES" -v ns=$((end - start)) -v name="$input" \
-			'BEGIN { printf "%s: %d lines in %.3f s: %.2f M lines/s\n", name, n, ns / 1e9, n / ns * 1e3 }'
+		/usr/bin/time -o "$W/time" -f '%e %U %S' "$RC" check --cache-dir "$W/cache" --set max-age=0 \
+			--input "$W/$input.txt" >/dev/null || die "check --input failed"
+		read -r wall user sys <"$W/time"
+		awk -v n="$LINES" -v w="$wall" -v u="$user" -v s="$sys" -v name="$input" 'BEGIN {
+			printf "%s: %d lines in %.2f s wall: %.2f M lines/s; cpu %.2f s: %.2f us/line\n",
+				name, n, w, n / w / 1e6, u + s, (u + s) / n * 1e6 }'
 	done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

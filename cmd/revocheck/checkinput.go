@@ -64,13 +64,21 @@ func answerLines(chk *engine.Checker, in io.Reader, name string, asJSON bool, st
 		go func() {
 			defer wg.Done()
 			q := new(rawQuery)
-			for c := range p.work {
-				p.answer(q, c)
-				c.done <- struct{}{}
+			for {
+				select {
+				case c, ok := <-p.work:
+					if !ok {
+						return
+					}
+					p.answer(q, c)
+					c.done <- struct{}{}
+				case <-p.quit: // the reader may be blocked in a read
+					return
+				}
 			}
 		}()
 	}
-	go p.read(in)
+	go p.read(in) // touches neither chk nor the writers: not waited for
 	// The workers use chk, which the caller closes after we return.
 	defer wg.Wait()
 	defer close(p.quit)

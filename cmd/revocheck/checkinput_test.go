@@ -234,3 +234,34 @@ func TestCheckInputInteractive(t *testing.T) {
 	inR.Close()
 	outR.Close()
 }
+
+// failWriter fails every write, as a closed output would.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+// TestCheckInputOutputFails: when the answers cannot be written, the
+// command says so and returns although its input stays open and silent.
+func TestCheckInputOutputFails(t *testing.T) {
+	dir := builderCacheCopy(t)
+	queries, err := os.ReadFile(builderQueries)
+	require.NoError(t, err)
+	inR, inW, err := os.Pipe()
+	require.NoError(t, err)
+	defer inR.Close()
+	defer inW.Close()
+	_, err = io.WriteString(inW, strings.SplitAfter(string(queries), "\n")[0])
+	require.NoError(t, err)
+	chk, err := (&configFlags{cacheDir: dir}).checker()
+	require.NoError(t, err)
+	defer chk.Close()
+	done := make(chan error, 1)
+	go func() { done <- answerLines(chk, inR, "pipe", false, failWriter{}, io.Discard) }()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "writing answers")
+	case <-time.After(10 * time.Second):
+		t.Fatal("answerLines did not return after its output failed")
+	}
+}

@@ -137,14 +137,22 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\r' }
 func parseMillis(s []byte, i int) (uint64, int, bool) {
 	var v uint64
 	start := i
-	for ; i < len(s) && s[i]-'0' <= 9; i++ {
+	// 19 digits cannot overflow (10^19 - 1 < 2^64); only a 20th is checked.
+	for ; i < len(s) && s[i]-'0' <= 9 && i-start < 19; i++ {
+		v = v*10 + uint64(s[i]-'0')
+	}
+	if i < len(s) && s[i]-'0' <= 9 {
 		d := uint64(s[i] - '0')
 		if v > (1<<64-1-d)/10 {
 			return 0, i, false
 		}
 		v = v*10 + d
+		i++
+		if i < len(s) && s[i]-'0' <= 9 {
+			return 0, i, false // 21 digits
+		}
 	}
-	return v, i, i > start && i-start <= 20
+	return v, i, i > start
 }
 
 // unhex32 decodes 64 hex digits (a SHA-256 hash: the issuer, a log id),
@@ -155,9 +163,17 @@ func unhex32(dst *[32]byte, src []byte) bool {
 	}
 	var bad uint64
 	for i := range 8 {
-		n, b := unhex8(binary.LittleEndian.Uint64(src[8*i:]))
-		bad |= b
-		binary.LittleEndian.PutUint32(dst[4*i:], n)
+		// unhex8, written out: the compiler does not inline it.
+		x := binary.LittleEndian.Uint64(src[8*i:])
+		l := x | ones*0x20
+		digit := (ones*(127+'9'+1) - x) & ^x & (x + ones*(127-('0'-1))) & highs
+		letter := (ones*(127+'f'+1) - l) & ^l & (l + ones*(127-('a'-1))) & highs
+		bad |= x&highs | ((digit | letter) ^ highs)
+		v := x&(ones*0x0f) + (x>>6)&ones*9
+		v = (v<<4 | v>>8) & 0x00ff00ff00ff00ff
+		v = (v | v>>8) & 0x0000ffff0000ffff
+		v = (v | v>>16) & 0xffffffff
+		binary.LittleEndian.PutUint32(dst[4*i:], uint32(v))
 	}
 	return bad == 0
 }

@@ -70,6 +70,8 @@ func TestRawLineParse(t *testing.T) {
 		"no scts":             tIssuer + " 00ff -",
 		"one sct":             tIssuer + " 01 " + tLog + ":1650000000000",
 		"max timestamp":       tIssuer + " 01 " + tLog + ":18446744073709551615",
+		"20 digits, 0 first":  tIssuer + " 01 " + tLog + ":09999999999999999999",
+		"19 digits":           tIssuer + " 01 " + tLog + ":9999999999999999999",
 		"two, extra fields":   tIssuer + " 0A0b " + tLog + ":0," + tLog + ":1 g R R",
 		"tabs, CR, blanks":    "\t " + strings.ToUpper(tIssuer) + "\t01  -\r",
 		"255-byte serial":     tIssuer + " " + strings.Repeat("ab", 255) + " -",
@@ -106,6 +108,8 @@ func TestRawLineParse(t *testing.T) {
 		"negative timestamp":    {tIssuer + " 01 " + tLog + ":-1", errRawTimestamp},
 		"timestamp 2^64":        {tIssuer + " 01 " + tLog + ":18446744073709551616", errRawTimestamp},
 		"timestamp 21 digits":   {tIssuer + " 01 " + tLog + ":000000000000000000001", errRawTimestamp},
+		"timestamp 20 nines":    {tIssuer + " 01 " + tLog + ":99999999999999999999", errRawTimestamp},
+		"2^64 then a comma":     {tIssuer + " 01 " + tLog + ":18446744073709551616," + tLog + ":1", errRawTimestamp},
 		"timestamp with letter": {tIssuer + " 01 " + tLog + ":12a", errRawTimestamp},
 		"257 scts":              {tIssuer + " 01 " + strings.Repeat(tLog+":1,", 256) + tLog + ":1", errRawManySCTs},
 	}

@@ -20,6 +20,7 @@ import (
 )
 
 const checkUsage = `[flags] [CERT.pem|CERT.der ...]
+       revocheck check [flags] --input FILE|-
 
 Checks every certificate of a chain against its issuer, as the adapters
 do: PEM on stdin (end-entity first, then intermediates, as
@@ -30,7 +31,18 @@ the top of the chain (the trust anchor, or the last certificate whose
 issuer was not given) is not checked.
 
 Exit status: 0 every certificate allowed (not revoked, or not covered and
-allowed by policy), 2 any certificate revoked or denied by policy, 1 error.`
+allowed by policy), 2 any certificate revoked or denied by policy, 1 error.
+
+--input answers raw keys instead, for differential tests and bulk audits:
+one line per query, ` + "`ISSUER_SPKI_SHA256_HEX SERIAL_HEX SCTS`" + ` with SCTS
+` + "`-`" + ` or ` + "`LOGID_HEX:TIMESTAMP_MS[,...]`" + ` (SERIAL: the DER INTEGER's content
+bytes; blank-separated; further fields ignored), and prints one outcome name
+per line, in order (--json: one object per line, {"line","outcome",
+"allowed"[,"error"]}). A line that does not parse is answered ` + "`error`" + `, named
+with its number on stderr (the first 10), and reading goes on. Exit status
+with --input: 0 every line answered (whatever the outcomes: revoked is an
+answer, not a failure), 1 any line bad or not checked (error, no_data) or
+the input unreadable.`
 
 type jsonSCT struct {
 	LogID     string `json:"log_id"`
@@ -80,21 +92,28 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", checkUsage, stderr)
 	var cf configFlags
 	cf.register(fs)
-	asJSON := fs.Bool("json", false, "print one JSON object")
+	asJSON := fs.Bool("json", false, "print one JSON object (with --input: one per line)")
 	connect := fs.String("connect", "", "connect to host[:port] (default port 443), verify its chain and check every certificate in it")
 	caFile := fs.String("ca", "", "with --connect: trust anchors (PEM) instead of the system roots")
 	request := fs.Bool("request", false, "answer one check-daemon request read on stdin with its 16-byte reply on stdout (the adapters' helper in forked processes)")
+	input := fs.String("input", "", "answer raw-key query lines from FILE (\"-\": stdin), one outcome per line")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *request {
 		return checkRequest(os.Stdin, stdout)
 	}
+	if *input != "" && (*connect != "" || fs.NArg() > 0) {
+		return fmt.Errorf("check: --input excludes --connect and certificate files")
+	}
 	chk, err := cf.checker()
 	if err != nil {
 		return err
 	}
 	defer chk.Close()
+	if *input != "" {
+		return checkInputLines(chk, *input, *asJSON, stdout, stderr)
+	}
 
 	var chain [][]byte
 	if *connect != "" {

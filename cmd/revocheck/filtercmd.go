@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/revocheck/revocheck/core/cachedir"
@@ -16,7 +17,10 @@ Writes a complete revocation cache directory (a v4 clubcard filter, index.bin,
 manifest.json) that any C2SP reader accepts. Each CHAIN.pem holds a
 certificate followed by its issuer; the filter's coverage spans their SCTs.
 --synthetic makes a realistic cache (random issuers and serials, one full
-filter plus deltas) for benchmarks.`
+filter plus deltas) for benchmarks; --queries FILE also writes sample
+queries with known answers in the format of ` + "`revocheck check --input`" + `,
+the expected outcome as a fourth field (64 of each: revoked, not_revoked,
+not_enrolled, not_covered).`
 
 func cmdFilter(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "build" {
@@ -33,6 +37,7 @@ func cmdFilter(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&notRevoked, "not-revoked", "chain whose certificate is not revoked (repeatable)")
 	name := fs.String("name", "", "filter file name (default revocheck-<unix time>.filter)")
 	synthetic := fs.Bool("synthetic", false, "generate a synthetic Mozilla-shaped cache")
+	queries := fs.String("queries", "", "synthetic: also write sample query lines with their expected outcome to this file")
 	var spec cachedir.SyntheticSpec
 	fs.IntVar(&spec.Issuers, "issuers", 1000, "synthetic: enrolled issuers")
 	fs.IntVar(&spec.FullSerials, "serials", 2_000_000, "synthetic: certificates in the full filter's universe")
@@ -50,8 +55,14 @@ func cmdFilter(args []string, stdout, stderr io.Writer) error {
 	}
 	if *synthetic {
 		start := time.Now()
-		if _, err := cachedir.Synthetic(*out, spec); err != nil {
+		sample, err := cachedir.Synthetic(*out, spec)
+		if err != nil {
 			return err
+		}
+		if *queries != "" {
+			if err := writeSampleQueries(*queries, sample); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(stdout, "wrote synthetic cache %s in %v\n", *out, time.Since(start).Round(time.Millisecond))
 		return nil
@@ -90,4 +101,19 @@ func cmdFilter(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %s/%s (%d bytes, %d revoked, %d not revoked), index.bin and manifest.json\n",
 		*out, *name, len(filter), len(revoked), len(notRevoked))
 	return nil
+}
+
+// writeSampleQueries writes a synthetic cache's sample inputs as
+// `check --input` lines, each followed by the outcome it must get.
+func writeSampleQueries(path string, s *cachedir.Sample) error {
+	var b []byte
+	for _, k := range s.Kinds() {
+		for i := range k.Set {
+			b = appendRawLine(b, &k.Set[i])
+			b = append(b, ' ')
+			b = append(b, k.Want.String()...)
+			b = append(b, '\n')
+		}
+	}
+	return os.WriteFile(path, b, 0o644)
 }

@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/revocheck/revocheck/core/mapped"
 	"io"
-	"os"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/revocheck/revocheck/core/cascade"
 	"github.com/revocheck/revocheck/core/clubcard"
@@ -17,10 +15,12 @@ import (
 
 const inspectUsage = `[--json] [--query KEY]... FILE...
 
-Identifies each revocation filter file by its bytes and prints what it is:
+Identifies each revocation data file by its bytes and prints what it is:
 a clubcard (v3, or v4 of C2SP upki-revocation: coverage per CT log, issuers,
 matrix sizes), a legacy CRLite MLBF filter cascade (version, hash mode, salt,
-layers) or a legacy CRLite stash (issuers, revoked serials). Each
+layers), a legacy CRLite stash (issuers, revoked serials), a cache's
+index.bin (filters, coverage per CT log), a CRL set (CRL issuers, revoked
+counts, update times) or a manifest.json (date, files, bytes). Each
 --query KEY, ISSUER_SPKI_SHA256_HEX:SERIAL_HEX[:LOG_ID_HEX:TIMESTAMP_MS]
 (the serial as the DER INTEGER's content bytes), is looked up in every
 file as its own reader would: revoked, not_revoked, not_enrolled,
@@ -71,6 +71,10 @@ type inspectReport struct {
 	TotalBits *uint64        `json:"total_bits,omitempty"`
 	// stash
 	RevokedSerials *int `json:"revoked_serials,omitempty"`
+	// index.bin, crl set, manifest (inspect_more.go)
+	Index    *inspectIndex    `json:"index,omitempty"`
+	CRLSet   *inspectCRLSet   `json:"crlset,omitempty"`
+	Manifest *inspectManifest `json:"manifest,omitempty"`
 	// --query answers, in the order given
 	Queries []inspectAnswer `json:"queries,omitempty"`
 
@@ -125,29 +129,11 @@ func cmdInspect(args []string, stdout, stderr io.Writer) error {
 }
 
 // readRegular reads path whole if it is a regular file of at most max
-// bytes. O_NONBLOCK: opening a FIFO put in its place must not hang.
+// bytes, opened as the checkers open cache files (core/mapped: never
+// blocking on a FIFO, bounded before reading).
 func readRegular(path string, max int64) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file but %s", path, fileKind(fi.Mode()))
-	}
-	if fi.Size() > max {
-		return nil, fmt.Errorf("%s: %d bytes, more than %d", path, fi.Size(), max)
-	}
-	// Read what was stated, and not a byte more even if the file grows.
-	b := make([]byte, fi.Size())
-	if _, err := io.ReadFull(f, b); err != nil {
-		return nil, fmt.Errorf("%s: changed while read: %w", path, err)
-	}
-	return b, nil
+	data, _, err := mapped.ReadFile(path, max)
+	return data, err
 }
 
 // inspectFile identifies one file. The leading bytes choose the format
@@ -167,6 +153,12 @@ func identify(path string, data []byte) (*inspectReport, error) {
 	r := &inspectReport{File: path, Size: int64(len(data))}
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%s: empty file", path)
+	}
+	if ok, err := identifyMore(r, data); ok {
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return r, nil
 	}
 	var first error
 	switch {
@@ -200,20 +192,6 @@ func identify(path string, data []byte) (*inspectReport, error) {
 		first = fmt.Errorf("its first bytes %x name no known version, and read as a stash: %w", head, err)
 	}
 	return nil, fmt.Errorf("%s: not a clubcard (v3, v4), legacy mlbf cascade or stash: %w", path, first)
-}
-
-func fileKind(m os.FileMode) string {
-	switch {
-	case m&os.ModeDir != 0:
-		return "a directory"
-	case m&os.ModeNamedPipe != 0:
-		return "a fifo"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m&os.ModeDevice != 0:
-		return "a device"
-	}
-	return "of mode " + m.String()
 }
 
 func (r *inspectReport) clubcard(f *clubcard.Filter) {
@@ -259,6 +237,7 @@ func msTime(ms uint64) string {
 }
 
 func (r *inspectReport) print(w io.Writer) {
+	r.printMore(w)
 	switch r.Format {
 	case "clubcard":
 		fmt.Fprintf(w, "%s: clubcard v%d\n", r.File, r.Version)

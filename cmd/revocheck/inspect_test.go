@@ -150,9 +150,9 @@ func TestInspectRefuses(t *testing.T) {
 		"garbage":    "not a clubcard (v3, v4), legacy mlbf cascade or stash: its first bytes 6e6f7420 name no known version",
 		"short.mlbf": "not a clubcard (v3, v4), legacy mlbf cascade or stash: cascade: truncated bits of layer 2",
 		"empty":      "empty file",
-		"fifo":       "not a regular file but a fifo",
-		"zero":       "not a regular file but a device",
-		".":          "not a regular file but a directory",
+		"fifo":       "fifo: not a regular file",
+		"zero":       "zero: not a regular file",
+		".":          "not a regular file",
 		"big":        "1073741825 bytes, more than 1073741824",
 		"missing":    "no such file or directory",
 	} {

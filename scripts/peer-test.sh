@@ -9,17 +9,19 @@
 #   scripts/peer-test.sh [--only curl|gnutls|openssl]... [-j N]
 #                        [--modes "base empty filled"]
 #                        [--openssl-tests 'test_verify* ...'] [--gnutls-tests 'a b ...']
+#                        [--build-only]
 #
 # Downloads nothing but Debian's source packages (apt-get source) and, when
 # missing and run as root, their build dependencies (apt-get build-dep).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=${PEER_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${REVOCHECK_BUILD:-$ROOT/build}
 WORK=${PEER_WORK:-/tmp/revocheck-peer}
 JOBS=$(nproc)
 ONLY=()
 MODES="base empty filled"
+BUILD_ONLY=0
 OPENSSL_TESTS=${PEER_OPENSSL_TESTS:-}   # empty: the whole suite
 GNUTLS_TESTS=${PEER_GNUTLS_TESTS:-}     # empty: the whole `make check`
 # curl's tests that make real TLS handshakes (through stunnel): every test
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--modes) MODES=$2; shift 2 ;;
 	--openssl-tests) OPENSSL_TESTS=$2; shift 2 ;;
 	--gnutls-tests) GNUTLS_TESTS=$2; shift 2 ;;
+	--build-only) BUILD_ONLY=1; shift ;;
 	-h|--help) usage 0 ;;
 	*) echo "peer-test: unknown argument $1" >&2; usage 2 >&2 ;;
 	esac
@@ -384,6 +387,10 @@ compare() {
 }
 
 ensure_deb_src
+if [ "$BUILD_ONLY" = 1 ]; then
+	for stack in "${ONLY[@]}"; do log "$stack: build"; (set -e; "${stack}_build"); done
+	exit 0
+fi
 : > "$RES/proof.txt"; : > "$RES/differences.txt"; : > "$RES/durations.txt"
 { echo "peer-test $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -m), $(nproc) cores, -j$JOBS; revocheck $(cat "$ROOT/VERSION")"
   echo "modes: $MODES; curl keywords: $CURL_KEYWORDS; gnutls tests: ${GNUTLS_TESTS:-all}; openssl tests: ${OPENSSL_TESTS:-all}"; } > "$RES/summary.txt"
@@ -391,6 +398,7 @@ status=0
 for stack in "${ONLY[@]}"; do
 	log "$stack: build"
 	(set -e; "${stack}_build")
+	[ "$BUILD_ONLY" = 1 ] && continue
 	echo "$stack: $(cat "$WORK/build/$stack/.built")" >> "$RES/summary.txt"
 	for mode in $MODES; do
 		log "$stack: $mode run"

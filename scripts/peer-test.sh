@@ -14,6 +14,7 @@
 # Downloads nothing but Debian's source packages (apt-get source) and, when
 # missing and run as root, their build dependencies (apt-get build-dep).
 set -euo pipefail
+export LC_ALL=C # sort and join agree
 
 ROOT=${PEER_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 BUILD=${REVOCHECK_BUILD:-$ROOT/build}
@@ -271,11 +272,17 @@ gnutls_run() {
 	local d=$WORK/build/gnutls env extra=""
 	env=$(mode_env "$mode")
 	[ "$mode" = base ] || extra="LD_PRELOAD=$BUILD/lib/librevocheck-gnutls.so"
-	local sel=("$@")
+	# Tests are named DIR/TEST (TEST alone: tests/TEST), run per directory.
+	local sel=("$@") t
 	[ ${#sel[@]} -gt 0 ] || read -r -a sel <<<"$GNUTLS_TESTS"
 	find "$d" -name '*.trs' -delete
 	if [ ${#sel[@]} -gt 0 ]; then
-		(cd "$d/tests" && env $env $extra make -k -j"$JOBS" check TESTS="${sel[*]}" > "$RUNDIR/gnutls.log" 2>&1) || true
+		local dirs; dirs=$(for t in "${sel[@]}"; do [[ $t == */* ]] || t=tests/$t; dirname "$t"; done | sort -u)
+		for dir in $dirs; do
+			local names; names=$(for t in "${sel[@]}"; do [[ $t == */* ]] || t=tests/$t; [ "$(dirname "$t")" = "$dir" ] && basename "$t"; done | tr '\n' ' ')
+			# SUBDIRS= : the names are this directory's tests only.
+			(cd "$d/$dir" && env $env $extra make -k -j"$JOBS" check SUBDIRS= TESTS="$names" >> "$RUNDIR/gnutls.log" 2>&1) || true
+		done
 	else
 		(cd "$d" && env $env $extra make -k -j"$JOBS" check > "$RUNDIR/gnutls.log" 2>&1) || true
 	fi
@@ -319,11 +326,12 @@ openssl_run() {
 		> "$RUNDIR/openssl.log" 2>&1) || true
 	cp "$d/apps/openssl.cnf.debian" "$d/apps/openssl.cnf"
 	# "90-test_sslapi.t .. ok", ".. skipped: why", ".. Failed 2/10 subtests", ".. Dubious".
-	sed -nE 's/^([0-9][0-9]-test_[A-Za-z0-9_.-]+\.t) \.+ ?(ok|skipped|Failed|Dubious|No subtests).*/\1 \2/p' \
-		"$RUNDIR/openssl.log" | sed -E 's/ ok$/ PASS/; s/ skipped$/ SKIP/; s/ (Failed|Dubious|No)$/ FAIL/' \
+	# Parallel runs draw progress with \r: a result starts after the last.
+	tr '\r' '\n' < "$RUNDIR/openssl.log" \
+		| sed -nE 's/^(.*\/)?([0-9][0-9]-test_[A-Za-z0-9_.-]+\.t) \.+ ?(ok|skipped|Failed|Dubious|No subtests).*/\2 \3/p' | sed -E 's/ ok$/ PASS/; s/ skipped$/ SKIP/; s/ (Failed|Dubious|No subtests)$/ FAIL/' \
 		| sort -u > "$out"
 	# Recipes failing in a way the summary names only in "Test Summary Report".
-	sed -nE 's/^([0-9][0-9]-test_[A-Za-z0-9_.-]+\.t) +\(Wstat.*/\1 FAIL/p' "$RUNDIR/openssl.log" \
+	sed -nE 's/^(.*\/)?([0-9][0-9]-test_[A-Za-z0-9_.-]+\.t) +\(Wstat.*/\2 FAIL/p' "$RUNDIR/openssl.log" \
 		| while read -r t r; do sed -i "s/^$t .*/$t FAIL/" "$out"; grep -q "^$t " "$out" || echo "$t FAIL" >> "$out"; done
 }
 
@@ -363,9 +371,11 @@ compare() {
 			[ "$rb" = "$rm" ] && continue
 			# Again, alone, both ways.
 			local arg=${t##*/}
-			case $stack in openssl) arg=${arg%.t}; arg=${arg#[0-9][0-9]-} ;; gnutls) arg=${t#tests/} ;; esac
-			run "$stack" base "$arg"; local b2; b2=$(cut -d' ' -f2 "$RES/$stack.base.rerun" | sort -u | tr '\n' ' ')
-			run "$stack" "$m" "$arg"; local m2; m2=$(cut -d' ' -f2 "$RES/$stack.$m.rerun" | sort -u | tr '\n' ' ')
+			case $stack in openssl) arg=${arg%.t}; arg=${arg#[0-9][0-9]-} ;; gnutls) arg=$t ;; esac
+			local b2 m2
+			run "$stack" base "$arg" </dev/null || true; b2=$(grep -m1 "^$t " "$RES/$stack.base.rerun" | cut -d' ' -f2 || true)
+			run "$stack" "$m" "$arg" </dev/null || true; m2=$(grep -m1 "^$t " "$RES/$stack.$m.rerun" | cut -d' ' -f2 || true)
+			b2=${b2:-NONE}; m2=${m2:-NONE}
 			if [ "$b2" = "$m2" ]; then
 				echo "$stack $t: $rb (base) vs $rm ($m), alone again: $b2 both: flaky, not revocheck" >> "$RES/differences.txt"
 				flaky=$((flaky + 1))

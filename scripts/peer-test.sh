@@ -7,7 +7,7 @@
 # several times (hours on a small machine). See docs/PEER-TEST.md.
 #
 #   scripts/peer-test.sh [--only curl|gnutls|openssl]... [-j N]
-#                        [--modes "base empty filled"]
+#                        [--modes "base [plain] empty filled"]
 #                        [--openssl-tests 'test_verify* ...'] [--gnutls-tests 'a b ...']
 #                        [--build-only]
 #
@@ -51,7 +51,7 @@ done
 case " $MODES " in *" base "*) ;; *) echo "peer-test: --modes must include base (the reference run)" >&2; exit 2 ;; esac
 
 SRC=$WORK/src
-RES=$WORK/results
+RES=${PEER_RESULTS:-$WORK/results} # per invocation: summary, proof, tables
 mkdir -p "$SRC" "$RES" "$WORK/build" "$WORK/cache"
 log() { printf '[peer-test %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -146,7 +146,7 @@ trap stop_log EXIT
 mode_env() {
 	local mode=$1
 	case $mode in
-	base) ;;
+	base|plain) ;;
 	empty|filled)
 		local cache=$CACHE_EMPTY; [ "$mode" = filled ] && cache=$CACHE_FILLED
 		echo "REVOCHECK_DEBUG=1 REVOCHECK_LOG_SOCKET=$RUNDIR/adapters.sock REVOCHECK_GNUTLS_SYSLOG=1"
@@ -162,6 +162,7 @@ mode_env() {
 # just because of that), the others add the revocheck provider, logging to
 # syslog (our socket) so the tests' stderr stays theirs.
 openssl_snippet() {
+	[ "$1" = plain ] && return 0 # the distribution's file as it is
 	cat <<EOF
 
 # --- added by revocheck's scripts/peer-test.sh (mode $1) ---
@@ -180,7 +181,7 @@ EOF
 # proof STACK MODE LOG: the adapters' lines in the run's log, or failure.
 proof() {
 	local stack=$1 mode=$2 logf=$3
-	[ "$mode" = base ] && return 0
+	case $mode in base|plain) return 0 ;; esac
 	local want
 	case $stack in curl) want="openssl-provider|gnutls" ;; gnutls) want=gnutls ;; openssl) want=openssl ;; esac
 	local n pids
@@ -235,7 +236,7 @@ curl_run() {
 	local tests=("$@"); [ ${#tests[@]} -gt 0 ] || mapfile -t tests < <(curl_tests)
 	local env; env=$(mode_env "$mode")
 	local extra=""
-	[ "$mode" = base ] || extra="OPENSSL_CONF=$RUNDIR/openssl.cnf LD_PRELOAD=$BUILD/lib/librevocheck-gnutls.so"
+	case $mode in base|plain) ;; *) extra="OPENSSL_CONF=$RUNDIR/openssl.cnf LD_PRELOAD=$BUILD/lib/librevocheck-gnutls.so" ;; esac
 	# Debian's own configuration plus the mode's sections: what a system
 	# with revocheck enabled in /etc/ssl/openssl.cnf would read.
 	{ cat /etc/ssl/openssl.cnf; openssl_snippet "$mode"; } > "$RUNDIR/openssl.cnf"
@@ -276,7 +277,7 @@ gnutls_run() {
 	local mode=$1 out=$2; shift 2
 	local d=$WORK/build/gnutls env extra=""
 	env=$(mode_env "$mode")
-	[ "$mode" = base ] || extra="LD_PRELOAD=$BUILD/lib/librevocheck-gnutls.so"
+	case $mode in base|plain) ;; *) extra="LD_PRELOAD=$BUILD/lib/librevocheck-gnutls.so" ;; esac
 	# Tests are named DIR/TEST (TEST alone: tests/TEST), run per directory.
 	local sel=("$@") t
 	[ ${#sel[@]} -gt 0 ] || read -r -a sel <<<"$GNUTLS_TESTS"
@@ -323,7 +324,7 @@ openssl_run() {
 	# test/run_tests.pl sets OPENSSL_CONF to apps/openssl.cnf: the mode's
 	# sections go there (Debian's file plus our snippet).
 	{ cat "$d/apps/openssl.cnf.debian"; openssl_snippet "$mode"; } > "$d/apps/openssl.cnf"
-	if [ "$mode" != base ]; then
+	if [ -n "$env" ]; then
 		(cd "$d" && env $env OPENSSL_CONF="$d/apps/openssl.cnf" OPENSSL_MODULES="$d/providers" \
 			util/wrap.pl apps/openssl list -providers) >> "$RES/proof.txt" 2>&1 || true
 	fi
@@ -347,7 +348,7 @@ run() {
 	local tag=$mode; [ $# -gt 0 ] && tag=$mode.rerun
 	RUNDIR=$WORK/run/$stack.$tag
 	rm -rf "$RUNDIR"; mkdir -p "$RUNDIR"
-	[ "$mode" = base ] || start_log "$RUNDIR/adapters.sock" "$RUNDIR/adapters.log"
+	case $mode in base|plain) ;; *) start_log "$RUNDIR/adapters.sock" "$RUNDIR/adapters.log" ;; esac
 	local t0=$SECONDS
 	"${stack}_run" "$mode" "$RES/$stack.$tag" "$@"
 	stop_log
@@ -381,7 +382,9 @@ compare() {
 			run "$stack" base "$arg" </dev/null || true; b2=$(grep -m1 "^$t " "$RES/$stack.base.rerun" | cut -d' ' -f2 || true)
 			run "$stack" "$m" "$arg" </dev/null || true; m2=$(grep -m1 "^$t " "$RES/$stack.$m.rerun" | cut -d' ' -f2 || true)
 			b2=${b2:-NONE}; m2=${m2:-NONE}
-			if [ "$b2" = "$m2" ]; then
+			if [ "$m" = plain ]; then
+				echo "$stack $t: $rb (base) vs $rm (plain: no provider section at all), alone again: $b2 vs $m2: differs WITHOUT revocheck" >> "$RES/differences.txt"
+			elif [ "$b2" = "$m2" ]; then
 				echo "$stack $t: $rb (base) vs $rm ($m), alone again: $b2 both: flaky, not revocheck" >> "$RES/differences.txt"
 				flaky=$((flaky + 1))
 			else

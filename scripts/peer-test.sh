@@ -339,6 +339,7 @@ openssl_run() {
 	# Recipes failing in a way the summary names only in "Test Summary Report".
 	sed -nE 's/^(.*\/)?([0-9][0-9]-test_[A-Za-z0-9_.-]+\.t) +\(Wstat.*/\2 FAIL/p' "$RUNDIR/openssl.log" \
 		| while read -r t r; do sed -i "s/^$t .*/$t FAIL/" "$out"; grep -q "^$t " "$out" || echo "$t FAIL" >> "$out"; done
+	sort -o "$out" "$out"
 }
 
 # --- runs and comparison ------------------------------------------------

@@ -29,7 +29,7 @@ GNUTLS_TESTS=${PEER_GNUTLS_TESTS:-}     # empty: the whole `make check`
 # whose <keywords> name one of these.
 CURL_KEYWORDS=${PEER_CURL_KEYWORDS:-HTTPS FTPS}
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
+usage() { sed -n '2,15s/^# \{0,1\}//p' "$0"; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--only) ONLY+=("$2"); shift 2 ;;

@@ -48,7 +48,7 @@ ADAPTERS :=
 # Test-only programs (build/test/*): built by test-drivers, never by all.
 TEST_DRIVERS :=
 
-.PHONY: all go-bin go-lib adapters test-drivers hardening-check repro-check vendor test check go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
+.PHONY: all go-bin go-lib adapters test-drivers hardening-check repro-check vendor test check peer-test go-test vet fuzz demo deps install uninstall install-core uninstall-core docker-test clean FORCE
 
 all: go-bin go-lib adapters
 
@@ -157,6 +157,12 @@ go-test: all test-drivers $(TESTSUMMARY)
 
 docker-test: all
 	$(DOCKER_TEST_CMD)
+
+# The stacks' own suites (Debian's curl, GnuTLS, OpenSSL) with and without
+# the adapters; hours, so never part of test (docs/PEER-TEST.md).
+# Options: make peer-test PEER_TEST_ARGS='--only curl -j2'.
+peer-test: all
+	scripts/peer-test.sh $(PEER_TEST_ARGS)
 
 $(TESTSUMMARY): FORCE
 	@mkdir -p $(@D)

@@ -25,9 +25,7 @@ import (
 // bytes downloaded; a no-op downloads no filter), and a burst of concurrent
 // no-op fetches from many clients must all succeed.
 func TestFleetMirrorNginx(t *testing.T) {
-	if _, err := exec.LookPath("nginx"); err != nil {
-		t.Fatalf("nginx not installed: apt-get install nginx-light")
-	}
+	harness.Require(t, "nginx", "nginx-light")
 	env := harness.New(t)
 	bin := filepath.Join(env.Build, "bin", "revocheck")
 	root := t.TempDir()

@@ -12,7 +12,8 @@ PKGS=(build-essential gcc g++ make binutils pkg-config ca-certificates
       libssl-dev openssl curl libcurl4-openssl-dev
       libgnutls28-dev gnutls-bin wget libcurl3-gnutls
       libnss3-dev libnss3-tools libcurl3-nss p11-kit p11-kit-modules
-      python3 procps util-linux
+      python3 procps util-linux iproute2
+      nginx-light   # the fleet path: a mirror tree served by nginx (integration/nginx_test.go)
       systemd       # systemd-socket-activate (the daemon's socket activation test)
       firefox-esr   # the NSS module's test in a real headless browser
       dpkg-dev debhelper lintian   # the Docker tests build debian/ and lint it

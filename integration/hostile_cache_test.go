@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -84,29 +83,6 @@ func victims(t *testing.T, cache string) []victim {
 	return vs
 }
 
-// plantHostile replaces path by a FIFO, a directory, a symlink loop or a
-// symlink to /dev/zero.
-func plantHostile(t *testing.T, path, kind string) {
-	t.Helper()
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	switch kind {
-	case "fifo":
-		err = syscall.Mkfifo(path, 0o644)
-	case "directory":
-		err = os.Mkdir(path, 0o755)
-	case "symlink-loop":
-		err = os.Symlink(filepath.Base(path), path)
-	case "devzero":
-		err = os.Symlink("/dev/zero", path)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // bounded runs f and fails the test when it took longer than a client
 // that cannot hang would (env.Run kills at 60 s; a hang used to reach it).
 func bounded(t *testing.T, what string, f func()) {
@@ -129,10 +105,10 @@ func TestHostileCachePaths(t *testing.T) {
 	}
 	bin := filepath.Join(env.Build, "bin", "revocheck")
 	for _, v := range victims(t, env.CacheDir) {
-		for _, kind := range []string{"fifo", "directory", "symlink-loop", "devzero"} {
+		for _, kind := range []string{"fifo", "directory", "loop", "devzero"} {
 			t.Run(strings.ReplaceAll(v.rel, "/", "_")+"/"+kind, func(t *testing.T) {
 				dir := copyCache(t, env)
-				plantHostile(t, filepath.Join(dir, v.rel), kind)
+				harness.PlantHostile(t, filepath.Join(dir, v.rel), kind)
 
 				// revocheck check: the outcome, and the file named.
 				outcomes := map[string]string{"revoked": "revoked", "unenrolled": v.unenrolled, "crl-revoked": v.crlRevoked}

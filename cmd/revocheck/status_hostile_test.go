@@ -1,9 +1,8 @@
 package main
 
 import (
-	"os"
+	"github.com/revocheck/revocheck/integration/harness"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,16 +13,11 @@ import (
 // FIFO, a directory or /dev/zero at index.bin or manifest.json is reported
 // at once, never a hang or an endless read.
 func TestStatusHostileCache(t *testing.T) {
-	plants := map[string]func(path string) error{
-		"fifo":      func(p string) error { return syscall.Mkfifo(p, 0o644) },
-		"dir":       func(p string) error { return os.Mkdir(p, 0o755) },
-		"/dev/zero": func(p string) error { return os.Symlink("/dev/zero", p) },
-	}
 	for _, file := range []string{"index.bin", "manifest.json"} {
-		for kind, plant := range plants {
+		for _, kind := range []string{"fifo", "directory", "devzero"} {
 			t.Run(file+"/"+kind, func(t *testing.T) {
 				dir := t.TempDir()
-				require.NoError(t, plant(filepath.Join(dir, file)))
+				harness.PlantHostile(t, filepath.Join(dir, file), kind)
 				t.Setenv("REVOCHECK_CACHE_DIR", dir)
 				t.Setenv("REVOCHECK_CONFIG", filepath.Join(dir, "absent.toml"))
 				done := make(chan string, 1)

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,32 +26,6 @@ func cachePaths(t *testing.T, dir string) []string {
 	return out
 }
 
-// plant replaces path by a hostile non-file.
-func plant(t *testing.T, path, kind string) {
-	t.Helper()
-	if err := os.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	var err error
-	switch kind {
-	case "fifo":
-		err = syscall.Mkfifo(path, 0o644)
-	case "directory":
-		err = os.Mkdir(path, 0o755)
-	case "loop":
-		err = os.Symlink(filepath.Base(path), path)
-	case "devzero":
-		err = os.Symlink("/dev/zero", path)
-	case "oversize": // a sparse file one byte over the 1 GiB bound
-		if err = os.WriteFile(path, nil, 0o644); err == nil {
-			err = os.Truncate(path, 1<<30+1)
-		}
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestVerifyHostileFiles: a FIFO, a directory, a symlink loop, a symlink
 // to /dev/zero or a file over the size bound at any cache path makes
 // verify report a problem at once (it hung on a FIFO and said OK for
@@ -66,7 +39,7 @@ func TestVerifyHostileFiles(t *testing.T) {
 			if err := os.CopyFS(dir, os.DirFS(env.CacheDir)); err != nil {
 				t.Fatal(err)
 			}
-			plant(t, filepath.Join(dir, rel), kind)
+			harness.PlantHostile(t, filepath.Join(dir, rel), kind)
 			start := time.Now()
 			code, out, _ := runCLI(t, nil, "verify", "--cache-dir", dir)
 			if code != 1 || !strings.Contains(out, "problem:") {

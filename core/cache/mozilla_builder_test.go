@@ -1,14 +1,11 @@
 package cache
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/hex"
 	"fmt"
+	"github.com/revocheck/revocheck/internal/testvectors"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -41,41 +38,13 @@ func loadBuilderQueries(t testing.TB) []builderQuery {
 	t.Helper()
 	data, err := os.ReadFile(builderQueries)
 	require.NoError(t, err)
-	var qs []builderQuery
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<16)
-	for n := 1; sc.Scan(); n++ {
-		f := strings.Fields(sc.Text())
-		if len(f) != 6 {
-			t.Fatalf("line %d: %d fields, want 6", n, len(f))
-		}
-		q := builderQuery{line: n, text: sc.Text()}
-		issuer, err := hex.DecodeString(f[0])
-		if err != nil || len(issuer) != 32 {
-			t.Fatalf("line %d: issuer %q", n, f[0])
-		}
-		q.in.IssuerSPKIHash = [32]byte(issuer)
-		if q.in.Serial, err = hex.DecodeString(f[1]); err != nil || len(q.in.Serial) == 0 {
-			t.Fatalf("line %d: serial %q", n, f[1])
-		}
-		if f[2] != "-" {
-			for s := range strings.SplitSeq(f[2], ",") {
-				id, ts, ok := strings.Cut(s, ":")
-				logID, err1 := hex.DecodeString(id)
-				tsv, err2 := strconv.ParseUint(ts, 10, 64)
-				if !ok || err1 != nil || err2 != nil || len(logID) != 32 {
-					t.Fatalf("line %d: sct %q", n, s)
-				}
-				q.in.SCTs = append(q.in.SCTs, certinput.SCT{LogID: [32]byte(logID), Timestamp: tsv})
-			}
-		}
-		if len(f[3]) != 1 || len(f[5]) != 1 || !strings.Contains("RGC", f[5]) {
-			t.Fatalf("line %d: truth %q, answer %q", n, f[3], f[5])
-		}
-		q.truth, q.upki = f[3][0], f[5][0]
-		qs = append(qs, q)
+	// Columns: Mozilla's reader (port), then upki.
+	vs, err := testvectors.ParseQueries(data, 2)
+	require.NoError(t, err)
+	qs := make([]builderQuery, len(vs))
+	for i, v := range vs {
+		qs[i] = builderQuery{line: v.Line, text: v.Text, in: v.In, truth: v.Truth, upki: v.Answers[1]}
 	}
-	require.NoError(t, sc.Err())
 	return qs
 }
 

@@ -1,11 +1,8 @@
 package clubcard
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/hex"
 	"fmt"
-	"strconv"
+	"github.com/revocheck/revocheck/internal/testvectors"
 	"strings"
 	"testing"
 
@@ -32,47 +29,12 @@ type builderQuery struct {
 // (hex issuer SPKI hash, hex serial, `-` or LOGID_HEX:TS,...).
 func parseBuilderQueries(t testing.TB, data []byte, nAnswers int) []builderQuery {
 	t.Helper()
-	var qs []builderQuery
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<16)
-	for n := 1; sc.Scan(); n++ {
-		f := strings.Fields(sc.Text())
-		if len(f) != 4+nAnswers {
-			t.Fatalf("line %d: %d fields, want %d", n, len(f), 4+nAnswers)
-		}
-		q := builderQuery{line: n, text: sc.Text()}
-		issuer, err := hex.DecodeString(f[0])
-		if err != nil || len(issuer) != 32 {
-			t.Fatalf("line %d: issuer %q", n, f[0])
-		}
-		q.in.IssuerSPKIHash = [32]byte(issuer)
-		if q.in.Serial, err = hex.DecodeString(f[1]); err != nil || len(q.in.Serial) == 0 {
-			t.Fatalf("line %d: serial %q", n, f[1])
-		}
-		if f[2] != "-" {
-			for s := range strings.SplitSeq(f[2], ",") {
-				id, ts, ok := strings.Cut(s, ":")
-				logID, err1 := hex.DecodeString(id)
-				tsv, err2 := strconv.ParseUint(ts, 10, 64)
-				if !ok || err1 != nil || err2 != nil || len(logID) != 32 {
-					t.Fatalf("line %d: sct %q", n, s)
-				}
-				q.in.SCTs = append(q.in.SCTs, certinput.SCT{LogID: [32]byte(logID), Timestamp: tsv})
-			}
-		}
-		if len(f[3]) != 1 || !strings.Contains("rguxz", f[3]) {
-			t.Fatalf("line %d: truth %q", n, f[3])
-		}
-		q.truth = f[3][0]
-		for _, a := range f[4:] {
-			if len(a) != 1 {
-				t.Fatalf("line %d: answer %q", n, a)
-			}
-			q.answers = append(q.answers, a[0])
-		}
-		qs = append(qs, q)
+	vs, err := testvectors.ParseQueries(data, nAnswers)
+	require.NoError(t, err)
+	qs := make([]builderQuery, len(vs))
+	for i, v := range vs {
+		qs[i] = builderQuery{line: v.Line, text: v.Text, in: v.In, truth: v.Truth, answers: v.Answers}
 	}
-	require.NoError(t, sc.Err())
 	return qs
 }
 

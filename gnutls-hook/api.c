@@ -66,7 +66,7 @@ int revocheck_gnutls_check_chain(gnutls_x509_trust_list_t tl, const gnutls_x509_
 		return GNUTLS_E_INVALID_REQUEST;
 	if (*status != 0)
 		return GNUTLS_E_SUCCESS; /* GnuTLS refused it already */
-	*status |= gh_check_chain(loader_for_check(), &api_funcs, tl, chain, n);
+	*status |= gh_check_chain(loader_for_check(), &api_funcs, tl, chain, n, NULL);
 	return GNUTLS_E_SUCCESS;
 }
 
@@ -104,7 +104,7 @@ int revocheck_gnutls_check_session(gnutls_session_t session, unsigned int *statu
 		}
 	}
 	if (ret == GNUTLS_E_SUCCESS)
-		*status |= gh_check_chain(loader_for_check(), &api_funcs, tl, chain, got);
+		*status |= gh_check_chain(loader_for_check(), &api_funcs, tl, chain, got, NULL);
 	for (unsigned int i = 0; i < got; i++)
 		gnutls_x509_crt_deinit(chain[i]);
 	return ret;

@@ -32,12 +32,13 @@ gnutls-hook-test: gnutls-hook $(BUILD)/test/gnutls-verify-driver $(BUILD)/test/c
 # reference to a GnuTLS function fails the link, so the preload library can
 # never grow a DT_NEEDED on libgnutls (it would load GnuTLS into every
 # process of the system). --as-needed drops the empty libdl/libpthread stubs.
-$(BUILD)/lib/librevocheck-gnutls.so: gnutls-hook/preload.c $(GNUTLS_HOOK_COMMON) $(GNUTLS_HOOK_HDRS) \
+$(BUILD)/lib/librevocheck-gnutls.so: gnutls-hook/preload.c gnutls-hook/gh_complete.c adapters-common/rc_der.h \
+		$(GNUTLS_HOOK_COMMON) $(GNUTLS_HOOK_HDRS) \
 		gnutls-hook/revocheck-gnutls.map VERSION $(BUILD_PATHS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(CWARN) $(CSHARED) -Iadapters-common -Igo-shim -shared \
 		-Wl,-soname,librevocheck-gnutls.so -Wl,--version-script=gnutls-hook/revocheck-gnutls.map \
-		-Wl,-z,defs -Wl,--as-needed $(LDFLAGS) -o $@ gnutls-hook/preload.c $(GNUTLS_HOOK_COMMON) -ldl -lpthread
+		-Wl,-z,defs -Wl,--as-needed $(LDFLAGS) -o $@ gnutls-hook/preload.c gnutls-hook/gh_complete.c $(GNUTLS_HOOK_COMMON) -ldl -lpthread
 
 $(BUILD)/lib/librevocheck-gnutls-api.so: gnutls-hook/api.c gnutls-hook/revocheck-gnutls.h $(GNUTLS_HOOK_COMMON) \
 		$(GNUTLS_HOOK_HDRS) gnutls-hook/revocheck-gnutls-api.map VERSION $(BUILD_PATHS)

@@ -56,22 +56,137 @@ static unsigned int status_for(const revocheck_result *res)
 	return GH_STATUS_NO_STATUS;
 }
 
+/* Asks about cert (DER) against issuer (DER); NULL reaches the library as
+ * "no input": it answers "error" and policy.error decides, like any other
+ * bad input. what names the pair in debug lines. */
+static unsigned int check_pair_der(rc_loader *l, unsigned int depth, const unsigned char *c, size_t clen,
+                                   const unsigned char *i, size_t ilen, const char *what)
+{
+	revocheck_result res = {0, 0};
+	int answered = rc_check_der(l, c, c ? clen : 0, i, i ? ilen : 0, &res);
+	unsigned int st = status_for(&res);
+	rc_debug(l, "certificate %u of the chain%s: %s%s, %s", depth, what, rc_outcome_name(res.outcome),
+	         answered ? "" : " (library unavailable)", st ? "refused" : "allowed");
+	return st;
+}
+
 static unsigned int check_pair(rc_loader *l, const gh_funcs *f, unsigned int depth,
                                gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer)
 {
 	gh_der c, i;
 	der_export(f, cert, &c);
 	der_export(f, issuer, &i);
-	revocheck_result res = {0, 0};
-	/* A failed export reaches the library as NULL: it answers "error" and
-	 * policy.error decides, like any other bad input. */
-	int answered = rc_check_der(l, c.data, c.data ? c.len : 0, i.data, i.data ? i.len : 0, &res);
+	unsigned int st = check_pair_der(l, depth, c.data, c.len, i.data, i.len, "");
 	der_free(&c);
 	der_free(&i);
-	unsigned int st = status_for(&res);
-	rc_debug(l, "certificate %u of the chain: %s%s, %s", depth, rc_outcome_name(res.outcome),
-	         answered ? "" : " (library unavailable)", st ? "refused" : "allowed");
 	return st;
+}
+
+/* Folds one certificate's status into the chain's: revoked wins over any
+ * other refusal, otherwise the first refusal is kept. */
+static unsigned int fold_status(unsigned int refused, unsigned int st)
+{
+	if (refused & GNUTLS_CERT_REVOKED)
+		return refused;
+	if (st & GNUTLS_CERT_REVOKED)
+		return st;
+	return refused ? refused : st;
+}
+
+static unsigned char *der_dup(const gh_der *d)
+{
+	if (d->data == NULL || d->len == 0 || d->len > GH_LINK_DER_MAX)
+		return NULL;
+	unsigned char *p = malloc(d->len);
+	if (p != NULL)
+		memcpy(p, d->data, d->len);
+	return p;
+}
+
+static int same_der(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
+{
+	return a != NULL && b != NULL && alen == blen && memcmp(a, b, alen) == 0;
+}
+
+void gh_links_record(gh_links *ls, const gh_funcs *f, gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer)
+{
+	if (ls == NULL || cert == NULL || issuer == NULL || ls->n >= GH_MAX_LINKS)
+		return;
+	/* Only issuer relationships: GnuTLS also reports a chain element
+	 * matched against an anchor with the same key, and roots. */
+	if (cert == issuer || !f->crt_check_issuer(cert, issuer) || f->crt_check_issuer(cert, cert))
+		return;
+	gh_der c, i;
+	der_export(f, cert, &c);
+	der_export(f, issuer, &i);
+	int dup = 0;
+	for (unsigned int k = 0; k < ls->n && !dup; k++)
+		dup = same_der(ls->v[k].cert, ls->v[k].cert_len, c.data, c.len) &&
+		      same_der(ls->v[k].issuer, ls->v[k].issuer_len, i.data, i.len);
+	if (!dup) {
+		unsigned char *cc = der_dup(&c), *ic = der_dup(&i);
+		if (cc != NULL && ic != NULL) {
+			ls->v[ls->n].cert = cc;
+			ls->v[ls->n].cert_len = c.len;
+			ls->v[ls->n].issuer = ic;
+			ls->v[ls->n].issuer_len = i.len;
+			ls->n++;
+		} else {
+			free(cc);
+			free(ic);
+		}
+	}
+	der_free(&c);
+	der_free(&i);
+}
+
+void gh_links_free(gh_links *ls)
+{
+	if (ls == NULL)
+		return;
+	for (unsigned int k = 0; k < ls->n; k++) {
+		free(ls->v[k].cert);
+		free(ls->v[k].issuer);
+	}
+	ls->n = 0;
+}
+
+/* The link of cert (DER) in ls, or -1. */
+static int link_of(const gh_links *ls, const unsigned char *cert, size_t len)
+{
+	for (unsigned int k = 0; k < ls->n; k++)
+		if (same_der(ls->v[k].cert, ls->v[k].cert_len, cert, len))
+			return (int)k;
+	return -1;
+}
+
+/*
+ * Walks GnuTLS's verified links from the end entity up: every certificate
+ * of the verified path is checked against the issuer GnuTLS verified it
+ * with, wherever that came from. *walked is 0 when the end entity has no
+ * link (the caller then walks the chain itself).
+ */
+static unsigned int check_links(rc_loader *l, const gh_funcs *f, const gh_links *ls,
+                                gnutls_x509_crt_t leaf, int *walked)
+{
+	*walked = 0;
+	gh_der d;
+	der_export(f, leaf, &d);
+	int k = d.data != NULL ? link_of(ls, d.data, d.len) : -1;
+	der_free(&d);
+	if (k < 0)
+		return 0;
+	*walked = 1;
+	unsigned int refused = 0;
+	for (unsigned int depth = 0; k >= 0 && depth < GH_MAX_DEPTH; depth++) {
+		unsigned int st = check_pair_der(l, depth, ls->v[k].cert, ls->v[k].cert_len, ls->v[k].issuer,
+		                                 ls->v[k].issuer_len, " (verified path)");
+		refused = fold_status(refused, st);
+		if (refused & GNUTLS_CERT_REVOKED)
+			return refused;
+		k = link_of(ls, ls->v[k].issuer, ls->v[k].issuer_len);
+	}
+	return refused;
 }
 
 /* Index of an unused element of chain that issued chain[cur], preferring
@@ -88,10 +203,16 @@ static int find_issuer(const gh_funcs *f, const gnutls_x509_crt_t *chain, unsign
 }
 
 unsigned int gh_check_chain(rc_loader *l, const gh_funcs *f, gnutls_x509_trust_list_t tl,
-                            const gnutls_x509_crt_t *chain, unsigned int n)
+                            const gnutls_x509_crt_t *chain, unsigned int n, const gh_links *links)
 {
 	if (chain == NULL || n == 0)
 		return 0;
+	if (links != NULL && links->n > 0) {
+		int walked;
+		unsigned int st = check_links(l, f, links, chain[0], &walked);
+		if (walked)
+			return st;
+	}
 	if (n > GH_MAX_DEPTH)
 		n = GH_MAX_DEPTH; /* GnuTLS itself refuses longer chains */
 
@@ -112,7 +233,7 @@ unsigned int gh_check_chain(rc_loader *l, const gh_funcs *f, gnutls_x509_trust_l
 		if (tl != NULL && f->tl_get_issuer(tl, cert, &anchor, GNUTLS_TL_GET_COPY) == 0) {
 			unsigned int st = check_pair(l, f, depth, cert, anchor);
 			f->crt_deinit(anchor);
-			refused = (st & GNUTLS_CERT_REVOKED) ? st : (refused ? refused : st);
+			refused = fold_status(refused, st);
 			break;
 		}
 
@@ -123,11 +244,9 @@ unsigned int gh_check_chain(rc_loader *l, const gh_funcs *f, gnutls_x509_trust_l
 			rc_debug(l, "certificate %u of the chain: issuer not available, not checked", depth);
 			break;
 		}
-		unsigned int st = check_pair(l, f, depth, cert, chain[next]);
-		if (st & GNUTLS_CERT_REVOKED)
-			return st;
-		if (refused == 0)
-			refused = st;
+		refused = fold_status(refused, check_pair(l, f, depth, cert, chain[next]));
+		if (refused & GNUTLS_CERT_REVOKED)
+			return refused;
 		used[next] = 1;
 		cur = (unsigned int)next;
 	}

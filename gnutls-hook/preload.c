@@ -32,6 +32,7 @@ static struct {
 	verify_crt2_fn real;
 	gh_funcs funcs;
 	int funcs_ok;
+	int complete_ok; /* crt_init/crt_import found: chains can be completed */
 	int disabled;
 	rc_loader loader;
 } gh = {.once = PTHREAD_ONCE_INIT};
@@ -84,6 +85,10 @@ static void gh_init(void)
 	GH_RESOLVE(crt_deinit, "gnutls_x509_crt_deinit");
 	GH_RESOLVE(crt_export, "gnutls_x509_crt_export");
 	gh.funcs_ok = ok;
+	/* Completion only; without them chains are verified as given. */
+	*(void **)(&gh.funcs.crt_init) = gnutls_sym("gnutls_x509_crt_init");
+	*(void **)(&gh.funcs.crt_import) = gnutls_sym("gnutls_x509_crt_import");
+	gh.complete_ok = ok && gh.funcs.crt_init != NULL && gh.funcs.crt_import != NULL;
 
 	if (gh.real == NULL)
 		rc_log(&gh.loader, "the real gnutls_x509_trust_list_verify_crt2 was not found; "
@@ -94,6 +99,72 @@ static void gh_init(void)
 		rc_debug(&gh.loader, "disabled by REVOCHECK_GNUTLS_DISABLE");
 }
 
+/*
+ * The verified path's links (gh_links): the real function is given
+ * gh_record as its verify-output callback, which records each link GnuTLS
+ * verified into the calling thread's current recorder and then calls the
+ * application's own callback, if any. A recorder lives on the interposer's
+ * stack for one call; nested verifications (from the application's
+ * callback) save and restore the pointer.
+ */
+typedef struct gh_recorder {
+	gh_links links;
+	gnutls_verify_output_function *app;
+} gh_recorder;
+
+static __thread gh_recorder *gh_rec;
+
+static int gh_record(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, gnutls_x509_crl_t crl,
+                     unsigned int verification_output)
+{
+	gh_recorder *r = gh_rec;
+	if (r == NULL)
+		return 0;
+	/* CRL checks report (cert, issuer, crl): not a path link. */
+	if (crl == NULL && verification_output == 0)
+		gh_links_record(&r->links, &gh.funcs, cert, issuer);
+	return r->app != NULL ? r->app(cert, issuer, crl, verification_output) : 0;
+}
+
+static int call_real(gh_recorder *rec, gnutls_x509_trust_list_t list, gnutls_x509_crt_t *cert_list,
+                     unsigned int n, gnutls_typed_vdata_st *data, unsigned int elements, unsigned int flags,
+                     unsigned int *voutput)
+{
+	gh_recorder *prev = gh_rec;
+	gh_rec = rec;
+	int ret = gh.real(list, cert_list, n, data, elements, flags, voutput, gh_record);
+	gh_rec = prev;
+	return ret;
+}
+
+/*
+ * Chain completion: GnuTLS found no signer for the chain as given. Retry
+ * once with the preloaded intermediates that may issue its missing
+ * certificates appended as untrusted chain elements (gh_complete); GnuTLS's
+ * own path building and signature checks decide. Only a retry that
+ * verifies replaces the first result; otherwise the host gets the answer
+ * it had without revocheck. Returns 1 when the completed chain verified,
+ * with *voutput updated and out[0..*n_out) the chain to check (the caller
+ * frees the candidates with gh_complete_free).
+ */
+static int try_completion(gh_recorder *rec, gnutls_x509_trust_list_t list, gnutls_x509_crt_t *cert_list,
+                          unsigned int n, gnutls_typed_vdata_st *data, unsigned int elements, unsigned int flags,
+                          unsigned int *voutput, gnutls_x509_crt_t *out, unsigned int *n_out,
+                          unsigned int *added)
+{
+	*added = gh_complete(&gh.loader, &gh.funcs, list, cert_list, n, out, n_out);
+	if (*added == 0)
+		return 0;
+	unsigned int v2 = 0;
+	int r2 = call_real(rec, list, out, *n_out, data, elements, flags, &v2);
+	rc_debug(&gh.loader, "chain completed with %u preloaded intermediate(s): GnuTLS %s (status 0x%x)", *added,
+	         r2 == 0 && v2 == 0 ? "accepts it" : "still refuses it", v2);
+	if (r2 != 0 || v2 != 0)
+		return 0;
+	*voutput = 0;
+	return 1;
+}
+
 int gh_verify_crt2(gnutls_x509_trust_list_t list, gnutls_x509_crt_t *cert_list,
                    unsigned int cert_list_size, gnutls_typed_vdata_st *data, unsigned int elements,
                    unsigned int flags, unsigned int *voutput, gnutls_verify_output_function func)
@@ -102,13 +173,32 @@ int gh_verify_crt2(gnutls_x509_trust_list_t list, gnutls_x509_crt_t *cert_list,
 	if (gh.real == NULL)
 		return GNUTLS_E_INTERNAL_ERROR; /* cannot verify at all: fail closed */
 
-	int ret = gh.real(list, cert_list, cert_list_size, data, elements, flags, voutput, func);
-	/* Only a chain GnuTLS accepted is worth asking about; a caller that
-	 * turned revocation checks off (as for GnuTLS's own CRLs) is obeyed. */
-	if (ret != 0 || voutput == NULL || *voutput != 0 || gh.disabled || !gh.funcs_ok ||
-	    (flags & GNUTLS_VERIFY_DISABLE_CRL_CHECKS))
-		return ret;
+	/* A caller that turned revocation checks off (as for GnuTLS's own
+	 * CRLs) is obeyed, and gets GnuTLS unchanged. */
+	if (voutput == NULL || gh.disabled || !gh.funcs_ok || (flags & GNUTLS_VERIFY_DISABLE_CRL_CHECKS))
+		return gh.real(list, cert_list, cert_list_size, data, elements, flags, voutput, func);
 
-	*voutput |= gh_check_chain(&gh.loader, &gh.funcs, list, cert_list, cert_list_size);
+	gh_recorder rec = {.links = {.n = 0}, .app = func};
+	int ret = call_real(&rec, list, cert_list, cert_list_size, data, elements, flags, voutput);
+
+	gnutls_x509_crt_t completed[GH_MAX_DEPTH];
+	unsigned int n_completed = 0, added = 0;
+	gnutls_x509_crt_t *chain = cert_list;
+	unsigned int n = cert_list_size;
+	if (ret == 0 && (*voutput & GNUTLS_CERT_SIGNER_NOT_FOUND) && gh.complete_ok && cert_list != NULL &&
+	    cert_list_size > 0 && cert_list_size < GH_MAX_DEPTH &&
+	    try_completion(&rec, list, cert_list, cert_list_size, data, elements, flags, voutput, completed,
+	                   &n_completed, &added)) {
+		chain = completed;
+		n = n_completed;
+	}
+
+	/* Only a chain GnuTLS accepted is worth asking about. */
+	if (ret == 0 && *voutput == 0)
+		*voutput |= gh_check_chain(&gh.loader, &gh.funcs, list, chain, n, &rec.links);
+
+	if (added > 0)
+		gh_complete_free(&gh.funcs, completed + cert_list_size, added);
+	gh_links_free(&rec.links);
 	return ret;
 }

@@ -228,11 +228,15 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
 			configure(handle, get_params);
 	}
 	int hooked = rcossl_hook_register();
+	/* Without completion, chains are verified as presented (as before). */
+	int completing = hooked && rcossl_complete_register();
 	pthread_mutex_unlock(&init_lock);
 	if (!hooked) {
 		rc_log(&rcossl.loader, "could not register the X509_STORE_CTX hook; not checking");
 		return 0;
 	}
+	if (!completing)
+		rc_debug(&rcossl.loader, "could not register chain completion");
 	__atomic_add_fetch(&rcossl.active, 1, __ATOMIC_ACQ_REL);
 	rc_debug(&rcossl.loader, "provider initialised (overrides \"%s\")", rcossl.loader.overrides);
 	*out = rcossl_dispatch;

@@ -27,4 +27,9 @@ extern rcossl_state rcossl;
  * Idempotent; returns 1 on success, 0 if OpenSSL refused the index. */
 int rcossl_hook_register(void);
 
+/* Registers chain completion (complete.c): preloaded intermediates added as
+ * untrusted certificates to a context whose presented chain lacks an issuer.
+ * Idempotent; returns 1 on success. */
+int rcossl_complete_register(void);
+
 #endif /* RCOSSL_H */

@@ -341,6 +341,8 @@ func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 		err := v.c.DataErr()
 		text, ready := v.c.Config.State(err)
 		return Reply{Allowed: ready, Text: text}
+	case KindIssuers:
+		return issuersReply(v.c, r.A)
 	case KindDER:
 		d, err = v.c.CheckDER(r.A, r.B)
 	default:

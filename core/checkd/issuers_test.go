@@ -1,0 +1,72 @@
+package checkd
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/revocheck/revocheck/core/intermediates"
+	"github.com/revocheck/revocheck/integration/harness"
+)
+
+// askIssuers sends a KindIssuers request and returns the reply and the
+// DER that follows it.
+func askIssuers(t *testing.T, sock string, r Request) (Reply, []byte) {
+	t.Helper()
+	c := dial(t, sock)
+	r.Kind = KindIssuers
+	if _, err := c.Write(AppendRequest(nil, r)); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, ReplySize+MaxPart+1)
+	n, err := c.Read(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < ReplySize || n > ReplySize+MaxPart {
+		t.Fatalf("reply of %d bytes", n)
+	}
+	rep, err := ParseReply(b[:ReplySize])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, b[ReplySize:n]
+}
+
+// The daemon answers completion requests from the same data and under the
+// same per-client configuration as checks.
+func TestDaemonFindIssuers(t *testing.T) {
+	env := harness.New(t)
+	site := env.Sites["good"]
+	dir := filepath.Join(env.CacheDir, intermediates.Dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	idx, _, err := intermediates.Build([][]byte{site.Issuer}, intermediates.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := intermediates.WriteIndex(dir, idx); err != nil {
+		t.Fatal(err)
+	}
+	_, sock := daemon(t, env, nil)
+
+	rep, der := askIssuers(t, sock, Request{A: site.Leaf})
+	if rep.Status != StatusOK || rep.Outcome != 1 || !bytes.Equal(der, site.Issuer) {
+		t.Fatalf("leaf: %+v, %d bytes", rep, len(der))
+	}
+	// The client's own setting turns it off, as in-process.
+	for _, ov := range []string{"intermediates=off", "intermediates.complete=false"} {
+		if rep, der := askIssuers(t, sock, Request{A: site.Leaf, Overrides: ov}); rep.Status != StatusOK || rep.Outcome != 0 || len(der) != 0 {
+			t.Fatalf("%s: %+v, %d bytes", ov, rep, len(der))
+		}
+	}
+	// The issuer's own issuer (the root) is not in the set: none.
+	if rep, der := askIssuers(t, sock, Request{A: site.Issuer}); rep.Status != StatusOK || rep.Outcome != 0 || len(der) != 0 {
+		t.Fatalf("issuer: %+v, %d bytes", rep, len(der))
+	}
+	if rep, _ := askIssuers(t, sock, Request{A: []byte("not a certificate")}); rep.Status != StatusInvalid || rep.Outcome != 0 {
+		t.Fatalf("garbage: %+v", rep)
+	}
+}

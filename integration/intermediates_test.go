@@ -1,0 +1,290 @@
+package integration
+
+// Chain completion from the preloaded intermediates (issue 21): servers on
+// 127.0.0.1 that send their leaf certificate only, real clients through the
+// OpenSSL provider (curl, python3 urllib, openssl s_client) and the GnuTLS
+// hook (wget, gnutls-cli, git over libcurl-gnutls), caches with and without
+// the intermediates set.
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/revocheck/revocheck/core/intermediates"
+	"github.com/revocheck/revocheck/integration/harness"
+	"github.com/revocheck/revocheck/integration/testpki"
+)
+
+// gitRef is what the test git server advertises (dumb HTTP).
+const gitRef = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+// leafOnlySite is an HTTPS server on 127.0.0.1 that sends only its leaf
+// certificate; it also answers a dumb-HTTP git ls-remote for /repo.git.
+type leafOnlySite struct {
+	name string
+	port int
+	url  string
+}
+
+func serveLeafOnly(t *testing.T, s *testpki.Site) *leafOnlySite {
+	t.Helper()
+	cert := tls.Certificate{Certificate: [][]byte{s.Leaf.Cert.Raw}, PrivateKey: s.Leaf.Key}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := s.Name
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/repo.git/info/refs":
+				w.Header().Set("Content-Type", "text/plain")
+				fmt.Fprintf(w, "%s\trefs/heads/main\n", gitRef)
+			case "/repo.git/HEAD":
+				w.Header().Set("Content-Type", "text/plain")
+				fmt.Fprint(w, "ref: refs/heads/main\n")
+			default:
+				fmt.Fprintf(w, "hello from %s\n", name)
+			}
+		}),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	srv.ErrorLog = log.New(io.Discard, "", 0) // failed handshakes are the point
+	go srv.ServeTLS(ln, "", "")
+	t.Cleanup(func() { srv.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	return &leafOnlySite{name: name, port: port, url: fmt.Sprintf("https://127.0.0.1:%d/", port)}
+}
+
+// icase is one test environment: the harness's PKI and cache, leaf-only
+// servers, and copies of the cache with different intermediates sets.
+type icase struct {
+	env   *harness.Env
+	hook  string
+	rc    string // an empty config file
+	sites map[string]*leafOnlySite
+	// Caches: "set" has the enrolled and the revoked intermediate, "none"
+	// no set at all, "forged" a certificate with the intermediate's subject
+	// and key identifier but another key.
+	caches map[string]string
+}
+
+func newICase(t *testing.T) *icase {
+	t.Helper()
+	env := harness.New(t)
+	rc := filepath.Join(t.TempDir(), "empty.toml")
+	if err := os.WriteFile(rc, []byte("# defaults only\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := &icase{env: env, hook: gnutlsHookPath(t), rc: rc, sites: map[string]*leafOnlySite{}, caches: map[string]string{}}
+	for _, n := range []string{"good", "revoked", "revoked-int", "unenrolled"} {
+		c.sites[n] = serveLeafOnly(t, env.PKI.Sites[n])
+	}
+	p := env.PKI
+	c.caches["none"] = copyCache(t, env)
+	c.caches["set"] = copyCache(t, env)
+	mirrorIntermediates(t, env, c.caches["set"], p.Int.CertPEM, p.IntRevoked.CertPEM)
+	c.caches["forged"] = copyCache(t, env)
+	mirrorIntermediates(t, env, c.caches["forged"], forgeIntermediate(t, p))
+	return c
+}
+
+// mirrorIntermediates adds the certificates (PEM files) to cache's
+// intermediates set. TEMPORARY: core/intermediates directly until
+// `revocheck mirror intermediates --out CACHE` lands.
+func mirrorIntermediates(t *testing.T, env *harness.Env, cache string, pems ...string) {
+	t.Helper()
+	_ = env
+	var ders [][]byte
+	for _, p := range pems {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
+			ders = append(ders, blk.Bytes)
+		}
+	}
+	idx, _, err := intermediates.Build(ders, intermediates.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cache, intermediates.Dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := intermediates.WriteIndex(dir, idx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// forgeIntermediate writes a CA certificate with Int's subject and subject
+// key identifier but a fresh key, signed by the root: it matches the leaf's
+// issuer name and authority key identifier, and its key verifies nothing
+// Int signed.
+func forgeIntermediate(t *testing.T, p *testpki.PKI) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               p.Int.Cert.Subject,
+		SubjectKeyId:          p.Int.Cert.SubjectKeyId,
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.Root.Cert, key.Public(), p.Root.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "forged.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The clients. Each returns the output and whether it fetched the page
+// (or, for git, listed the ref).
+
+type iclient struct {
+	name string
+	run  func(t *testing.T, c *icase, env []string, s *leafOnlySite) (string, bool)
+	// revoked is how the client says "revoked", with revokedEnv added
+	// (libcurl says only "verification failed": the hook's debug line shows
+	// why).
+	revoked    string
+	revokedEnv []string
+}
+
+func (c *icase) opensslOn(t *testing.T, cache string, extra ...string) []string {
+	return confEnv(opensslConf(t, c.env, append([]string{"cache-dir = " + cache}, extra...)...))
+}
+
+func (c *icase) gnutlsOn(cache string, overrides ...string) []string {
+	e := []string{"LD_PRELOAD=" + c.hook, "REVOCHECK_CONFIG=" + c.rc, "REVOCHECK_CACHE_DIR=" + cache}
+	if len(overrides) > 0 {
+		e = append(e, "REVOCHECK_GNUTLS_OVERRIDES="+strings.Join(overrides, ";"))
+	}
+	return e
+}
+
+func fetched(out, site string) bool { return strings.Contains(out, "hello from "+site) }
+
+var opensslClients = []iclient{
+	{name: "curl", run: func(t *testing.T, c *icase, env []string, s *leafOnlySite) (string, bool) {
+		out, err := c.env.Run(t, env, "curl", "-sS", "--max-time", "30", "--cacert", c.env.RootPEM, s.url)
+		return out, err == nil && fetched(out, s.name)
+	}, revoked: "certificate revoked"},
+	{name: "python3", run: func(t *testing.T, c *icase, env []string, s *leafOnlySite) (string, bool) {
+		out, _ := c.env.Run(t, env, "python3", testdataScript("fetch.py"), c.env.RootPEM, s.url)
+		return out, strings.Contains(out, "ok hello from "+s.name)
+	}, revoked: "certificate revoked"},
+	{name: "openssl", run: func(t *testing.T, c *icase, env []string, s *leafOnlySite) (string, bool) {
+		out, err := c.env.Run(t, env, "openssl", "s_client", "-connect", "127.0.0.1:"+strconv.Itoa(s.port),
+			"-CAfile", c.env.RootPEM, "-verify_return_error", "-brief")
+		return out, err == nil && strings.Contains(out, "Verification: OK")
+	}, revoked: "certificate revoked"},
+}
+
+var gnutlsClients = []iclient{
+	{name: "wget", run: func(t *testing.T, c *icase, env []string, s *leafOnlySite) (string, bool) {
+		out, err := c.env.Run(t, env, "wget", "--no-config", "--no-hsts", "-nv", "--tries=1", "--timeout=20",
+			"--ca-certificate="+c.env.RootPEM, "-O-", s.url)
+		return out, err == nil && fetched(out, s.name)
+	}, revoked: "has been revoked"},
+	{name: "gnutls-cli", run: func(t *testing.T, c *icase, env []string, s *leafOnlySite) (string, bool) {
+		out, err := c.env.Run(t, env, "gnutls-cli", "--x509cafile", c.env.RootPEM, "-p", strconv.Itoa(s.port), "127.0.0.1")
+		return out, err == nil && strings.Contains(out, "The certificate is trusted")
+	}, revoked: "The certificate chain is revoked"},
+	{name: "git", run: func(t *testing.T, c *icase, env []string, s *leafOnlySite) (string, bool) {
+		home := t.TempDir()
+		env = append(env, "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_TERMINAL_PROMPT=0", "GIT_SSL_CAINFO="+c.env.RootPEM)
+		out, err := c.env.Run(t, env, "git", "ls-remote", s.url+"repo.git")
+		return out, err == nil && strings.Contains(out, gitRef+"\trefs/heads/main")
+	}, revoked: "revoked, refused", revokedEnv: []string{"REVOCHECK_DEBUG=1"}},
+}
+
+func requireIClients(t *testing.T) {
+	for _, n := range []string{"curl", "python3", "openssl", "wget", "gnutls-cli", "git"} {
+		needClient(t, n)
+	}
+}
+
+// TestIntermediatesCompletion: the leaf-only server fails without
+// revocheck and without the set, and works with it; revocation still
+// applies to the completed chain; nothing else is accepted.
+func TestIntermediatesCompletion(t *testing.T) {
+	requireIClients(t)
+	c := newICase(t)
+	sslOn := func(cache string, extra ...string) func(t *testing.T, cl iclient) []string {
+		return func(t *testing.T, cl iclient) []string { return c.opensslOn(t, cache, extra...) }
+	}
+	gnuOn := func(cache string, extra ...string) func(t *testing.T, cl iclient) []string {
+		return func(t *testing.T, cl iclient) []string { return c.gnutlsOn(cache, extra...) }
+	}
+	for _, stack := range []struct {
+		name    string
+		clients []iclient
+		on      func(cache string, extra ...string) func(t *testing.T, cl iclient) []string
+		off     []string
+	}{
+		{"openssl", opensslClients, sslOn, nil},
+		{"gnutls", gnutlsClients, gnuOn, []string{"LD_PRELOAD=", "REVOCHECK_CONFIG=" + c.rc}},
+	} {
+		for _, cl := range stack.clients {
+			t.Run(cl.name, func(t *testing.T) {
+				expect := func(env []string, site string, want bool, why string) string {
+					t.Helper()
+					out, ok := cl.run(t, c, env, c.sites[site])
+					if ok != want {
+						t.Errorf("%s %s (%s): want fetched=%v, got:\n%s", cl.name, site, why, want, out)
+					}
+					return out
+				}
+				// Without revocheck, and with revocheck but no set: as today.
+				expect(stack.off, "good", false, "without revocheck")
+				expect(stack.on(c.caches["none"])(t, cl), "good", false, "cache without the set")
+				// With the set: completed.
+				set := stack.on(c.caches["set"])(t, cl)
+				expect(set, "good", true, "intermediate in the set")
+				// A revoked leaf under a completed chain is refused as revoked,
+				// and so is a leaf under a revoked intermediate from the set.
+				for _, s := range []string{"revoked", "revoked-int"} {
+					out := expect(append(set, cl.revokedEnv...), s, false, "revoked under a completed chain")
+					if !strings.Contains(out, cl.revoked) {
+						t.Errorf("%s %s: want a revocation error, got:\n%s", cl.name, s, out)
+					}
+				}
+				// An intermediate not in the set: fails as before.
+				expect(set, "unenrolled", false, "intermediate not in the set")
+				// Right subject and key identifier, wrong key: never accepted.
+				expect(stack.on(c.caches["forged"])(t, cl), "good", false, "forged intermediate")
+				// Turned off: as before.
+				expect(stack.on(c.caches["set"], "intermediates=off")(t, cl), "good", false, "intermediates=off")
+			})
+		}
+	}
+}

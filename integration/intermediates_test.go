@@ -288,3 +288,35 @@ func TestIntermediatesCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestGnuTLSHookGetIssuerCallback: an issuer GnuTLS got from the
+// application's getissuer callback (not the presented chain, not the trust
+// list) is on the verified path, and the hook checks the certificates it
+// issued and it: here the callback supplies the root's revoked intermediate
+// for a leaf sent alone. Before the hook walked GnuTLS's own verified
+// links, neither certificate was checked ("issuer not available").
+func TestGnuTLSHookGetIssuerCallback(t *testing.T) {
+	g := newGnuTLSCase(t)
+	env := g.env
+	drv := buildGnuTLSDriver(t, env.Build, "gnutls-verify-driver")
+	p := env.PKI.Sites["revoked-int"]
+	args := []string{"chain", env.RootPEM, p.Leaf.CertPEM, "--getissuer", p.Issuer.CertPEM}
+	out, err := env.Run(t, g.with("REVOCHECK_DEBUG=1"), drv, args...)
+	if err == nil || !strings.Contains(out, "getissuer callback: 1") || !strings.Contains(out, "parent: refused status=0x22 ") {
+		t.Errorf("want the callback's revoked intermediate refused (0x22), got %v:\n%s", err, out)
+	}
+	if !strings.Contains(out, "certificate 1 of the chain (verified path): revoked") {
+		t.Errorf("want the intermediate checked on the verified path:\n%s", out)
+	}
+	out, err = env.Run(t, g.without(), drv, args...)
+	if err != nil || !strings.Contains(out, "parent: accepted") {
+		t.Errorf("without the hook: want accepted (GnuTLS completes the chain itself), got %v:\n%s", err, out)
+	}
+	// A good leaf through the callback: checked and accepted.
+	good := env.PKI.Sites["good"]
+	out, err = env.Run(t, g.with("REVOCHECK_DEBUG=1"), drv, "chain", env.RootPEM, good.Leaf.CertPEM, "--getissuer", good.Issuer.CertPEM)
+	if err != nil || !strings.Contains(out, "parent: accepted") ||
+		!strings.Contains(out, "certificate 0 of the chain (verified path): not_revoked") {
+		t.Errorf("good leaf via the callback: want accepted after a check, got %v:\n%s", err, out)
+	}
+}

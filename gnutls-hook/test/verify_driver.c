@@ -9,6 +9,10 @@
  *       gnutls_x509_trust_list_verify_crt; --api: verify_crt2, then
  *       revocheck_gnutls_check_chain). --fork: then forks and verifies again
  *       in the child, which must finish (alarm after 20 s).
+ *       --getissuer FILE: the trust list's getissuer callback
+ *       (gnutls_x509_trust_list_set_getissuer_function) supplies the
+ *       certificates of FILE (PEM) when GnuTLS misses an issuer, as an
+ *       application fetching AIA issuers does.
  *   gnutls-verify-driver tls ROOT PORT [--peers3|--auto|--install] [--forks N]
  *       TLS handshake with 127.0.0.1:PORT, then gnutls_certificate_verify_peers2
  *       (--peers3: verify_peers3 with the host name; --auto: the handshake
@@ -81,6 +85,30 @@ static int verify_chain(gnutls_x509_trust_list_t tl, gnutls_x509_crt_t *chain, u
 	return ret;
 }
 
+/* The --getissuer file, read once; the callback hands GnuTLS a fresh copy
+ * (GnuTLS owns and frees what the callback returns). */
+static gnutls_datum_t getissuer_pem;
+
+static int getissuer_cb(gnutls_x509_trust_list_t list, const gnutls_x509_crt_t cert, gnutls_x509_crt_t **issuers,
+                        unsigned int *issuers_size)
+{
+	(void)list;
+	(void)cert;
+	*issuers = NULL;
+	*issuers_size = 0;
+	int ret = gnutls_x509_crt_list_import2(issuers, issuers_size, &getissuer_pem, GNUTLS_X509_FMT_PEM, 0);
+	printf("getissuer callback: %u certificate(s)\n", ret < 0 ? 0 : *issuers_size);
+	return ret < 0 ? ret : 0;
+}
+
+static const char *opt_value(int argc, char **argv, const char *opt)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], opt) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
 static int cmd_chain(int argc, char **argv)
 {
 	if (argc < 4)
@@ -93,6 +121,13 @@ static int cmd_chain(int argc, char **argv)
 	ret = gnutls_x509_trust_list_add_trust_file(tl, argv[2], NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 	if (ret <= 0)
 		return fail("loading the root", ret < 0 ? ret : GNUTLS_E_NO_CERTIFICATE_FOUND);
+	const char *gi = opt_value(argc, argv, "--getissuer");
+	if (gi != NULL) {
+		ret = gnutls_load_file(gi, &getissuer_pem);
+		if (ret < 0)
+			return fail("reading the getissuer file", ret);
+		gnutls_x509_trust_list_set_getissuer_function(tl, getissuer_cb);
+	}
 	gnutls_datum_t pem;
 	ret = gnutls_load_file(argv[3], &pem);
 	if (ret < 0)
@@ -140,6 +175,7 @@ static int cmd_chain(int argc, char **argv)
 		gnutls_x509_crt_deinit(chain[i]);
 	gnutls_free(chain);
 	gnutls_x509_trust_list_deinit(tl, 1);
+	gnutls_free(getissuer_pem.data);
 	return rc;
 }
 
@@ -269,7 +305,7 @@ int main(int argc, char **argv)
 		}
 	}
 	else
-		fprintf(stderr, "usage: gnutls-verify-driver chain ROOT CHAIN [--crt1|--api] [--fork]\n"
+		fprintf(stderr, "usage: gnutls-verify-driver chain ROOT CHAIN [--crt1|--api] [--fork] [--getissuer FILE]\n"
 		                "       gnutls-verify-driver tls ROOT PORT [--peers3|--auto|--install] [--forks N]\n");
 	gnutls_global_deinit();
 	return rc;

@@ -320,3 +320,88 @@ func TestGnuTLSHookGetIssuerCallback(t *testing.T) {
 		t.Errorf("good leaf via the callback: want accepted after a check, got %v:\n%s", err, out)
 	}
 }
+
+// TestIntermediatesForkThreadsDaemon: completion in a forked child, from
+// many threads at once, and from the check daemon.
+func TestIntermediatesForkThreadsDaemon(t *testing.T) {
+	requireIClients(t)
+	c := newICase(t)
+	env, set := c.env, c.caches["set"]
+	good, revoked := c.sites["good"].url, c.sites["revoked"].url
+
+	t.Run("fork-without-daemon", func(t *testing.T) {
+		// The parent completes; a forked child has no Go runtime and no
+		// daemon: no candidates, so the leaf-only server fails there as it
+		// does without revocheck, and nothing hangs.
+		out, err := env.Run(t, c.opensslOn(t, set), "python3", testdataScript("fork.py"), env.RootPEM, good, revoked)
+		if err != nil {
+			t.Fatalf("fork.py: %v", err)
+		}
+		for _, want := range []string{"parent good: ok hello from good", "child exit status: 0"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("want %q:\n%s", want, out)
+			}
+		}
+		for _, who := range []string{"parent revoked:", "parent after fork revoked:"} {
+			if l := lineWith(out, who); !strings.Contains(l, "certificate revoked") {
+				t.Errorf("%s want revoked, got %q", who, l)
+			}
+		}
+		for _, who := range []string{"child good:", "child revoked:"} {
+			if l := lineWith(out, who); !strings.Contains(l, "unable to get local issuer certificate") {
+				t.Errorf("%s want the chain left incomplete (as without revocheck), got %q", who, l)
+			}
+		}
+	})
+
+	t.Run("fork-gnutls", func(t *testing.T) {
+		drv := buildGnuTLSDriver(t, env.Build, "gnutls-verify-driver")
+		leaf := env.PKI.Sites["good"].Leaf.CertPEM
+		out, _ := env.Run(t, c.gnutlsOn(set), drv, "chain", env.RootPEM, leaf, "--fork")
+		if !strings.Contains(out, "parent: accepted") || !strings.Contains(out, "child: refused") ||
+			strings.Contains(out, "killed by signal") {
+			t.Errorf("want the parent's chain completed and the child's left as GnuTLS found it:\n%s", out)
+		}
+	})
+
+	t.Run("threads", func(t *testing.T) {
+		out, err := env.Run(t, c.opensslOn(t, set), "python3", testdataScript("threads.py"), env.RootPEM,
+			"16", "4", good, revoked)
+		if err != nil || !strings.Contains(out, "correct=64 wrong=0") {
+			t.Errorf("concurrent completions: want all 64 answers right, got %v:\n%s", err, out)
+		}
+	})
+
+	t.Run("daemon", func(t *testing.T) {
+		// No library: every answer, candidates included, comes from the
+		// daemon; so does a forked child's.
+		sock, _ := startDaemon(t, env, set)
+		on := append(c.opensslOn(t, set, daemonOnly...), "REVOCHECK_SOCKET="+sock)
+		out, err := env.Run(t, on, "python3", testdataScript("fork.py"), env.RootPEM, good, revoked)
+		if err != nil {
+			t.Fatalf("fork.py: %v", err)
+		}
+		for _, want := range []string{"parent good: ok hello from good", "child good: ok hello from good", "child exit status: 0"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("want %q:\n%s", want, out)
+			}
+		}
+		for _, who := range []string{"parent revoked:", "child revoked:"} {
+			if l := lineWith(out, who); !strings.Contains(l, "certificate revoked") {
+				t.Errorf("%s want revoked, got %q", who, l)
+			}
+		}
+		// No REVOCHECK_CONFIG / REVOCHECK_CACHE_DIR: the daemon's
+		// configuration (it serves no client with a config of its own).
+		gnu := []string{"LD_PRELOAD=" + c.hook, "REVOCHECK_SOCKET=" + sock, "XDG_CONFIG_HOME=" + t.TempDir(),
+			"REVOCHECK_LIBRARY=/nonexistent/librevocheck.so.0", "REVOCHECK_GNUTLS_UNAVAILABLE=deny"}
+		for _, cl := range gnutlsClients {
+			if out, ok := cl.run(t, c, gnu, c.sites["good"]); !ok {
+				t.Errorf("%s through the daemon: want the completed chain accepted:\n%s", cl.name, out)
+			}
+			if out, ok := cl.run(t, c, gnu, c.sites["revoked"]); ok {
+				t.Errorf("%s through the daemon: want the revoked leaf refused:\n%s", cl.name, out)
+			}
+		}
+	})
+}

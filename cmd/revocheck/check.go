@@ -78,18 +78,18 @@ type jsonCert struct {
 // end-entity); input and filters are the end-entity's; chain lists every
 // certificate checked.
 type jsonCheck struct {
-	Outcome   string       `json:"outcome"`
-	Allowed   bool         `json:"allowed"`
-	Reason    string       `json:"reason"`
-	Error     string       `json:"error,omitempty"`
-	DecidedBy int          `json:"decided_by"`
+	Outcome   string `json:"outcome"`
+	Allowed   bool   `json:"allowed"`
+	Reason    string `json:"reason"`
+	Error     string `json:"error,omitempty"`
+	DecidedBy int    `json:"decided_by"`
 	// --connect: intermediates the server did not send, taken from the
 	// preloaded set to complete its chain.
 	Completed []jsonCompleted `json:"completed_with,omitempty"`
-	CacheDir  string       `json:"cache_dir"`
-	Input     *jsonInput   `json:"input,omitempty"`
-	Filters   []jsonFilter `json:"filters"`
-	Chain     []jsonCert   `json:"chain"`
+	CacheDir  string          `json:"cache_dir"`
+	Input     *jsonInput      `json:"input,omitempty"`
+	Filters   []jsonFilter    `json:"filters"`
+	Chain     []jsonCert      `json:"chain"`
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) error {

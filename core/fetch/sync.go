@@ -49,6 +49,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/revocheck/revocheck/core/httpget"
+	"github.com/revocheck/revocheck/core/intermediates"
 	"io"
 	"io/fs"
 	"net/http"
@@ -110,6 +111,12 @@ type TreeResult struct {
 	Bytes       int64 // bytes of files downloaded (or to download, dry run)
 	Kept        int
 	Removed     int
+	// intermediates/ only: its index (subjects.idx) was rebuilt, with
+	// IndexCerts CA certificates (IndexSkipped left out), IndexSize bytes.
+	IndexBuilt   bool
+	IndexCerts   int
+	IndexSkipped int
+	IndexSize    int
 }
 
 // Result is the outcome of a Sync.
@@ -139,7 +146,12 @@ var trees = []tree{
 	}, optional: true, strayExts: []string{".crlset"}},
 	// CA intermediates (upki's XX.pem buckets), opt-in like upki's
 	// [intermediates] enabled: the NSS module's name → key map reads them.
-	{key: "intermediates", sub: "intermediates", rule: func(n string) error { return checkName(n, 64) },
+	{key: "intermediates", sub: intermediates.Dir, rule: func(n string) error {
+		if n == intermediates.IndexFile { // built here, never fetched
+			return fmt.Errorf("%q is the index's own name", n)
+		}
+		return checkName(n, 64)
+	},
 		optional: true, optIn: true, strayExts: []string{".pem"}},
 }
 
@@ -175,6 +187,9 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 			continue
 		}
 		tr, err := syncTree(ctx, &opts, base, t, st)
+		if err == nil && t.key == "intermediates" && !opts.DryRun {
+			err = indexIntermediates(&opts, tr)
+		}
 		if err != nil {
 			res.Received = opts.Client.BytesReceived()
 			return res, err

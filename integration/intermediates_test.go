@@ -20,13 +20,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/integration/harness"
 	"github.com/revocheck/revocheck/integration/testpki"
 )
@@ -107,31 +107,14 @@ func newICase(t *testing.T) *icase {
 }
 
 // mirrorIntermediates adds the certificates (PEM files) to cache's
-// intermediates set. TEMPORARY: core/intermediates directly until
-// `revocheck mirror intermediates --out CACHE` lands.
+// intermediates set the way an operator does: revocheck mirror
+// intermediates --out CACHE CERT.pem...
 func mirrorIntermediates(t *testing.T, env *harness.Env, cache string, pems ...string) {
 	t.Helper()
-	_ = env
-	var ders [][]byte
-	for _, p := range pems {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for blk, rest := pem.Decode(b); blk != nil; blk, rest = pem.Decode(rest) {
-			ders = append(ders, blk.Bytes)
-		}
-	}
-	idx, _, err := intermediates.Build(ders, intermediates.Meta{})
+	bin := filepath.Join(env.Build, "bin", "revocheck")
+	out, err := exec.Command(bin, append([]string{"mirror", "intermediates", "--out", cache}, pems...)...).CombinedOutput()
 	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(cache, intermediates.Dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := intermediates.WriteIndex(dir, idx); err != nil {
-		t.Fatal(err)
+		t.Fatalf("revocheck mirror intermediates: %v\n%s", err, out)
 	}
 }
 

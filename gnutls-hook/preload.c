@@ -112,7 +112,10 @@ typedef struct gh_recorder {
 	gnutls_verify_output_function *app;
 } gh_recorder;
 
-static __thread gh_recorder *gh_rec;
+/* initial-exec: a preloaded library gets static TLS, and the default
+ * (global-dynamic) model would add a DT_NEEDED on ld-linux for
+ * __tls_get_addr; the preload library links libc only. */
+static __thread gh_recorder *gh_rec __attribute__((tls_model("initial-exec")));
 
 static int gh_record(gnutls_x509_crt_t cert, gnutls_x509_crt_t issuer, gnutls_x509_crl_t crl,
                      unsigned int verification_output)

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
@@ -176,7 +177,11 @@ static void complete_new(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, l
 	if (cert == NULL || X509_STORE_CTX_get0_store(ctx) == NULL)
 		return;
 	STACK_OF(X509) *have = X509_STORE_CTX_get0_untrusted(ctx);
+	/* Lookups and decoding may queue errors; the host's error queue must
+	 * look as if we had not been here. */
+	ERR_set_mark();
 	STACK_OF(X509) *added = find_candidates(ctx, cert, have);
+	ERR_pop_to_mark();
 	if (added == NULL)
 		return;
 	completion *c = OPENSSL_zalloc(sizeof *c);

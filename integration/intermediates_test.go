@@ -12,6 +12,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -387,4 +389,71 @@ func TestIntermediatesForkThreadsDaemon(t *testing.T) {
 			}
 		}
 	})
+}
+
+// issueUnder signs a certificate for key under parent (CA or 127.0.0.1 leaf).
+func issueUnder(t *testing.T, parent *testpki.Cert, cn string, ca bool) *testpki.Cert {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn, Organization: []string{"revocheck tests"}},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+	}
+	if ca {
+		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+	} else {
+		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		tmpl.DNSNames = []string{"localhost"}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent.Cert, key.Public(), parent.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cert.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return &testpki.Cert{Cert: cert, Key: key, CertPEM: path}
+}
+
+// TestIntermediatesTwoLevels: the leaf's issuer is a sub-CA of the
+// intermediate, and the server sends the leaf alone: a candidate that
+// itself lacks its issuer is completed in a second round. With only the
+// sub-CA in the set the chain stays incomplete, as without revocheck.
+func TestIntermediatesTwoLevels(t *testing.T) {
+	requireIClients(t)
+	c := newICase(t)
+	env, p := c.env, c.env.PKI
+	sub := issueUnder(t, p.Int, "revocheck test sub-CA", true)
+	leaf := issueUnder(t, sub, "deep.revocheck.test", false)
+	site := serveLeafOnly(t, &testpki.Site{Name: "deep", Leaf: leaf})
+	both, subOnly := copyCache(t, env), copyCache(t, env)
+	mirrorIntermediates(t, env, both, sub.CertPEM, p.Int.CertPEM)
+	mirrorIntermediates(t, env, subOnly, sub.CertPEM)
+	for _, cl := range append(append([]iclient{}, opensslClients...), gnutlsClients...) {
+		on := func(cache string) []string {
+			if slices.ContainsFunc(opensslClients, func(o iclient) bool { return o.name == cl.name }) {
+				return c.opensslOn(t, cache)
+			}
+			return c.gnutlsOn(cache)
+		}
+		if out, ok := cl.run(t, c, on(both), site); !ok {
+			t.Errorf("%s: want the two-level chain completed:\n%s", cl.name, out)
+		}
+		if out, ok := cl.run(t, c, on(subOnly), site); ok {
+			t.Errorf("%s: only the sub-CA in the set: want the chain left incomplete:\n%s", cl.name, out)
+		}
+	}
 }

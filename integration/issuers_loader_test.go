@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/integration/harness"
 )
 
@@ -43,15 +42,7 @@ func TestRCFindIssuers(t *testing.T) {
 	if out := run("none"); out != "parent 0 0" {
 		t.Fatalf("no set: %q", out)
 	}
-	dir := filepath.Join(env.CacheDir, intermediates.Dir)
-	os.MkdirAll(dir, 0o755)
-	idx, _, err := intermediates.Build([][]byte{site.Issuer}, intermediates.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := intermediates.WriteIndex(dir, idx); err != nil {
-		t.Fatal(err)
-	}
+	env.PreloadIntermediates(t, site.Issuer)
 	one := fmt.Sprintf("1 %d", len(site.Issuer))
 	check := func(name, out, want string) {
 		t.Helper()

@@ -2,11 +2,8 @@ package checkd
 
 import (
 	"bytes"
-	"os"
-	"path/filepath"
 	"testing"
 
-	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/integration/harness"
 )
 
@@ -39,17 +36,7 @@ func askIssuers(t *testing.T, sock string, r Request) (Reply, []byte) {
 func TestDaemonFindIssuers(t *testing.T) {
 	env := harness.New(t)
 	site := env.Sites["good"]
-	dir := filepath.Join(env.CacheDir, intermediates.Dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	idx, _, err := intermediates.Build([][]byte{site.Issuer}, intermediates.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := intermediates.WriteIndex(dir, idx); err != nil {
-		t.Fatal(err)
-	}
+	env.PreloadIntermediates(t, site.Issuer)
 	_, sock := daemon(t, env, nil)
 
 	rep, der := askIssuers(t, sock, Request{A: site.Leaf})

@@ -791,10 +791,11 @@ static int daemon_issuers(rc_loader *l, const unsigned char *cert, size_t cert_l
 		return 0;
 	}
 	got = rc_proto_get_le32(rep + RC_PROTO_OFF_COUNT);
-	if (status != RC_PROTO_STATUS_OK || got < 0 || (got == 0) != (n == RC_PROTO_REPLY_SIZE)) {
-		*count = 0, *len = 0; /* answered: none (a bad certificate, a damaged set) */
-		return 1;
-	}
+	/* Any other status (a certificate it could not parse, a damaged set,
+	 * a daemon older than this request kind) or an inconsistent reply:
+	 * the library answers instead. */
+	if (status != RC_PROTO_STATUS_OK || got < 0 || (got == 0) != (n == RC_PROTO_REPLY_SIZE))
+		return 0;
 	*count = got;
 	*len = (size_t)n - RC_PROTO_REPLY_SIZE;
 	return 1;

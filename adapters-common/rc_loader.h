@@ -140,7 +140,9 @@ int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name
  * daemon first, else the library; a forked child without a daemon gets none.
  * Returns the number of certificates written into buf as concatenated DER
  * (*len bytes, at most size), 0 when none or unavailable: the caller then
- * proceeds exactly as without revocheck. */
+ * proceeds exactly as without revocheck. Pass RC_PROTO_MAX_PART bytes: the daemon
+ * sends whole certificates up to that bound, and 16 real CA certificates
+ * (1-2 KB each) fit; an answer larger than size is none, never a part. */
 int rc_find_issuers(rc_loader *l, const unsigned char *cert, size_t cert_len,
                     unsigned char *buf, size_t size, size_t *len);
 

@@ -308,7 +308,7 @@ func rcGoFindIssuers(h C.int64_t, cert unsafe.Pointer, certLen C.size_t, buf uns
 		need += len(der)
 	}
 	*used = C.size_t(need)
-	if need > int(size) {
+	if uint64(need) > uint64(size) {
 		return C.REVOCHECK_ERR_RANGE
 	}
 	out := bytesOf(buf, size)

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/integration/harness"
 )
 
@@ -111,15 +110,7 @@ func TestCABIFindIssuers(t *testing.T) {
 	if out := run(env.CacheDir); out != "rc 0 count 0 len 0" {
 		t.Fatalf("no set: %q", out)
 	}
-	dir := filepath.Join(env.CacheDir, intermediates.Dir)
-	os.MkdirAll(dir, 0o755)
-	idx, _, err := intermediates.Build([][]byte{site.Issuer, env.PKI.Root.Cert.Raw}, intermediates.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := intermediates.WriteIndex(dir, idx); err != nil {
-		t.Fatal(err)
-	}
+	env.PreloadIntermediates(t, site.Issuer, env.PKI.Root.Cert.Raw)
 	want := fmt.Sprintf("rc 0 count 1 len %d", len(site.Issuer))
 	if out := run(env.CacheDir); out != want {
 		t.Fatalf("set: %q, want %q", out, want)

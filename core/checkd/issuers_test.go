@@ -2,11 +2,12 @@ package checkd
 
 import (
 	"bytes"
+	"log"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/integration/harness"
 )
 
@@ -39,17 +40,7 @@ func askIssuers(t *testing.T, sock string, r Request) (Reply, []byte) {
 func TestDaemonFindIssuers(t *testing.T) {
 	env := harness.New(t)
 	site := env.Sites["good"]
-	dir := filepath.Join(env.CacheDir, intermediates.Dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	idx, _, err := intermediates.Build([][]byte{site.Issuer}, intermediates.Meta{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := intermediates.WriteIndex(dir, idx); err != nil {
-		t.Fatal(err)
-	}
+	env.PreloadIntermediates(t, site.Issuer)
 	_, sock := daemon(t, env, nil)
 
 	rep, der := askIssuers(t, sock, Request{A: site.Leaf})
@@ -69,4 +60,48 @@ func TestDaemonFindIssuers(t *testing.T) {
 	if rep, _ := askIssuers(t, sock, Request{A: []byte("not a certificate")}); rep.Status != StatusInvalid || rep.Outcome != 0 {
 		t.Fatalf("garbage: %+v", rep)
 	}
+}
+
+// BenchmarkIssuers is one completion request through the daemon on a
+// connection of its own (what rc_find_issuers does), against the same
+// lookup in-process (revocheck_find_issuers' work without cgo).
+func BenchmarkIssuers(b *testing.B) {
+	env := harness.New(b)
+	site := env.Sites["good"]
+	env.PreloadIntermediates(b, site.Issuer)
+	s, err := New("", "cache-dir="+env.CacheDir, log.New(os.Stderr, "", 0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ln, _, err := Listen(filepath.Join(b.TempDir(), "check.sock"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go s.Serve(ln)
+	msg := AppendRequest(nil, Request{Kind: KindIssuers, A: site.Leaf})
+	rep := make([]byte, ReplySize+MaxPart)
+	b.Run("daemon-connect-per-request", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			c, err := net.Dial("unixpacket", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Write(msg)
+			if n, err := c.Read(rep); err != nil || n != ReplySize+len(site.Issuer) {
+				b.Fatalf("%d %v", n, err)
+			}
+			c.Close()
+		}
+	})
+	b.Run("in-process", func(b *testing.B) {
+		v, _ := s.checker(unknownUID, "")
+		defer v.release()
+		for i := 0; i < b.N; i++ {
+			if got, err := v.c.FindIssuers(site.Leaf); len(got) != 1 || err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

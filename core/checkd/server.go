@@ -453,6 +453,9 @@ func (s *Server) handle(p *peer) {
 		if _, err := conn.Write(out); err != nil {
 			return
 		}
+		if cap(out) > ReplySize+MaxStateText {
+			out = nil // an issuers reply (up to 64 KiB): not kept by an idle connection
+		}
 	}
 }
 

@@ -50,6 +50,7 @@ import (
 	"fmt"
 	"github.com/revocheck/revocheck/core/httpget"
 	"github.com/revocheck/revocheck/core/intermediates"
+	"github.com/revocheck/revocheck/core/mapped"
 	"io"
 	"io/fs"
 	"net/http"
@@ -607,6 +608,15 @@ func validate(t tree, path string) error {
 			return err
 		}
 		_, err = crlset.Parse(data)
+		return err
+	case "intermediates":
+		// Parsed as the index builder will read it (it is indexed after
+		// the sync): a bucket that does not parse is refused now.
+		data, _, err := mapped.ReadFile(path, intermediates.MaxBucket)
+		if err != nil {
+			return err
+		}
+		_, err = intermediates.ParseBucket(data)
 		return err
 	}
 	return nil

@@ -47,6 +47,10 @@ const (
 
 	// MaxCandidates bounds the candidates one lookup returns.
 	MaxCandidates = 16
+	// maxScan bounds the entries of one name a lookup examines (a real set
+	// has a handful per name: cross-signs, re-keys), so that a damaged or
+	// hostile index cannot make a lookup walk a million entries.
+	maxScan = 4 * MaxCandidates
 	// MaxCert bounds one certificate (a CA certificate is 1-2 KB; the
 	// daemon's reply part is 64 KiB).
 	MaxCert = 65535
@@ -245,7 +249,7 @@ func (ix *Index) Lookup(issuerName, aki []byte, fn func(der []byte) bool) int {
 		}
 	}
 	n := 0
-	for i := lo; i < ix.count && n < MaxCandidates; i++ {
+	for i := lo; i < ix.count && i < lo+maxScan && n < MaxCandidates; i++ {
 		e := ix.entry(i)
 		if !bytes.Equal(e[:32], name[:]) {
 			break

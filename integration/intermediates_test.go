@@ -126,29 +126,13 @@ func mirrorIntermediates(t *testing.T, env *harness.Env, cache string, pems ...s
 // Int signed.
 func forgeIntermediate(t *testing.T, p *testpki.PKI) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+	return issueUnder(t, p.Root, &x509.Certificate{
 		Subject:               p.Int.Cert.Subject,
 		SubjectKeyId:          p.Int.Cert.SubjectKeyId,
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.Root.Cert, key.Public(), p.Root.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "forged.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	}).CertPEM
 }
 
 // The clients. Each returns the output and whether it fetched the page
@@ -391,28 +375,16 @@ func TestIntermediatesForkThreadsDaemon(t *testing.T) {
 	})
 }
 
-// issueUnder signs a certificate for key under parent (CA or 127.0.0.1 leaf).
-func issueUnder(t *testing.T, parent *testpki.Cert, cn string, ca bool) *testpki.Cert {
+// issueUnder signs tmpl (a fresh key, serial and a day's validity added)
+// with parent's key.
+func issueUnder(t *testing.T, parent *testpki.Cert, tmpl *x509.Certificate) *testpki.Cert {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn, Organization: []string{"revocheck tests"}},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-	}
-	if ca {
-		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
-		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
-	} else {
-		tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
-		tmpl.DNSNames = []string{"localhost"}
-	}
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent.Cert, key.Public(), parent.Key)
 	if err != nil {
 		t.Fatal(err)
@@ -436,8 +408,12 @@ func TestIntermediatesTwoLevels(t *testing.T) {
 	requireIClients(t)
 	c := newICase(t)
 	env, p := c.env, c.env.PKI
-	sub := issueUnder(t, p.Int, "revocheck test sub-CA", true)
-	leaf := issueUnder(t, sub, "deep.revocheck.test", false)
+	name := pkix.Name{CommonName: "revocheck test sub-CA", Organization: []string{"revocheck tests"}}
+	sub := issueUnder(t, p.Int, &x509.Certificate{Subject: name, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign})
+	leaf := issueUnder(t, sub, &x509.Certificate{Subject: pkix.Name{CommonName: "deep.revocheck.test"},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"}})
 	site := serveLeafOnly(t, &testpki.Site{Name: "deep", Leaf: leaf})
 	both, subOnly := copyCache(t, env), copyCache(t, env)
 	mirrorIntermediates(t, env, both, sub.CertPEM, p.Int.CertPEM)

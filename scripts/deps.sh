@@ -13,6 +13,7 @@ PKGS=(build-essential gcc g++ make binutils pkg-config ca-certificates
       libgnutls28-dev gnutls-bin wget libcurl3-gnutls
       libnss3-dev libnss3-tools libcurl3-nss p11-kit p11-kit-modules
       python3 procps util-linux iproute2
+      git           # git over libcurl-gnutls (integration/intermediates_test.go)
       nginx-light   # the fleet path: a mirror tree served by nginx (integration/nginx_test.go)
       systemd       # systemd-socket-activate (the daemon's socket activation test)
       firefox-esr   # the NSS module's test in a real headless browser

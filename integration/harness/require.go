@@ -20,6 +20,7 @@ var Packages = map[string]string{
 	"curl":                    "curl",
 	"firefox":                 "firefox-esr",
 	"firefox-esr":             "firefox-esr",
+	"git":                     "git",
 	"gnutls-cli":              "gnutls-bin",
 	"make":                    "make",
 	"modutil":                 "libnss3-tools",

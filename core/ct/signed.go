@@ -93,11 +93,11 @@ func PrecertTBS(tbs []byte) ([]byte, error) {
 	return out, nil
 }
 
-// signedData is the digitally-signed struct of RFC 6962 §3.2 for a
+// SignedData is the digitally-signed struct of RFC 6962 §3.2 for a
 // precertificate entry: sct_version, signature_type certificate_timestamp,
 // timestamp, entry_type precert_entry, the PreCert (issuer_key_hash,
 // tbs_certificate<1..2^24-1>) and the SCT's extensions<0..2^16-1>.
-func signedData(s *SCT, issuerKeyHash *[32]byte, precertTBS []byte) []byte {
+func SignedData(s *SCT, issuerKeyHash *[32]byte, precertTBS []byte) []byte {
 	out := make([]byte, 0, 1+1+8+2+32+3+len(precertTBS)+2+len(s.Extensions))
 	out = append(out, s.Version, 0) // v1, certificate_timestamp
 	for i := 56; i >= 0; i -= 8 {

@@ -117,7 +117,7 @@ func verifyOne(list *ctlog.List, s *SCT, pre []byte, issuerKeyHash *[32]byte, no
 		r.Status = UnknownLog
 		return r
 	}
-	if err := verifySig(r.Log.Public, s, signedData(s, issuerKeyHash, pre)); err != nil {
+	if err := verifySig(r.Log.Public, s, SignedData(s, issuerKeyHash, pre)); err != nil {
 		r.Status = BadSignature
 		if errors.Is(err, errAlg) {
 			r.Status = UnsupportedAlgorithm

@@ -128,7 +128,10 @@ REVOCHECK_API int revocheck_close(revocheck_handle h);
  * Checks one certificate against its issuer, both DER (borrowed).
  * Extracts the issuer SPKI hash, the serial and the embedded SCTs, consults
  * the cache and applies the policy. The signature is NOT verified here: the
- * caller has already validated the path.
+ * caller has already validated the path. With policy.ct = report or enforce,
+ * an end-entity certificate of an issuer in the CRLite data whose embedded
+ * SCTs fail the CT policy is REVOCHECK_OUTCOME_CT_NONCOMPLIANT (denied under
+ * enforce, allowed under report: the adapter logs it once per process).
  * Returns REVOCHECK_OK when *res is a decision (any outcome, including
  * no_data/stale), or a negative code (then res->outcome is
  * REVOCHECK_OUTCOME_ERROR and res->allowed follows the error policy).
@@ -141,6 +144,7 @@ REVOCHECK_API int revocheck_check_der(revocheck_handle h,
 /*
  * Checks already-extracted inputs (all borrowed): the issuer's SPKI SHA-256,
  * the serial as DER INTEGER content bytes (leading 0x00 kept), and the SCTs.
+ * policy.ct does not apply here: verifying SCTs needs the certificate.
  */
 REVOCHECK_API int revocheck_check_input(revocheck_handle h,
                           const uint8_t issuer_spki_sha256[32],

@@ -3,6 +3,7 @@ package ct
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/crypto/cryptobyte"
@@ -60,10 +61,10 @@ func Judge(results []Result, lifetime time.Duration) Verdict {
 		if !ok {
 			continue
 		}
-		if !containsID(logs, r.SCT.LogID) {
+		if !slices.Contains(logs, r.SCT.LogID) {
 			logs = append(logs, r.SCT.LogID)
 		}
-		if !containsOp(ops, r.Log.Operator) {
+		if !slices.Contains(ops, r.Log.Operator) {
 			ops = append(ops, r.Log.Operator)
 		}
 	}
@@ -77,24 +78,6 @@ func Judge(results []Result, lifetime time.Duration) Verdict {
 		v.Compliant = true
 	}
 	return v
-}
-
-func containsID(s [][32]byte, id [32]byte) bool {
-	for _, x := range s {
-		if x == id {
-			return true
-		}
-	}
-	return false
-}
-
-func containsOp(s []string, op string) bool {
-	for _, x := range s {
-		if x == op {
-			return true
-		}
-	}
-	return false
 }
 
 // validity reads notBefore and notAfter (UTCTime or GeneralizedTime).

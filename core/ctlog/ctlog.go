@@ -231,7 +231,6 @@ func newLog(id, key, operator, desc, url string, mmd int64, st State, stTime int
 	return g, nil
 }
 
-
 // Operators counts the distinct operators of the list.
 func (l *List) Operators() int {
 	seen := map[string]bool{}

@@ -80,3 +80,24 @@ func TestCheckCT(t *testing.T) {
 	assert.Equal(t, 0, code, out)
 	assert.NotContains(t, out, `"ct"`, "policy.ct=off shows nothing of CT")
 }
+
+// `revocheck verify` checks the CT log list against its manifest and parses it.
+func TestVerifyCTLogs(t *testing.T) {
+	env := harness.New(t)
+	a, err := cttest.NewLog("a", "A", false)
+	require.NoError(t, err)
+	list := filepath.Join(t.TempDir(), "log_list.json")
+	require.NoError(t, os.WriteFile(list, cttest.V3(a), 0o644))
+	code, _, errOut := runCLI(t, nil, "mirror", "ctlogs", "--out", env.CacheDir, "--quiet", list)
+	require.Equal(t, 0, code, errOut)
+	code, out, errOut := runCLI(t, nil, "verify", "--cache-dir", env.CacheDir)
+	require.Equal(t, 0, code, out+errOut)
+	path := filepath.Join(env.CacheDir, "ctlogs", "ctlogs.json")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	data[len(data)-3] ^= 1
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	code, out, errOut = runCLI(t, nil, "verify", "--cache-dir", env.CacheDir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out+errOut, "ctlogs.json")
+}

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/ct"
@@ -8,6 +11,12 @@ import (
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/policy"
 )
+
+// MaxCTListAge is how old a log list may be and still be enforced: new
+// logs (shards every six months) are unknown to an older one, and their
+// SCTs would count as invalid. Chrome stops enforcing CT at the same age
+// of its list; a host gets the answer it would have had without CT.
+const MaxCTListAge = 70 * 24 * time.Hour
 
 // ctState is policy.ct at work (nil when it is off: the check path is then
 // unchanged). It judges a leaf's embedded SCTs by Mozilla's CT policy
@@ -34,11 +43,16 @@ func (c *Checker) CTApplies(issuerSPKIHash *[32]byte) (applies bool, why string)
 	if c.ct == nil {
 		return false, "policy.ct is off"
 	}
-	if l, _ := c.ct.logs.Current(); l == nil {
+	l, _ := c.ct.logs.Current()
+	if l == nil {
 		if err := c.ct.logs.Err(); err != nil {
 			return false, "the CT log list cannot be read: " + err.Error()
 		}
 		return false, "the cache has no CT log list (ctlogs/ctlogs.json)"
+	}
+	if age := c.now().Sub(time.Unix(l.GeneratedAt, 0)); age > MaxCTListAge {
+		return false, fmt.Sprintf("the CT log list is %d days old (more than %d): logs created since are unknown to it",
+			int(age/(24*time.Hour)), int(MaxCTListAge/(24*time.Hour)))
 	}
 	for _, s := range c.sources {
 		if cs, ok := s.(cacheSource); ok && cs.Cache != nil {

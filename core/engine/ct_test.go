@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -186,5 +187,22 @@ func TestCTExemptsCACertificates(t *testing.T) {
 	in := mustInput(t, e.intDER, e.env.PKI.Root.Cert.Raw)
 	if r := c.CTReport(e.intDER, in); r.Applies && (r.Report == nil || r.Verdict.Exempt == "") {
 		t.Errorf("an intermediate is judged: %+v", r)
+	}
+}
+
+// A log list older than MaxCTListAge is not enforced (new logs are unknown
+// to it), and says so.
+func TestCTOldListNotEnforced(t *testing.T) {
+	e := newCTEnv(t)
+	c := checker(t, e.env.CacheDir, "policy.ct=enforce")
+	if d, _ := c.CheckDER(e.oneOp, e.intDER); d.Outcome != outcome.CTNoncompliant {
+		t.Fatalf("fresh list: %+v", d)
+	}
+	c.now = func() time.Time { return time.Now().Add(MaxCTListAge + time.Hour) }
+	if d, _ := c.CheckDER(e.oneOp, e.intDER); d.Outcome != outcome.NotRevoked || !d.Allowed {
+		t.Errorf("old list: %+v", d)
+	}
+	if ok, why := c.CTApplies(&[32]byte{}); ok || !strings.Contains(why, "days old") {
+		t.Errorf("old list applies: %v %q", ok, why)
 	}
 }

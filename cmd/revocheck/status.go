@@ -15,6 +15,7 @@ import (
 	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/crlset"
 	"github.com/revocheck/revocheck/core/ctlog"
+	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
@@ -337,5 +338,9 @@ func ctLogsState(dataDir string) string {
 	if l.GeneratedAt > 0 {
 		at = time.Unix(l.GeneratedAt, 0).UTC().Format(time.RFC3339)
 	}
-	return fmt.Sprintf("%d logs of %d operators, %s, from %s", len(l.Logs), l.Operators(), at, l.Source)
+	old := ""
+	if time.Since(time.Unix(l.GeneratedAt, 0)) > engine.MaxCTListAge {
+		old = " (older than 70 days: policy.ct judges nothing until a newer list arrives)"
+	}
+	return fmt.Sprintf("%d logs of %d operators, %s, from %s%s", len(l.Logs), l.Operators(), at, l.Source, old)
 }

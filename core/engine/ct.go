@@ -35,33 +35,60 @@ func openCT(cfg *config.Config) *ctState {
 }
 
 // CTApplies says whether the CT policy is judged for a certificate of this
-// issuer, and why not: policy.ct is off; the cache has no log list; or the
-// issuer is not enrolled in the CRLite data, which covers only CAs in
-// Mozilla's root program, whose certificates Firefox requires to be
-// logged (a private CA is never enrolled: its certificates are left alone).
+// issuer, and why not: policy.ct is off; the cache has no log list, or one
+// too old (MaxCTListAge); or the issuer is not enrolled in the CRLite data,
+// which covers only CAs in Mozilla's root program, whose certificates
+// Firefox requires to be logged (a private CA is never enrolled: its
+// certificates are left alone).
 func (c *Checker) CTApplies(issuerSPKIHash *[32]byte) (applies bool, why string) {
-	if c.ct == nil {
+	switch c.ctApplies(issuerSPKIHash) {
+	case ctApplies:
+		return true, ""
+	case ctOff:
 		return false, "policy.ct is off"
-	}
-	l, _ := c.ct.logs.Current()
-	if l == nil {
+	case ctNoList:
 		if err := c.ct.logs.Err(); err != nil {
 			return false, "the CT log list cannot be read: " + err.Error()
 		}
 		return false, "the cache has no CT log list (ctlogs/ctlogs.json)"
-	}
-	if age := c.now().Sub(time.Unix(l.GeneratedAt, 0)); age > MaxCTListAge {
+	case ctOldList:
+		l, _ := c.ct.logs.Current()
 		return false, fmt.Sprintf("the CT log list is %d days old (more than %d): logs created since are unknown to it",
-			int(age/(24*time.Hour)), int(MaxCTListAge/(24*time.Hour)))
+			int(c.now().Sub(time.Unix(l.GeneratedAt, 0))/(24*time.Hour)), int(MaxCTListAge/(24*time.Hour)))
+	}
+	return false, "the issuer is not in the CRLite data (not a CA of Mozilla's root program)"
+}
+
+type ctWhy uint8
+
+const (
+	ctApplies ctWhy = iota
+	ctOff
+	ctNoList
+	ctOldList
+	ctNotEnrolled
+)
+
+// ctApplies is CTApplies without words: the check path allocates nothing.
+func (c *Checker) ctApplies(issuer *[32]byte) ctWhy {
+	if c.ct == nil {
+		return ctOff
+	}
+	l, _ := c.ct.logs.Current()
+	if l == nil {
+		return ctNoList
+	}
+	if c.now().Sub(time.Unix(l.GeneratedAt, 0)) > MaxCTListAge {
+		return ctOldList
 	}
 	for _, s := range c.sources {
 		if cs, ok := s.(cacheSource); ok && cs.Cache != nil {
-			if enrolled, ok := cs.Enrolled(issuerSPKIHash); ok && enrolled {
-				return true, ""
+			if enrolled, ok := cs.Enrolled(issuer); ok && enrolled {
+				return ctApplies
 			}
 		}
 	}
-	return false, "the issuer is not in the CRLite data (not a CA of Mozilla's root program)"
+	return ctNotEnrolled
 }
 
 // applyCT turns a not-revoked outcome the policy allows into
@@ -72,7 +99,7 @@ func (c *Checker) applyCT(cert []byte, issuer [32]byte, o outcome.Outcome) outco
 	if !c.ctMayChange(o) {
 		return o
 	}
-	if ok, _ := c.CTApplies(&issuer); !ok {
+	if c.ctApplies(&issuer) != ctApplies {
 		return o
 	}
 	if v := c.ctVerdict(cert, &issuer); !v.Compliant {

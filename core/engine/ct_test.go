@@ -206,3 +206,20 @@ func TestCTOldListNotEnforced(t *testing.T) {
 		t.Errorf("old list applies: %v %q", ok, why)
 	}
 }
+
+// policy.ct on, verdict memoized or not judged: the check allocates
+// nothing either way.
+func TestCTAllocsNothing(t *testing.T) {
+	e := newCTEnv(t)
+	c := checker(t, e.env.CacheDir, "policy.ct=enforce")
+	for _, p := range [][2][]byte{{e.good, e.intDER}, {e.oneOp, e.intDER}, {e.priv, e.otherIntDER}} {
+		c.CheckDER(p[0], p[1]) // judged once
+		if n := testing.AllocsPerRun(100, func() { c.CheckDER(p[0], p[1]) }); n != 0 {
+			t.Errorf("CheckDER with policy.ct=enforce allocates %v times", n)
+		}
+	}
+	c.now = func() time.Time { return time.Now().Add(MaxCTListAge + time.Hour) }
+	if n := testing.AllocsPerRun(100, func() { c.CheckDER(e.oneOp, e.intDER) }); n != 0 {
+		t.Errorf("CheckDER with a list too old allocates %v times", n)
+	}
+}

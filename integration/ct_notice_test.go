@@ -3,9 +3,7 @@ package integration
 import (
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/integration/harness"
 	"github.com/revocheck/revocheck/internal/cttest"
 )
@@ -21,11 +19,7 @@ func TestCTReportNoticeOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := ctlog.ParseV3(cttest.V3(l), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctlog.WriteTree(env.CacheDir, list, time.Now()); err != nil {
+	if err := cttest.WriteList(env.CacheDir, l); err != nil {
 		t.Fatal(err)
 	}
 	sink := newLogSink(t)

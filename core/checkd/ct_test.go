@@ -2,9 +2,7 @@ package checkd
 
 import (
 	"testing"
-	"time"
 
-	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/integration/harness"
 	"github.com/revocheck/revocheck/internal/cttest"
@@ -19,11 +17,7 @@ func TestDaemonCTPolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := ctlog.ParseV3(cttest.V3(l), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctlog.WriteTree(env.CacheDir, list, time.Now()); err != nil {
+	if err := cttest.WriteList(env.CacheDir, l); err != nil {
 		t.Fatal(err)
 	}
 	_, sock := daemon(t, env, nil)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/ct"
-	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/integration/harness"
 	"github.com/revocheck/revocheck/integration/testpki"
@@ -49,11 +48,7 @@ func newCTEnv(t *testing.T) *ctEnv {
 }
 
 func writeList(t *testing.T, dir string, logs ...*cttest.Log) {
-	l, err := ctlog.ParseV3(cttest.V3(logs...), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctlog.WriteTree(dir, l, time.Now()); err != nil {
+	if err := cttest.WriteList(dir, logs...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -145,11 +140,7 @@ func BenchmarkCheckDERCT(b *testing.B) {
 			c := checker(b, env.CacheDir, "policy.ct="+mode)
 			l, _ := cttest.NewLog("a", "A", false)
 			lb, _ := cttest.NewLog("b", "B", false)
-			l2, err := ctlog.ParseV3(cttest.V3(l, lb), "bench")
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := ctlog.WriteTree(env.CacheDir, l2, time.Now()); err != nil {
+			if err := cttest.WriteList(env.CacheDir, l, lb); err != nil {
 				b.Fatal(err)
 			}
 			c.poll()

@@ -18,11 +18,7 @@ func TestFetchCTLogs(t *testing.T) {
 	}
 	m := newMirror(t)
 	m.publish(t, "", tfile{"a.filter", fixture(t)})
-	l, err := ctlog.ParseV3(cttest.V3(a), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ctlog.WriteTree(m.dir, l, time.Now()); err != nil {
+	if err := cttest.WriteList(m.dir, a); err != nil {
 		t.Fatal(err)
 	}
 	cache := t.TempDir()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/ct"
+	"github.com/revocheck/revocheck/core/ctlog"
 )
 
 // Log is a CT log whose key the test holds.
@@ -168,4 +169,16 @@ func V3(logs ...*Log) []byte {
 	}
 	out, _ := json.MarshalIndent(map[string]any{"version": "test", "log_list_timestamp": time.Now().UTC().Format(time.RFC3339), "operators": ops}, "", " ")
 	return out
+}
+
+// WriteList installs logs as the CT log list of dir (a cache's data
+// directory or a mirror tree: <dir>/ctlogs/), as `revocheck mirror ctlogs`
+// would from their v3 list.
+func WriteList(dir string, logs ...*Log) error {
+	l, err := ctlog.ParseV3(V3(logs...), "cttest")
+	if err != nil {
+		return err
+	}
+	_, err = ctlog.WriteTree(dir, l, time.Now())
+	return err
 }

@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/revocheck/revocheck/core/cachedir"
+	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/ct"
+	"github.com/revocheck/revocheck/core/ctlog"
+	"github.com/revocheck/revocheck/core/outcome"
+)
+
+// The real test sites' chains through the whole engine: a cache holding
+// Mozilla's real delta filter (which enrolls their issuers) and the copied
+// log list (testdata/fixtures/ctlogs/: Google's v3 list 59.1, re-dated to
+// today so that the 70-day rule lets it be enforced: its keys are what is
+// tested). Every site gets what the engine without CT answers, except that
+// an enrolled issuer's leaf whose SCTs fail the policy is ct_noncompliant.
+func TestCTRealSites(t *testing.T) {
+	const fx = "../../testdata/fixtures/"
+	filter, err := os.ReadFile(fx + "mozilla-20260624-1-default.filter.delta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := cachedir.WriteFilters(dir, []cachedir.File{{Name: "20260624-1-default.filter.delta", Data: filter}}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(fx + "ctlogs/log_list_v3_59.1_excerpt.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := ctlog.ParseV3(raw, "fixture")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list.GeneratedAt = time.Now().Unix()
+	if _, err := ctlog.WriteTree(dir, list, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	enforce := checker(t, dir, "policy.ct=enforce;max-age=0")
+	off := checker(t, dir, "max-age=0")
+
+	data, err := os.ReadFile(fx + "test-sites.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Sites []struct {
+			Label  string `json:"ca_label"`
+			Detail *struct {
+				Leaf          string   `json:"end_entity_cert"`
+				Intermediates []string `json:"intermediates"`
+			} `json:"detail"`
+		} `json:"sites"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var judged, compliant, noncompliant int
+	for _, s := range doc.Sites {
+		if s.Detail == nil || len(s.Detail.Intermediates) == 0 {
+			continue
+		}
+		leaf, _ := base64.StdEncoding.DecodeString(s.Detail.Leaf)
+		issuer, _ := base64.StdEncoding.DecodeString(s.Detail.Intermediates[0])
+		base, err := off.CheckDER(leaf, issuer)
+		if err != nil {
+			t.Fatalf("%s: %v", s.Label, err)
+		}
+		want := base.Outcome
+		var in certinput.Input
+		if err := certinput.Extract(leaf, issuer, &in); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := enforce.CTApplies(&in.IssuerSPKIHash); ok && base.Allowed && base.Outcome != outcome.Revoked {
+			judged++
+			if r := ct.Check(list, leaf, &in.IssuerSPKIHash, time.Now()); r.Verdict.Compliant {
+				compliant++
+			} else {
+				noncompliant++
+				want = outcome.CTNoncompliant
+				for _, res := range r.Results {
+					if res.Status != ct.Valid && res.Status != ct.UnknownLog {
+						t.Errorf("%s: an SCT is %s, not only unknown to the 2025 list", s.Label, res.Status)
+					}
+				}
+			}
+		}
+		if d, _ := enforce.CheckDER(leaf, issuer); d.Outcome != want {
+			t.Errorf("%s: %v, want %v", s.Label, d.Outcome, want)
+		}
+	}
+	t.Logf("%d real leaves judged: %d compliant, %d not (SCTs from logs the 2025 list lacks)", judged, compliant, noncompliant)
+	if judged < 30 || compliant < 10 {
+		t.Errorf("too few judged (%d) or compliant (%d)", judged, compliant)
+	}
+}

@@ -254,6 +254,7 @@ static int resolve(rc_loader *l)
 	RC_SYM(outcome_string, "revocheck_outcome_string");
 	*(void **)(&l->state_fn) = dlsym(l->dl, "revocheck_state");
 	*(void **)(&l->cache_origin) = dlsym(l->dl, "revocheck_cache_origin");
+	*(void **)(&l->find_issuers) = dlsym(l->dl, "revocheck_find_issuers");
 	return 1;
 }
 
@@ -756,4 +757,94 @@ void rc_loader_shutdown(rc_loader *l)
 		l->state = 0; /* a later check (re-initialised module) may open again */
 	l->handle = 0;
 	pthread_mutex_unlock(&l->lock);
+}
+
+/* ---- preloaded intermediates ----------------------------------------- */
+
+/* Asks the daemon for cert's issuer candidates on a connection of its own
+ * (the reply is longer than a check's; completion is rare), receiving the
+ * DER straight into the caller's buffer. 1: it answered (*count, *len set);
+ * 0: it cannot (then the library is asked). */
+static int daemon_issuers(rc_loader *l, const unsigned char *cert, size_t cert_len,
+                          unsigned char *buf, size_t size, size_t *len, int *count)
+{
+	if (daemon_state(l) != 1 || cert_len > RC_PROTO_MAX_PART)
+		return 0;
+	int fd = daemon_connect(l);
+	if (fd < 0)
+		return 0;
+	uint8_t hdr[RC_PROTO_HEADER_SIZE];
+	size_t olen = strlen(l->overrides);
+	rc_proto_header(hdr, RC_PROTO_KIND_ISSUERS, olen, cert_len, 0, l->context_len);
+	struct iovec iov[4] = {{hdr, sizeof hdr},
+	                       {l->overrides, olen},
+	                       {(void *)cert, cert_len},
+	                       {l->context, l->context_len}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 4};
+	size_t total = sizeof hdr + olen + cert_len + l->context_len;
+	uint8_t rep[RC_PROTO_REPLY_SIZE];
+	struct iovec riov[2] = {{rep, sizeof rep}, {buf, size}};
+	struct msghdr rm = {.msg_iov = riov, .msg_iovlen = 2};
+	ssize_t n = -1;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	int r = 0;
+	if (sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)total) {
+		do
+			r = poll(&p, 1, RC_DAEMON_TIMEOUT_MS);
+		while (r < 0 && errno == EINTR);
+		if (r > 0)
+			n = recvmsg(fd, &rm, 0);
+	}
+	close(fd);
+	if (r == 0) {
+		rc_notice(l, RC_NOTE_DAEMON, "the daemon at %s did not answer in %d ms; checking in-process",
+		          l->socket, RC_DAEMON_TIMEOUT_MS);
+		daemon_off(l, "was too slow");
+		return 0;
+	}
+	int32_t status, got, allowed;
+	if (n < RC_PROTO_REPLY_SIZE || (rm.msg_flags & MSG_TRUNC) != 0 ||
+	    !rc_proto_reply(rep, RC_PROTO_REPLY_SIZE, &status, &got, &allowed))
+		return 0; /* a reply larger than buf, too: the library may fit it no better */
+	if (status == RC_PROTO_STATUS_REFUSED) {
+		daemon_off(l, "does not serve this configuration");
+		return 0;
+	}
+	got = rc_proto_get_le32(rep + RC_PROTO_OFF_COUNT);
+	/* Any other status (a certificate it could not parse, a damaged set,
+	 * a daemon older than this request kind) or an inconsistent reply:
+	 * the library answers instead. */
+	if (status != RC_PROTO_STATUS_OK || got < 0 || (got == 0) != (n == RC_PROTO_REPLY_SIZE))
+		return 0;
+	*count = got;
+	*len = (size_t)n - RC_PROTO_REPLY_SIZE;
+	return 1;
+}
+
+int rc_find_issuers(rc_loader *l, const unsigned char *cert, size_t cert_len, unsigned char *buf,
+                    size_t size, size_t *len)
+{
+	*len = 0;
+	if (cert == NULL || cert_len == 0 || buf == NULL)
+		return 0;
+	int count = 0;
+	if (!library_ready(l) && daemon_issuers(l, cert, cert_len, buf, size, len, &count)) {
+		rc_debug(l, "the daemon offers %d intermediate(s) for a missing issuer", count);
+		return count;
+	}
+	/* A forked child never calls into Go, and the helper does not answer
+	 * this: it gets none, as without revocheck. */
+	if (!ready(l) || l->find_issuers == NULL)
+		return 0;
+	int32_t n = 0;
+	size_t used = 0;
+	int rc = l->find_issuers(l->handle, cert, cert_len, buf, size, &used, &n);
+	if (rc != REVOCHECK_OK || n <= 0) {
+		if (rc != REVOCHECK_OK)
+			rc_debug(l, "revocheck_find_issuers: %d", rc);
+		return 0;
+	}
+	rc_debug(l, "the preloaded set offers %d intermediate(s) for a missing issuer", (int)n);
+	*len = used;
+	return n;
 }

@@ -106,6 +106,8 @@ typedef struct rc_loader {
 	int (*state_fn)(revocheck_handle, int32_t *, char *, size_t);
 	int (*cache_origin)(revocheck_handle, char *, size_t);
 	const char *(*outcome_string)(int32_t);
+	int (*find_issuers)(revocheck_handle, const uint8_t *, size_t, uint8_t *, size_t, size_t *,
+	                    int32_t *);
 } rc_loader;
 
 /* Sets the component name and defaults; reads REVOCHECK_DEBUG,
@@ -133,6 +135,16 @@ int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8
 /* Same, for an issuer Name (DER) + serial, as NSS asks. */
 int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
                            const uint8_t *serial, size_t serial_len, revocheck_result *res);
+
+/* Candidates for cert's missing issuer (revocheck_find_issuers), from the check
+ * daemon first, else the library; a forked child without a daemon gets none.
+ * Returns the number of certificates written into buf as concatenated DER
+ * (*len bytes, at most size), 0 when none or unavailable: the caller then
+ * proceeds exactly as without revocheck. Pass RC_PROTO_MAX_PART bytes: the daemon
+ * sends whole certificates up to that bound, and 16 real CA certificates
+ * (1-2 KB each) fit; an answer larger than size is none, never a part. */
+int rc_find_issuers(rc_loader *l, const unsigned char *cert, size_t cert_len,
+                    unsigned char *buf, size_t size, size_t *len);
 
 /*
  * The adapter's state in one line, for status reports (`openssl list

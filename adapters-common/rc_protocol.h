@@ -18,6 +18,10 @@
  *     kind RC_PROTO_KIND_ISSUER_SERIAL: a = issuer Name DER, b = serial
  *     kind RC_PROTO_KIND_STATE:         a, b empty; the reply is followed by
  *       the state line (the daemon only; the helper does not answer it)
+ *     kind RC_PROTO_KIND_ISSUERS:       a = certificate DER, b empty; the
+ *       reply's count field is the number of candidates for its missing
+ *       issuer and the reply is followed by their DER, concatenated (the
+ *       daemon only: the helper refuses it)
  *     overrides: the adapter's own settings, "key=value;..." (revocheck_open's
  *       argument), passed through unparsed.
  *     context: what the adapter's process would configure itself from, as
@@ -55,11 +59,18 @@
  * can use revocation data; the reply is followed by a one-line state of at
  * most RC_PROTO_MAX_STATE_TEXT bytes (not NUL-terminated). */
 #define RC_PROTO_KIND_STATE 3
+/* Candidates for a's missing issuer among the preloaded intermediates
+ * (revocheck_find_issuers): status 0, the count at RC_PROTO_OFF_COUNT (in
+ * place of the outcome), allowed 0, then the candidates' DER concatenated,
+ * whole certificates only, at most RC_PROTO_MAX_PART bytes. */
+#define RC_PROTO_KIND_ISSUERS 4
 
 #define RC_PROTO_REPLY_SIZE 16
 #define RC_PROTO_OFF_STATUS 4
 #define RC_PROTO_OFF_OUTCOME 8
 #define RC_PROTO_OFF_ALLOWED 12
+/* RC_PROTO_KIND_ISSUERS replies: the number of certificates that follow. */
+#define RC_PROTO_OFF_COUNT 8
 
 #define RC_PROTO_STATUS_OK 0
 #define RC_PROTO_STATUS_REFUSED 1

@@ -16,6 +16,7 @@ int rc_secure(void); // shim.c
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/engine"
+	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/version"
 )
@@ -284,4 +286,36 @@ func rcGoCacheOrigin(h C.int64_t, buf *C.char, size C.size_t) (rc C.int) {
 		return C.REVOCHECK_ERR_BADHANDLE
 	}
 	return copyOut(hd.checker.Config.CacheOrigin(), buf, size)
+}
+
+//export rcGoFindIssuers
+func rcGoFindIssuers(h C.int64_t, cert unsafe.Pointer, certLen C.size_t, buf unsafe.Pointer, size C.size_t, used *C.size_t, count *C.int32_t) (rc C.int) {
+	*used, *count = 0, 0
+	hd := lookup(h)
+	defer guard(&rc, nil, hd)
+	if hd == nil {
+		return C.REVOCHECK_ERR_BADHANDLE
+	}
+	found, err := hd.checker.FindIssuers(bytesOf(cert, certLen))
+	if err != nil {
+		if errors.Is(err, intermediates.ErrCert) {
+			return hd.fail(C.REVOCHECK_ERR_INVALID, err)
+		}
+		return hd.fail(C.REVOCHECK_ERR_INTERNAL, err)
+	}
+	need := 0
+	for _, der := range found {
+		need += len(der)
+	}
+	*used = C.size_t(need)
+	if uint64(need) > uint64(size) {
+		return C.REVOCHECK_ERR_RANGE
+	}
+	out := bytesOf(buf, size)
+	n := 0
+	for _, der := range found {
+		n += copy(out[n:], der)
+	}
+	*count = C.int32_t(len(found))
+	return C.REVOCHECK_OK
 }

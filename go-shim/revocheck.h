@@ -200,6 +200,21 @@ REVOCHECK_API int revocheck_state(revocheck_handle h, int32_t *ready, char *buf,
  */
 REVOCHECK_API int revocheck_cache_origin(revocheck_handle h, char *buf, size_t size);
 
+/*
+ * Preloaded intermediates that may have issued cert (DER, borrowed): the CA
+ * certificates of the synced set whose subject Name equals cert's issuer Name
+ * and, when cert has an Authority Key Identifier, whose Subject Key
+ * Identifier equals it. Untrusted candidates only: the caller's stack builds
+ * the path and verifies signatures as if the server had sent them.
+ * Writes them as concatenated DER into buf (caller-owned, size bytes) and sets
+ * *count and *len (bytes used). Returns REVOCHECK_OK (*count == 0: none, no
+ * synced set, or intermediates.complete is off), REVOCHECK_ERR_RANGE when buf is
+ * too small (*len = bytes needed, *count = 0), or another negative REVOCHECK_ERR_*.
+ */
+REVOCHECK_API int revocheck_find_issuers(revocheck_handle h,
+                           const uint8_t *cert, size_t cert_len,
+                           uint8_t *buf, size_t size, size_t *len, int32_t *count);
+
 #ifdef __cplusplus
 }
 #endif

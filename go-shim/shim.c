@@ -118,3 +118,15 @@ int revocheck_cache_origin(revocheck_handle h, char *buf, size_t size)
 		return REVOCHECK_ERR_INVALID;
 	return rcGoCacheOrigin(h, buf, size);
 }
+
+int revocheck_find_issuers(revocheck_handle h, const uint8_t *cert, size_t cert_len, uint8_t *buf,
+                           size_t size, size_t *len, int32_t *count)
+{
+	if (len == NULL || count == NULL)
+		return REVOCHECK_ERR_INVALID;
+	*len = 0;
+	*count = 0;
+	if (cert == NULL || cert_len == 0 || (buf == NULL && size > 0))
+		return REVOCHECK_ERR_INVALID;
+	return rcGoFindIssuers(h, (void *)cert, cert_len, buf, size, len, count);
+}

@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,5 +77,48 @@ func TestExportedSymbols(t *testing.T) {
 	}
 	if n < 8 {
 		t.Errorf("only %d exported functions", n)
+	}
+}
+
+// TestCABIFindIssuers: revocheck_find_issuers through the installed-style
+// header and library, against an intermediates index in the cache: the
+// leaf's issuer comes back as DER, a too-small buffer says how much is
+// needed, intermediates=off and a cache without the set give none.
+func TestCABIFindIssuers(t *testing.T) {
+	env := harness.New(t)
+	inc := filepath.Join(env.Build, "include")
+	lib := filepath.Join(env.Build, "lib")
+	bin := filepath.Join(t.TempDir(), "find_issuers")
+	out, err := env.Run(t, nil, "cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-pedantic",
+		"-I"+inc, "-o", bin, filepath.Join("cdrivers", "find_issuers.c"), "-L"+lib, "-lrevocheck", "-Wl,-rpath,"+lib)
+	if err != nil {
+		t.Fatalf("compile: %v\n%s", err, out)
+	}
+	site := env.Sites["good"]
+	leaf := filepath.Join(t.TempDir(), "leaf.der")
+	os.WriteFile(leaf, site.Leaf, 0o644)
+	got := filepath.Join(t.TempDir(), "got.der")
+	run := func(cache string, extra ...string) string {
+		t.Helper()
+		os.Remove(got)
+		out, err := env.Run(t, nil, bin, append([]string{cache, leaf, got}, extra...)...)
+		if err != nil {
+			t.Fatalf("find_issuers: %v\n%s", err, out)
+		}
+		return strings.TrimSpace(out)
+	}
+	if out := run(env.CacheDir); out != "rc 0 count 0 len 0" {
+		t.Fatalf("no set: %q", out)
+	}
+	env.PreloadIntermediates(t, site.Issuer, env.PKI.Root.Cert.Raw)
+	want := fmt.Sprintf("rc 0 count 1 len %d", len(site.Issuer))
+	if out := run(env.CacheDir); out != want {
+		t.Fatalf("set: %q, want %q", out, want)
+	}
+	if der, err := os.ReadFile(got); err != nil || !bytes.Equal(der, site.Issuer) {
+		t.Fatalf("candidate is not the issuer (%v)", err)
+	}
+	if out := run(env.CacheDir, "intermediates=off"); out != "rc 0 count 0 len 0" {
+		t.Fatalf("off: %q", out)
 	}
 }

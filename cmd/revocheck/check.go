@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -105,15 +106,18 @@ type jsonCert struct {
 // end-entity); input and filters are the end-entity's; chain lists every
 // certificate checked.
 type jsonCheck struct {
-	Outcome   string       `json:"outcome"`
-	Allowed   bool         `json:"allowed"`
-	Reason    string       `json:"reason"`
-	Error     string       `json:"error,omitempty"`
-	DecidedBy int          `json:"decided_by"`
-	CacheDir  string       `json:"cache_dir"`
-	Input     *jsonInput   `json:"input,omitempty"`
-	Filters   []jsonFilter `json:"filters"`
-	Chain     []jsonCert   `json:"chain"`
+	Outcome   string `json:"outcome"`
+	Allowed   bool   `json:"allowed"`
+	Reason    string `json:"reason"`
+	Error     string `json:"error,omitempty"`
+	DecidedBy int    `json:"decided_by"`
+	// --connect: intermediates the server did not send, taken from the
+	// preloaded set to complete its chain.
+	Completed []jsonCompleted `json:"completed_with,omitempty"`
+	CacheDir  string          `json:"cache_dir"`
+	Input     *jsonInput      `json:"input,omitempty"`
+	Filters   []jsonFilter    `json:"filters"`
+	Chain     []jsonCert      `json:"chain"`
 }
 
 func cmdCheck(args []string, stdout, stderr io.Writer) error {
@@ -143,12 +147,12 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 		return checkInputLines(chk, *input, *asJSON, stdout, stderr)
 	}
 
-	var chain [][]byte
+	var chain, completed [][]byte
 	if *connect != "" {
 		if fs.NArg() > 0 {
 			return fmt.Errorf("check: --connect and certificate files are exclusive")
 		}
-		chain, err = connectChain(*connect, *caFile)
+		chain, completed, err = connectChain(*connect, *caFile, chk)
 	} else {
 		chain, err = chainFromArgs(fs.Args())
 	}
@@ -157,6 +161,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) error {
 	}
 
 	res := jsonCheck{CacheDir: chk.Config.CacheDir, Filters: []jsonFilter{}, Chain: []jsonCert{}, DecidedBy: -1}
+	for _, der := range completed {
+		res.Completed = append(res.Completed, describeCompleted(der))
+	}
 	firstError := -1
 	for i := 0; i+1 < len(chain); i++ {
 		jc, err := checkOne(chk, i, chain[i], chain[i+1])
@@ -238,7 +245,25 @@ func checkOne(chk *engine.Checker, depth int, cert, issuer []byte) (jsonCert, er
 	return jc, nil
 }
 
+// jsonCompleted is an intermediate that completed the server's chain.
+type jsonCompleted struct {
+	Subject string `json:"subject"`
+	SHA256  string `json:"sha256"` // of the DER
+}
+
+func describeCompleted(der []byte) jsonCompleted {
+	sum := sha256.Sum256(der)
+	subject := "(unparsable)"
+	if c, err := x509.ParseCertificate(der); err == nil {
+		subject = c.Subject.String()
+	}
+	return jsonCompleted{Subject: subject, SHA256: hex.EncodeToString(sum[:])}
+}
+
 func printCheck(w io.Writer, res *jsonCheck) {
+	for _, c := range res.Completed {
+		fmt.Fprintf(w, "chain completed with a preloaded intermediate the server did not send: %s (sha256 %s)\n", c.Subject, c.SHA256)
+	}
 	fmt.Fprintf(w, "%s: %s\n", res.Outcome, res.Reason)
 	if res.Error != "" {
 		fmt.Fprintf(w, "  cause: %s\n", res.Error)
@@ -369,36 +394,119 @@ func chainFromArgs(files []string) ([][]byte, error) {
 }
 
 // connectChain performs a verified TLS handshake and returns the chain
-// the verification built, end-entity first, trust anchor last.
-func connectChain(hostport, caFile string) ([][]byte, error) {
+// the verification built, end-entity first, trust anchor last, and the
+// certificates of it that came from the preloaded intermediates (a server
+// that sends an incomplete chain is completed as the adapters complete it:
+// untrusted candidates, verified as if the server had sent them).
+func connectChain(hostport, caFile string, chk *engine.Checker) (chain, completed [][]byte, err error) {
 	host, port, err := net.SplitHostPort(hostport)
 	if err != nil {
 		host, port = hostport, "443"
 	}
-	conf := &tls.Config{ServerName: host}
+	var roots *x509.CertPool // nil: the system roots
 	if caFile != "" {
 		pemData, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		conf.RootCAs = x509.NewCertPool()
-		if !conf.RootCAs.AppendCertsFromPEM(pemData) {
-			return nil, fmt.Errorf("%s: no PEM certificate", caFile)
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pemData) {
+			return nil, nil, fmt.Errorf("%s: no PEM certificate", caFile)
 		}
 	}
+	// The verification crypto/tls would do (roots, name, server auth),
+	// done here so that a chain missing an intermediate can be completed.
+	var verified []*x509.Certificate
+	conf := &tls.Config{ServerName: host, InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			var verr error
+			verified, completed, verr = verifyCompleting(cs.PeerCertificates, host, roots, chk)
+			return verr
+		}}
 	d := &net.Dialer{Timeout: 10 * time.Second}
 	conn, err := tls.DialWithDialer(d, "tcp", net.JoinHostPort(host, port), conf)
 	if err != nil {
-		return nil, fmt.Errorf("connect %s: %w", hostport, err)
+		return nil, nil, fmt.Errorf("connect %s: %w", hostport, err)
 	}
 	defer conn.Close()
-	chains := conn.ConnectionState().VerifiedChains
-	if len(chains) == 0 || len(chains[0]) < 2 {
-		return nil, fmt.Errorf("connect %s: no verified chain with an issuer", hostport)
+	if len(verified) < 2 {
+		return nil, nil, fmt.Errorf("connect %s: no verified chain with an issuer", hostport)
 	}
-	var out [][]byte
-	for _, c := range chains[0] {
-		out = append(out, c.Raw)
+	for _, c := range verified {
+		chain = append(chain, c.Raw)
 	}
-	return out, nil
+	return chain, completed, nil
+}
+
+// verifyCompleting verifies peer's chain for host; when no path to a root
+// exists with what the server sent, it adds the preloaded intermediates
+// that may have issued a certificate it has (engine.FindIssuers, a few
+// levels up) as untrusted intermediates and verifies again. completed are
+// the certificates of the verified chain that came from the set.
+func verifyCompleting(peer []*x509.Certificate, host string, roots *x509.CertPool, chk *engine.Checker) ([]*x509.Certificate, [][]byte, error) {
+	if len(peer) == 0 {
+		return nil, nil, errors.New("the server sent no certificate")
+	}
+	pool := x509.NewCertPool()
+	sent := map[[32]byte]bool{}
+	for _, c := range peer {
+		sent[sha256.Sum256(c.Raw)] = true
+		if c != peer[0] {
+			pool.AddCert(c)
+		}
+	}
+	opts := x509.VerifyOptions{DNSName: host, Roots: roots, Intermediates: pool}
+	chains, err := peer[0].Verify(opts)
+	var unknown x509.UnknownAuthorityError
+	if err == nil || !errors.As(err, &unknown) {
+		if err != nil {
+			return nil, nil, err
+		}
+		return chains[0], nil, nil
+	}
+	frontier, added := peer, false
+	for depth := 0; depth < 4 && len(frontier) > 0; depth++ {
+		var next []*x509.Certificate
+		for _, c := range frontier {
+			found, ferr := chk.FindIssuers(c.Raw)
+			if ferr != nil {
+				continue // as without the set
+			}
+			for _, der := range found {
+				h := sha256.Sum256(der)
+				if sent[h] {
+					continue
+				}
+				sent[h] = true
+				if ic, perr := x509.ParseCertificate(der); perr == nil {
+					pool.AddCert(ic)
+					next, added = append(next, ic), true
+				}
+			}
+		}
+		frontier = next
+	}
+	if !added {
+		return nil, nil, err
+	}
+	chains, err2 := peer[0].Verify(opts)
+	if err2 != nil {
+		return nil, nil, err // the server's chain's own error, as without the set
+	}
+	var completed [][]byte
+	for _, c := range chains[0][1:] {
+		if !isPeer(peer, c) && !c.Equal(chains[0][len(chains[0])-1]) {
+			completed = append(completed, c.Raw)
+		}
+	}
+	return chains[0], completed, nil
+}
+
+func isPeer(peer []*x509.Certificate, c *x509.Certificate) bool {
+	for _, p := range peer {
+		if p.Equal(c) {
+			return true
+		}
+	}
+	return false
 }

@@ -35,9 +35,9 @@ func checkRequest(stdin io.Reader, stdout io.Writer) error {
 	}
 	var rep [checkd.ReplySize]byte
 	chk, err := openFor(r)
-	if err == nil && r.Kind == checkd.KindState {
+	if err == nil && (r.Kind == checkd.KindState || r.Kind == checkd.KindIssuers) {
 		chk.Close()
-		err = errors.New("state requests are the daemon's")
+		err = errors.New("state and issuer requests are the daemon's")
 	}
 	if err != nil {
 		// Not a configuration this helper can serve: the adapter falls

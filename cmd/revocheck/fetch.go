@@ -166,6 +166,9 @@ func summarize(w io.Writer, res *fetch.Result) {
 			fmt.Fprintf(w, "%s: updated: %d downloaded (%d bytes), %d kept, %d removed\n",
 				name, t.Downloaded, t.Bytes, t.Kept, t.Removed)
 		}
+		if t.IndexBuilt {
+			fmt.Fprintf(w, "%s: index rebuilt: %d CA certificates (%d skipped), %d bytes\n", name, t.IndexCerts, t.IndexSkipped, t.IndexSize)
+		}
 	}
 }
 

@@ -122,13 +122,26 @@ func TestFetchFlagsConfigAndExitCodes(t *testing.T) {
 func TestFetchUpkiIntermediatesConfig(t *testing.T) {
 	m := newTestMirror(t)
 	m.publish(t, "revocation", time.Now(), "a.filter", fixtureFilter(t))
+	// A bucket that does not parse (an empty PEM block) is refused, as
+	// a filter that does not parse is, and nothing of it is installed.
 	m.publish(t, "intermediates", time.Now(), "00.pem", "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n")
 	parent := t.TempDir()
 	writeConfig(t, "cache-dir = \""+parent+"\"\n\n[revocation]\nfetch-url = \""+m.srv.URL+"/revocation/\"\n\n"+
 		"[intermediates]\nenabled = true\nfetch-url = \""+m.srv.URL+"/intermediates/\"\n")
 	code, _, errOut := runCLI(t, nil, "fetch")
+	require.Equal(t, 65, code, errOut)
+	require.Contains(t, errOut, "not a DER certificate")
+	_, err := os.Stat(filepath.Join(parent, "revocation/intermediates/00.pem"))
+	require.True(t, os.IsNotExist(err), "refused bucket installed")
+
+	caPEM, _ := testCA(t, t.TempDir())
+	bucket, err := os.ReadFile(caPEM)
+	require.NoError(t, err)
+	m.publish(t, "intermediates", time.Now(), "00.pem", string(bucket))
+	code, out, errOut := runCLI(t, nil, "fetch")
 	require.Equal(t, 0, code, errOut)
-	for _, f := range []string{"revocation/a.filter", "revocation/intermediates/00.pem"} {
+	require.Contains(t, out, "intermediates: index rebuilt: 1 CA certificates (0 skipped)")
+	for _, f := range []string{"revocation/a.filter", "revocation/intermediates/00.pem", "revocation/intermediates/subjects.idx"} {
 		_, err := os.Stat(filepath.Join(parent, f))
 		require.NoError(t, err)
 	}

@@ -46,24 +46,25 @@ type statusLog struct {
 type statusReport struct {
 	// Warning, when set, is printed first: the machine has no usable
 	// revocation data (never fetched, fetches failing, stale).
-	Warning        string            `json:"warning,omitempty"`
-	CacheDir       string            `json:"cache_dir"`
-	CacheDirSource string            `json:"cache_dir_source"`
-	GeneratedAt    *time.Time        `json:"generated_at,omitempty"`
-	AgeSeconds     int64             `json:"age_seconds,omitempty"`
-	MaxAgeSeconds  int64             `json:"max_age_seconds"`
-	Stale          bool              `json:"stale"`
-	Usable         bool              `json:"usable"`
-	Problem        string            `json:"problem,omitempty"`
-	Filters        []statusFilter    `json:"filters"`
-	Logs           []statusLog       `json:"coverage"`
-	Issuers        int               `json:"enrolled_issuers"`
-	CRLSetIssuers  int               `json:"crlset_issuers"`
-	CRLSetEntries  uint64            `json:"crlset_entries"`
-	Policy         map[string]string `json:"policy"`
-	CTLogs         string            `json:"ct_logs"` // the CT log list policy.ct uses, in words
-	Adapters       []adapterStatus   `json:"adapters"`
-	Daemon         daemonStatus      `json:"daemon"`
+	Warning        string              `json:"warning,omitempty"`
+	CacheDir       string              `json:"cache_dir"`
+	CacheDirSource string              `json:"cache_dir_source"`
+	GeneratedAt    *time.Time          `json:"generated_at,omitempty"`
+	AgeSeconds     int64               `json:"age_seconds,omitempty"`
+	MaxAgeSeconds  int64               `json:"max_age_seconds"`
+	Stale          bool                `json:"stale"`
+	Usable         bool                `json:"usable"`
+	Problem        string              `json:"problem,omitempty"`
+	Filters        []statusFilter      `json:"filters"`
+	Logs           []statusLog         `json:"coverage"`
+	Issuers        int                 `json:"enrolled_issuers"`
+	CRLSetIssuers  int                 `json:"crlset_issuers"`
+	CRLSetEntries  uint64              `json:"crlset_entries"`
+	Intermediates  statusIntermediates `json:"intermediates"`
+	Policy         map[string]string   `json:"policy"`
+	CTLogs         string              `json:"ct_logs"` // the CT log list policy.ct uses, in words
+	Adapters       []adapterStatus     `json:"adapters"`
+	Daemon         daemonStatus        `json:"daemon"`
 
 	// Names under several CA keys: not enforced through NSS (crlset_shared.go).
 	CRLSetShared   []sharedIssuerName `json:"crlset_shared_names"`
@@ -102,6 +103,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	st := crlset.OpenStore(filepath.Join(cfg.CacheDir, crlset.Dir)).Status()
 	r.CRLSetIssuers, r.CRLSetEntries = len(st.Issuers), st.Entries
 	r.CRLSetShared = sharedIssuerNames(st.Issuers)
+	r.Intermediates = inspectIntermediates(cfg)
 	r.Adapters = detectAdapters()
 	r.Daemon = probeDaemon()
 	r.Warning = dataWarning(cfg)
@@ -226,6 +228,7 @@ func (r *statusReport) print(w io.Writer) {
 	fmt.Fprintf(w, "crl sets: %d issuer(s), %d revoked serial(s)\n", r.CRLSetIssuers, r.CRLSetEntries)
 	printSharedIssuerNames(w, r.CRLSetShared)
 	fmt.Fprintf(w, "ct logs:  %s\n", r.CTLogs)
+	r.Intermediates.print(w)
 	fmt.Fprintf(w, "policy:  ")
 	for _, o := range outcome.All() {
 		if o == outcome.CTNoncompliant {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/revocheck/revocheck/integration/harness"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,10 +14,11 @@ import (
 // FIFO, a directory or /dev/zero at index.bin or manifest.json is reported
 // at once, never a hang or an endless read.
 func TestStatusHostileCache(t *testing.T) {
-	for _, file := range []string{"index.bin", "manifest.json"} {
+	for _, file := range []string{"index.bin", "manifest.json", "intermediates/subjects.idx", "intermediates/manifest.json"} {
 		for _, kind := range []string{"fifo", "directory", "devzero"} {
 			t.Run(file+"/"+kind, func(t *testing.T) {
 				dir := t.TempDir()
+				require.NoError(t, os.MkdirAll(filepath.Join(dir, "intermediates"), 0o755))
 				harness.PlantHostile(t, filepath.Join(dir, file), kind)
 				t.Setenv("REVOCHECK_CACHE_DIR", dir)
 				t.Setenv("REVOCHECK_CONFIG", filepath.Join(dir, "absent.toml"))

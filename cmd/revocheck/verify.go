@@ -25,8 +25,10 @@ Verifies the cache without network: the checkers load it (clubcard cache and
 CRL sets) without an error; every file listed by manifest.json has the listed
 size and SHA-256; index.bin parses and names only present filters that
 parse; the index states exactly the coverage the filters declare; CRL sets
-(crlsets/) match their own manifest and parse, and so does the CT log list
-(ctlogs/). Every file is opened as the
+(crlsets/) match their own manifest and parse; the preloaded intermediates
+(intermediates/), when synced, match their manifest and parse, and their
+index is exactly the one a sync would build from them; the CT log list
+(ctlogs/) matches its manifest and parses. Every file is opened as the
 checkers open it (regular files only, at most 1 GiB, never blocking), so
 what verify accepts they read, and what they refuse verify reports. Exit 1
 on any problem.`
@@ -45,6 +47,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	v := &verifier{out: stdout}
 	v.readers(cfg.CacheDir)
 	v.cache(cfg.CacheDir)
+	v.intermediates(cfg.CacheDir)
 	if v.problems > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("verify: %s: %d problem(s)", cfg.CacheDir, v.problems)}
 	}

@@ -227,3 +227,9 @@ func syncDir(dir string) error {
 	}
 	return nil
 }
+
+// WriteFile replaces dir/name with data atomically and durably (temporary
+// file, fsync, rename, fsync of dir): a reader sees the old bytes or the
+// new ones, never a mix. For the other files a cache directory holds
+// (the intermediates index).
+func WriteFile(dir, name string, data []byte) error { return writeAtomic(dir, name, data, true) }

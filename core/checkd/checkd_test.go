@@ -312,6 +312,7 @@ func TestRequestRoundTrip(t *testing.T) {
 func FuzzParseRequest(f *testing.F) {
 	f.Add(AppendRequest(nil, Request{Kind: KindDER, Overrides: "a=b", A: []byte{0x30, 0}, B: []byte{0x30, 0}}))
 	f.Add(AppendRequest(nil, Request{Kind: KindIssuerSerial, A: []byte{1}, B: nil}))
+	f.Add(AppendRequest(nil, Request{Kind: KindIssuers, A: []byte{0x30, 0}}))
 	f.Add([]byte("RCQ2\x01\x00\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Add(AppendRequest(nil, Request{Kind: KindDER, A: []byte{1}, Context: "HOME=/h\x00"}))
 	f.Fuzz(func(t *testing.T, msg []byte) {

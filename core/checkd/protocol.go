@@ -43,6 +43,11 @@ const (
 	// b empty): the reply's allowed is 1 when checks can use revocation
 	// data, and the reply is followed by a one-line state (MaxStateText).
 	KindState = 3
+	// KindIssuers asks for the candidates for a's missing issuer among
+	// the preloaded intermediates (b empty): the reply's count (in place
+	// of the outcome) says how many certificates follow it, their DER
+	// concatenated, whole ones only, at most MaxPart bytes.
+	KindIssuers = 4
 )
 
 // Reply statuses other than the C ABI's REVOCHECK_OK / REVOCHECK_ERR_*.
@@ -66,6 +71,7 @@ const (
 	offStatus         = 4
 	offOutcome        = 8
 	offAllowed        = 12
+	offCount          = 8            // KindIssuers: the outcome's place
 	contextConfig     = "config"     // the adapter's config-file setting
 	contextIncomplete = "incomplete" // the adapter's context did not fit
 	contextUserFile   = "user-file"  // "1": the client has a user config file
@@ -100,7 +106,7 @@ func ParseRequest(msg []byte) (Request, error) {
 		return r, errors.New("checkd: not a revocheck request (bad magic)")
 	}
 	r.Kind = msg[offKind]
-	if r.Kind != KindDER && r.Kind != KindIssuerSerial && r.Kind != KindState {
+	if r.Kind != KindDER && r.Kind != KindIssuerSerial && r.Kind != KindState && r.Kind != KindIssuers {
 		return r, fmt.Errorf("checkd: unknown request kind %d", r.Kind)
 	}
 	if msg[5]|msg[6]|msg[7] != 0 {
@@ -148,6 +154,10 @@ type Reply struct {
 	Outcome int32
 	Allowed bool
 	Text    string // KindState only: the state line, sent after the reply
+	// KindIssuers only: Outcome is the count (offCount) and Data the
+	// candidates' DER, concatenated, sent after the reply (a string so
+	// that a Reply stays comparable).
+	Data string
 }
 
 // AppendReply encodes r, with its Text (at most MaxStateText bytes) after
@@ -159,7 +169,11 @@ func AppendReply(dst []byte, r Reply) []byte {
 	if len(t) > MaxStateText {
 		t = t[:MaxStateText]
 	}
-	return append(append(dst, b[:]...), t...)
+	d := r.Data
+	if len(d) > MaxPart {
+		d = d[:MaxPart] // never: the server fills whole certificates up to MaxPart
+	}
+	return append(append(append(dst, b[:]...), t...), d...)
 }
 
 // PutReply encodes r into b, which must hold ReplySize bytes.

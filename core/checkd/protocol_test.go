@@ -58,6 +58,8 @@ func TestProtocolMatchesCHeader(t *testing.T) {
 		"RC_PROTO_KIND_DER":           KindDER,
 		"RC_PROTO_KIND_ISSUER_SERIAL": KindIssuerSerial,
 		"RC_PROTO_KIND_STATE":         KindState,
+		"RC_PROTO_KIND_ISSUERS":       KindIssuers,
+		"RC_PROTO_OFF_COUNT":          offCount,
 		"RC_PROTO_MAX_STATE_TEXT":     MaxStateText,
 		"RC_PROTO_REPLY_SIZE":         ReplySize,
 		"RC_PROTO_OFF_STATUS":         offStatus,

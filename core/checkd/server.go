@@ -341,6 +341,8 @@ func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
 		err := v.c.DataErr()
 		text, ready := v.c.Config.State(err)
 		return Reply{Allowed: ready, Text: text}
+	case KindIssuers:
+		return issuersReply(v.c, r.A)
 	case KindDER:
 		d, err = v.c.CheckDER(r.A, r.B)
 	default:
@@ -450,6 +452,9 @@ func (s *Server) handle(p *peer) {
 		}
 		if _, err := conn.Write(out); err != nil {
 			return
+		}
+		if cap(out) > ReplySize+MaxStateText {
+			out = nil // an issuers reply (up to 64 KiB): not kept by an idle connection
 		}
 	}
 }

@@ -80,6 +80,11 @@ type Config struct {
 	// upki file loads; fetch uses them for --intermediates.
 	IntermediatesEnabled bool
 	IntermediatesURL     string
+	// IntermediatesComplete: offer the synced intermediates as candidates
+	// for a chain's missing issuer ([intermediates] complete; the
+	// adapters' shorthand intermediates=on|off). On by default: it does
+	// nothing where no set is synced.
+	IntermediatesComplete bool
 }
 
 // Problem is one setting a source could not set; that setting keeps the
@@ -130,11 +135,13 @@ var Keys = []struct{ Key, Help string }{
 	{"revocation.allow-redirect-hosts", "hosts besides the mirror's own that `revocheck fetch` follows redirects to (space or comma separated)"},
 	{"intermediates.enabled", "true: `revocheck fetch` also syncs the CA intermediates (upki's key)"},
 	{"intermediates.fetch-url", "where the intermediates are (upki's key; default upki's, or <fetch-url>intermediates/ for another mirror)"},
+	{"intermediates.complete", "true|false: complete chains missing an intermediate from the synced set (default true)"},
+	{"intermediates", "on|off: shorthand of intermediates.complete for adapter settings (config.toml: [intermediates] complete = false)"},
 }
 
 // Default returns the built-in configuration.
 func Default() *Config {
-	c := &Config{CacheDir: DefaultDataDir, Policy: policy.Default(), sources: map[string]string{}}
+	c := &Config{CacheDir: DefaultDataDir, Policy: policy.Default(), sources: map[string]string{}, IntermediatesComplete: true}
 	return c
 }
 
@@ -295,6 +302,15 @@ func (c *Config) Set(key, value, source string) error {
 			return fmt.Errorf("%s: %v", key, err)
 		}
 		c.Policy.SetCT(m)
+	case "intermediates.complete", "intermediates":
+		b, ok := parseOnOff(value)
+		if !ok {
+			return fmt.Errorf("%s: %q is not true, false, on or off", key, value)
+		}
+		c.IntermediatesComplete = b
+		// One setting under two names: the later assignment wins and
+		// both report where it came from.
+		c.sources["intermediates.complete"], c.sources["intermediates"] = source, source
 	default:
 		name, ok := strings.CutPrefix(key, "policy.")
 		o, known := outcome.Parse(name)
@@ -311,6 +327,18 @@ func (c *Config) Set(key, value, source string) error {
 	}
 	c.sources[key] = source
 	return nil
+}
+
+// parseOnOff reads a boolean setting: true/false (TOML booleans arrive as
+// such) or on/off (the adapters' settings read better so).
+func parseOnOff(s string) (bool, bool) {
+	switch strings.ToLower(s) {
+	case "true", "on", "1", "yes":
+		return true, true
+	case "false", "off", "0", "no":
+		return false, true
+	}
+	return false, false
 }
 
 // parseAge accepts Go durations ("240h"), whole days ("10d") and "0".
@@ -364,6 +392,13 @@ func (c *Config) value(key string) string {
 		return c.IntermediatesURL
 	case "policy.ct":
 		return c.Policy.CT.String()
+	case "intermediates.complete":
+		return strconv.FormatBool(c.IntermediatesComplete)
+	case "intermediates":
+		if c.IntermediatesComplete {
+			return "on"
+		}
+		return "off"
 	}
 	o, _ := outcome.Parse(strings.TrimPrefix(key, "policy."))
 	return c.Policy.Action(o).String()

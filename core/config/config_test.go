@@ -203,3 +203,38 @@ func TestPolicyCT(t *testing.T) {
 		}
 	}
 }
+
+// Chain completion: on by default; off with [intermediates] complete =
+// false in a file (beside upki's keys of that table), or with the
+// shorthand intermediates=off / intermediates.complete=false in overrides;
+// a bad value is a problem that keeps the default.
+func TestIntermediatesComplete(t *testing.T) {
+	t.Setenv("REVOCHECK_CACHE_DIR", "")
+	if !Default().IntermediatesComplete {
+		t.Fatal("completion is not on by default")
+	}
+	p := write(t, "[intermediates]\nenabled = true\ncomplete = false\n")
+	c, err := Load(p)
+	if err != nil || c.IntermediatesComplete || !c.IntermediatesEnabled {
+		t.Fatalf("file: %+v %v", c, err)
+	}
+	for _, e := range c.Effective() {
+		if (e.Key == "intermediates.complete" && (e.Value != "false" || e.Source != p+":3")) ||
+			(e.Key == "intermediates" && e.Value != "off") {
+			t.Errorf("effective %+v", e)
+		}
+	}
+	if err := c.ApplyOverrides("intermediates=on", "overrides"); err != nil || !c.IntermediatesComplete {
+		t.Fatalf("intermediates=on: %v", err)
+	}
+	for _, ov := range []string{"intermediates=off", "intermediates.complete=false", "intermediates=OFF"} {
+		d := Default()
+		if err := d.ApplyOverrides(ov, "overrides"); err != nil || d.IntermediatesComplete {
+			t.Errorf("%s: %v %v", ov, d.IntermediatesComplete, err)
+		}
+	}
+	d := Default()
+	if err := d.ApplyOverrides("intermediates=maybe", "overrides"); err == nil || !d.IntermediatesComplete {
+		t.Errorf("intermediates=maybe: %v %v", d.IntermediatesComplete, err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/config"
+	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/policy"
 )
@@ -40,10 +41,11 @@ type Checker struct {
 	policy policy.Policy
 
 	sources []Source
-	ct      *ctState         // nil: policy.ct = off (ct.go)
-	now     func() time.Time // the wall clock, read on the gate and by CT verification only (tests set it)
-	next    atomic.Int64     // mono() of the next gate
-	stale   atomic.Uint64    // bit i: source i's data is older than max-age
+	inter   *intermediates.Set // opened on the first FindIssuers
+	ct      *ctState           // nil: policy.ct = off (ct.go)
+	now     func() time.Time   // the wall clock, read on the gate and by CT verification only (tests set it)
+	next    atomic.Int64       // mono() of the next gate
+	stale   atomic.Uint64      // bit i: source i's data is older than max-age
 }
 
 var epoch = time.Now()
@@ -81,7 +83,7 @@ func open(load func(string) (*config.Config, error), configPath, overrides strin
 // New returns a Checker for cfg with every source open (a missing cache is
 // not an error: see the package comment).
 func New(cfg *config.Config) *Checker {
-	c := &Checker{Config: cfg, policy: cfg.Policy, now: time.Now}
+	c := &Checker{Config: cfg, policy: cfg.Policy, now: time.Now, inter: newIntermediates(cfg.CacheDir)}
 	for _, k := range sourceKinds {
 		c.sources = append(c.sources, k.open(cfg))
 	}
@@ -99,6 +101,7 @@ func (c *Checker) Close() {
 	if c.ct != nil {
 		c.ct.logs.Close()
 	}
+	c.inter.Close()
 }
 
 // Decide applies the policy to an outcome.

@@ -50,6 +50,8 @@ import (
 	"errors"
 	"fmt"
 	"github.com/revocheck/revocheck/core/httpget"
+	"github.com/revocheck/revocheck/core/intermediates"
+	"github.com/revocheck/revocheck/core/mapped"
 	"io"
 	"io/fs"
 	"net/http"
@@ -62,7 +64,6 @@ import (
 	"github.com/revocheck/revocheck/core/crlset"
 	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/index"
-	"github.com/revocheck/revocheck/core/mapped"
 )
 
 // DefaultURL is upki's public mirror, used when neither --url nor the
@@ -113,6 +114,12 @@ type TreeResult struct {
 	Bytes       int64 // bytes of files downloaded (or to download, dry run)
 	Kept        int
 	Removed     int
+	// intermediates/ only: its index (subjects.idx) was rebuilt, with
+	// IndexCerts CA certificates (IndexSkipped left out), IndexSize bytes.
+	IndexBuilt   bool
+	IndexCerts   int
+	IndexSkipped int
+	IndexSize    int
 }
 
 // Result is the outcome of a Sync.
@@ -140,10 +147,6 @@ var trees = []tree{
 		}
 		return crlset.ValidFilename(n)
 	}, optional: true, strayExts: []string{".crlset"}},
-	// CA intermediates (upki's XX.pem buckets), opt-in like upki's
-	// [intermediates] enabled: the NSS module's name → key map reads them.
-	{key: "intermediates", sub: "intermediates", rule: func(n string) error { return checkName(n, 64) },
-		optional: true, optIn: true, strayExts: []string{".pem"}},
 	// The CT log list policy.ct checks SCTs against (core/ctlog): one
 	// file, validated before it takes its name.
 	{key: "ctlogs", sub: ctlog.Dir, rule: func(n string) error {
@@ -152,6 +155,15 @@ var trees = []tree{
 		}
 		return nil
 	}, optional: true},
+	// CA intermediates (upki's XX.pem buckets), opt-in like upki's
+	// [intermediates] enabled: the NSS module's name → key map reads them.
+	{key: "intermediates", sub: intermediates.Dir, rule: func(n string) error {
+		if n == intermediates.IndexFile { // built here, never fetched
+			return fmt.Errorf("%q is the index's own name", n)
+		}
+		return checkName(n, 64)
+	},
+		optional: true, optIn: true, strayExts: []string{".pem"}},
 }
 
 // Sync brings opts.CacheDir in step with the mirror at opts.URL.
@@ -186,6 +198,9 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 			continue
 		}
 		tr, err := syncTree(ctx, &opts, base, t, st)
+		if err == nil && t.key == "intermediates" && !opts.DryRun {
+			err = indexIntermediates(&opts, tr)
+		}
 		if err != nil {
 			res.Received = opts.Client.BytesReceived()
 			return res, err
@@ -610,6 +625,15 @@ func validate(t tree, path string) error {
 			return err
 		}
 		_, err = ctlog.Parse(data)
+		return err
+	case "intermediates":
+		// Parsed as the index builder will read it (it is indexed after
+		// the sync): a bucket that does not parse is refused now.
+		data, _, err := mapped.ReadFile(path, intermediates.MaxBucket)
+		if err != nil {
+			return err
+		}
+		_, err = intermediates.ParseBucket(data)
 		return err
 	}
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/revocheck/revocheck/core/certinput"
 	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/fetch"
+	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/core/serve"
 
@@ -108,6 +109,17 @@ func TestEndToEnd(t *testing.T) {
 		b, err := os.ReadFile(filepath.Join(cacheDir, "intermediates", f.Filename))
 		require.NoError(t, err, "intermediates/%s not synced", f.Filename)
 		require.Equal(t, a, b, "intermediates/%s not synced", f.Filename)
+	}
+	// Both the tree and the cache hold the lookup index; the cache's is
+	// built by fetch from what it synced.
+	for _, d := range []string{filepath.Join(tree, IntermediatesDir), filepath.Join(cacheDir, "intermediates")} {
+		s := intermediates.NewSet(d)
+		info, ok, err := s.Info()
+		s.Close()
+		require.NoError(t, err)
+		require.True(t, ok, "%s: no index", d)
+		require.Equal(t, 1, info.Count, d)
+		require.True(t, intermediates.IndexCurrent(d), d)
 	}
 }
 

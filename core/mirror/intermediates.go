@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 
 	"github.com/revocheck/revocheck/core/httpget"
+	"github.com/revocheck/revocheck/core/intermediates"
 	"github.com/revocheck/revocheck/core/manifest"
 )
 
@@ -86,47 +86,8 @@ func mirrorIntermediates(ctx context.Context, o *Options, base, att string) (int
 		}
 	}
 
-	type cert struct {
-		sum [32]byte
-		der []byte
-	}
-	buckets := map[byte][]cert{}
-	seen := map[[32]byte]bool{}
-	for _, der := range ders {
-		s := sha256.Sum256(der)
-		if seen[s] {
-			continue
-		}
-		seen[s] = true
-		buckets[s[0]] = append(buckets[s[0]], cert{s, der})
-	}
-	dir := filepath.Join(o.OutDir, IntermediatesDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, 0, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
-	}
-	m := &manifest.Manifest{GeneratedAt: o.Now().Unix(), Comment: o.Comment}
-	keys := make([]int, 0, len(buckets))
-	for b := range buckets {
-		keys = append(keys, int(b))
-	}
-	slices.Sort(keys)
-	for _, b := range keys {
-		certs := buckets[byte(b)]
-		slices.SortFunc(certs, func(x, y cert) int { return bytes.Compare(x.sum[:], y.sum[:]) })
-		var buf bytes.Buffer
-		for _, c := range certs {
-			pem.Encode(&buf, &pem.Block{Type: "CERTIFICATE", Bytes: c.der})
-		}
-		name := fmt.Sprintf("%02x.pem", b)
-		sum := sha256.Sum256(buf.Bytes())
-		if old, err := httpget.FileSHA256(filepath.Join(dir, name)); err != nil || old != sum {
-			if err := writeAtomic(dir, name, buf.Bytes()); err != nil {
-				return 0, 0, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
-			}
-		}
-		m.Files = append(m.Files, manifest.File{Filename: name, Size: int64(buf.Len()), Hash: fmt.Sprintf("%x", sum)})
-	}
-	if err := publish(dir, m, []string{".pem"}, o.FiltersKey); err != nil {
+	n, nb, _, err := WriteIntermediates(filepath.Join(o.OutDir, IntermediatesDir), ders, o.Now().Unix(), o.Comment, o.FiltersKey)
+	if err != nil {
 		return 0, 0, err
 	}
 	// Forget cached attachments no record names any more.
@@ -141,7 +102,41 @@ func mirrorIntermediates(ctx context.Context, o *Options, base, att string) (int
 			}
 		}
 	}
-	return len(seen), len(keys), nil
+	return n, nb, nil
+}
+
+// WriteIntermediates publishes ders in dir as upki lays the intermediates
+// out (XX.pem buckets, manifest.json; intermediates.Buckets) and then
+// builds the index revocheck's readers look up (intermediates.BuildIndex):
+// the tree a mirror serves and, written into a cache's intermediates/, a
+// set its readers use directly. A bucket whose bytes are unchanged is not
+// rewritten; buckets that leave are removed one run later (publish).
+func WriteIntermediates(dir string, ders [][]byte, generatedAt int64, comment string, filtersKey bool) (certs, buckets int, tree *intermediates.Tree, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, 0, nil, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
+	}
+	m := &manifest.Manifest{GeneratedAt: generatedAt, Comment: comment}
+	for _, b := range intermediates.Buckets(ders) {
+		sum := sha256.Sum256(b.PEM)
+		if old, err := httpget.FileSHA256(filepath.Join(dir, b.Name)); err != nil || old != sum {
+			if err := writeAtomic(dir, b.Name, b.PEM); err != nil {
+				return 0, 0, nil, &httpget.Error{Err: fmt.Errorf("mirror: %w", err)}
+			}
+		}
+		m.Files = append(m.Files, manifest.File{Filename: b.Name, Size: int64(len(b.PEM)), Hash: fmt.Sprintf("%x", sum)})
+	}
+	if err := publish(dir, m, []string{".pem"}, filtersKey); err != nil {
+		return 0, 0, nil, err
+	}
+	tree, err = intermediates.BuildIndex(dir)
+	if err != nil {
+		return 0, 0, nil, &httpget.Error{Err: fmt.Errorf("mirror: intermediates index: %w", err)}
+	}
+	seen := map[[32]byte]bool{}
+	for _, der := range ders {
+		seen[sha256.Sum256(der)] = true
+	}
+	return len(seen), len(m.Files), tree, nil
 }
 
 // certFromPEM returns the DER of the single CERTIFICATE block in data,

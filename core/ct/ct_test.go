@@ -9,10 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/base64"
-	"encoding/json"
 	"math/big"
-	"os"
 	"testing"
 	"time"
 
@@ -215,37 +212,13 @@ func TestPrecertTBSDropsEmptyExtensions(t *testing.T) {
 // log list (Google's v3 list 59.1, testdata/fixtures/ctlogs/README.md)
 // verifies with that log's key over the rebuilt precertificate.
 func TestFixtureSites(t *testing.T) {
-	raw, err := os.ReadFile("../../testdata/fixtures/ctlogs/log_list_v3_59.1_excerpt.json")
+	sitesList, list, err := cttest.FixtureSites(cttest.Fixtures)
 	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := ctlog.ParseV3(raw, "fixture")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile("../../testdata/fixtures/test-sites.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Sites []struct {
-			Label  string `json:"ca_label"`
-			Detail *struct {
-				Leaf          string   `json:"end_entity_cert"`
-				Intermediates []string `json:"intermediates"`
-			} `json:"detail"`
-		} `json:"sites"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
 	var sites, scts, valid, unknown int
-	for _, s := range doc.Sites {
-		if s.Detail == nil || len(s.Detail.Intermediates) == 0 {
-			continue
-		}
-		leaf, _ := base64.StdEncoding.DecodeString(s.Detail.Leaf)
-		issuer, _ := base64.StdEncoding.DecodeString(s.Detail.Intermediates[0])
+	for _, s := range sitesList {
+		leaf, issuer := s.Leaf, s.Issuer
 		ih, err := certinput.SPKIHash(issuer)
 		if err != nil {
 			t.Fatalf("%s: %v", s.Label, err)

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"os"
 	"testing"
 	"time"
@@ -12,6 +10,7 @@ import (
 	"github.com/revocheck/revocheck/core/ct"
 	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/outcome"
+	"github.com/revocheck/revocheck/internal/cttest"
 )
 
 // The real test sites' chains through the whole engine: a cache holding
@@ -21,7 +20,7 @@ import (
 // tested). Every site gets what the engine without CT answers, except that
 // an enrolled issuer's leaf whose SCTs fail the policy is ct_noncompliant.
 func TestCTRealSites(t *testing.T) {
-	const fx = "../../testdata/fixtures/"
+	const fx = cttest.Fixtures
 	filter, err := os.ReadFile(fx + "mozilla-20260624-1-default.filter.delta")
 	if err != nil {
 		t.Fatal(err)
@@ -30,11 +29,7 @@ func TestCTRealSites(t *testing.T) {
 	if err := cachedir.WriteFilters(dir, []cachedir.File{{Name: "20260624-1-default.filter.delta", Data: filter}}); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(fx + "ctlogs/log_list_v3_59.1_excerpt.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	list, err := ctlog.ParseV3(raw, "fixture")
+	sites, list, err := cttest.FixtureSites(fx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,29 +40,9 @@ func TestCTRealSites(t *testing.T) {
 	enforce := checker(t, dir, "policy.ct=enforce;max-age=0")
 	off := checker(t, dir, "max-age=0")
 
-	data, err := os.ReadFile(fx + "test-sites.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc struct {
-		Sites []struct {
-			Label  string `json:"ca_label"`
-			Detail *struct {
-				Leaf          string   `json:"end_entity_cert"`
-				Intermediates []string `json:"intermediates"`
-			} `json:"detail"`
-		} `json:"sites"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		t.Fatal(err)
-	}
 	var judged, compliant, noncompliant int
-	for _, s := range doc.Sites {
-		if s.Detail == nil || len(s.Detail.Intermediates) == 0 {
-			continue
-		}
-		leaf, _ := base64.StdEncoding.DecodeString(s.Detail.Leaf)
-		issuer, _ := base64.StdEncoding.DecodeString(s.Detail.Intermediates[0])
+	for _, s := range sites {
+		leaf, issuer := s.Leaf, s.Issuer
 		base, err := off.CheckDER(leaf, issuer)
 		if err != nil {
 			t.Fatalf("%s: %v", s.Label, err)

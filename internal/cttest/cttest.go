@@ -17,6 +17,9 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
 	"time"
 
 	"github.com/revocheck/revocheck/core/certinput"
@@ -181,4 +184,57 @@ func WriteList(dir string, logs ...*Log) error {
 	}
 	_, err = ctlog.WriteTree(dir, l, time.Now())
 	return err
+}
+
+// Fixtures is testdata/fixtures/ from a package two levels below the
+// repository's root (core/*).
+const Fixtures = "../../testdata/fixtures/"
+
+// Site is one real test site's chain from test-sites.json.
+type Site struct {
+	Label        string
+	Leaf, Issuer []byte // DER: the end-entity and the first intermediate
+}
+
+// FixtureSites reads the real test-site chains (testdata/fixtures/
+// test-sites.json) that have an end-entity and an intermediate, and the
+// copied log list they are checked against (ctlogs/, Google's v3 list 59.1).
+func FixtureSites(root string) ([]Site, *ctlog.List, error) {
+	raw, err := os.ReadFile(root + "ctlogs/log_list_v3_59.1_excerpt.json")
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := ctlog.ParseV3(raw, "fixture")
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := os.ReadFile(root + "test-sites.json")
+	if err != nil {
+		return nil, nil, err
+	}
+	var doc struct {
+		Sites []struct {
+			Label  string `json:"ca_label"`
+			Detail *struct {
+				Leaf          string   `json:"end_entity_cert"`
+				Intermediates []string `json:"intermediates"`
+			} `json:"detail"`
+		} `json:"sites"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, nil, err
+	}
+	var out []Site
+	for _, s := range doc.Sites {
+		if s.Detail == nil || len(s.Detail.Intermediates) == 0 {
+			continue
+		}
+		leaf, err1 := base64.StdEncoding.DecodeString(s.Detail.Leaf)
+		issuer, err2 := base64.StdEncoding.DecodeString(s.Detail.Intermediates[0])
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", s.Label, err)
+		}
+		out = append(out, Site{Label: s.Label, Leaf: leaf, Issuer: issuer})
+	}
+	return out, list, nil
 }

@@ -560,7 +560,7 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 		daemon_off(l, "does not serve this configuration");
 		return 0;
 	}
-	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_ERROR ||
+	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_LAST ||
 	    (allowed != 0 && allowed != 1)) {
 		daemon_off(l, "sent a reply this adapter does not understand");
 		return 0;
@@ -603,15 +603,34 @@ static int unavailable(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen
 	return 0;
 }
 
+/* policy.ct: a certificate failing the CT policy is a normal state of a
+ * working system (report mode exists to find them), so syslog once per
+ * process, whoever answered: the daemon, the library or the helper. */
+static void note_ct(rc_loader *l, const revocheck_result *res)
+{
+	if (res->outcome != REVOCHECK_OUTCOME_CT_NONCOMPLIANT ||
+	    (__atomic_load_n(&l->noted, __ATOMIC_ACQUIRE) & RC_NOTE_CT))
+		return;
+	rc_notice(l, RC_NOTE_CT,
+	          "a certificate's embedded SCTs do not satisfy the Certificate Transparency policy; %s it "
+	          "(policy.ct = %s); `revocheck check --set policy.ct=report` on the chain shows each SCT",
+	          res->allowed ? "allowing" : "refusing", res->allowed ? "report" : "enforce");
+}
+
 int rc_check_der(rc_loader *l, const uint8_t *cert, size_t cert_len, const uint8_t *issuer,
                  size_t issuer_len, revocheck_result *res)
 {
-	if (!library_ready(l) && daemon_ask(l, RC_PROTO_KIND_DER, cert, cert_len, issuer, issuer_len, res))
-		return 1;
-	if (!ready(l))
-		return unavailable(l, RC_PROTO_KIND_DER, cert, cert_len, issuer, issuer_len, res);
-	l->check_der(l->handle, cert, cert_len, issuer, issuer_len, res);
-	return 1;
+	int r;
+	if (!library_ready(l) && daemon_ask(l, RC_PROTO_KIND_DER, cert, cert_len, issuer, issuer_len, res)) {
+		r = 1;
+	} else if (!ready(l)) {
+		r = unavailable(l, RC_PROTO_KIND_DER, cert, cert_len, issuer, issuer_len, res);
+	} else {
+		l->check_der(l->handle, cert, cert_len, issuer, issuer_len, res);
+		r = 1;
+	}
+	note_ct(l, res);
+	return r;
 }
 
 int rc_check_issuer_serial(rc_loader *l, const uint8_t *issuer_name, size_t name_len,
@@ -717,8 +736,9 @@ const char *rc_outcome_name(int32_t outcome)
 		[REVOCHECK_OUTCOME_NO_DATA] = "no_data",
 		[REVOCHECK_OUTCOME_STALE] = "stale",
 		[REVOCHECK_OUTCOME_ERROR] = "error",
+		[REVOCHECK_OUTCOME_CT_NONCOMPLIANT] = "ct_noncompliant",
 	};
-	if (outcome < 1 || outcome > REVOCHECK_OUTCOME_ERROR)
+	if (outcome < 1 || outcome > REVOCHECK_OUTCOME_LAST)
 		return "unknown";
 	return names[outcome];
 }

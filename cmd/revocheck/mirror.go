@@ -5,9 +5,9 @@ import (
 	"io"
 )
 
-// cmdMirror dispatches `revocheck mirror mozilla` (mirror_mozilla.go) and
-// `revocheck mirror crl` (mirror_crl.go) and `revocheck mirror
-// intermediates` (mirror_intermediates.go).
+// cmdMirror dispatches `revocheck mirror mozilla` (mirror_mozilla.go),
+// `revocheck mirror crl` (mirror_crl.go), `revocheck mirror intermediates`
+// (mirror_intermediates.go) and `revocheck mirror ctlogs` (mirror_ctlogs.go).
 func cmdMirror(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -15,6 +15,8 @@ func cmdMirror(args []string, stdout, stderr io.Writer) error {
 			return cmdMirrorMozilla(args[1:], stdout, stderr)
 		case "crl":
 			return cmdMirrorCRL(args[1:], stdout, stderr)
+		case "ctlogs":
+			return cmdMirrorCTLogs(args[1:], stdout, stderr)
 		case "intermediates":
 			return cmdMirrorIntermediates(args[1:], stdout, stderr)
 		}
@@ -22,8 +24,9 @@ func cmdMirror(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stderr, "usage: revocheck mirror mozilla [flags]   mirror Mozilla's CRLite data (Remote Settings)")
 	fmt.Fprintln(stderr, "       revocheck mirror crl [flags]       compile CRLs into exact revocation sets")
 	fmt.Fprintln(stderr, "       revocheck mirror intermediates [flags] CERT...   publish your CA certificates for chain completion")
+	fmt.Fprintln(stderr, "       revocheck mirror ctlogs --out DIR LIST.json   the CT log list for policy.ct")
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
 		return nil
 	}
-	return fmt.Errorf("mirror: expected mozilla, crl or intermediates")
+	return fmt.Errorf("mirror: expected mozilla, crl, intermediates or ctlogs")
 }

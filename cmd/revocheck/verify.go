@@ -13,6 +13,7 @@ import (
 	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/crlset"
+	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
 	"github.com/revocheck/revocheck/core/mapped"
@@ -26,7 +27,8 @@ size and SHA-256; index.bin parses and names only present filters that
 parse; the index states exactly the coverage the filters declare; CRL sets
 (crlsets/) match their own manifest and parse; the preloaded intermediates
 (intermediates/), when synced, match their manifest and parse, and their
-index is exactly the one a sync would build from them. Every file is opened as the
+index is exactly the one a sync would build from them; the CT log list
+(ctlogs/) matches its manifest and parses. Every file is opened as the
 checkers open it (regular files only, at most 1 GiB, never blocking), so
 what verify accepts they read, and what they refuse verify reports. Exit 1
 on any problem.`
@@ -226,6 +228,16 @@ func (v *verifier) cache(dir string) {
 			if err != nil {
 				v.bad("%s: %v", p, err)
 			}
+		}
+	}
+	// The CT log list: its own tree and manifest; parsed as policy.ct reads it.
+	ldir := filepath.Join(dir, ctlog.Dir)
+	if m := v.manifestFiles(ldir, false); m != nil {
+		p := filepath.Join(ldir, ctlog.FileName)
+		if data, _, err := mapped.ReadFile(p, ctlog.MaxFileSize); err != nil {
+			v.bad("%v", err)
+		} else if _, err := ctlog.Parse(data); err != nil {
+			v.bad("%s: %v", p, err)
 		}
 	}
 }

@@ -256,7 +256,7 @@ int rc_helper_check(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, c
 		*why = "it could not open this configuration";
 		goto done;
 	}
-	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_ERROR ||
+	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_LAST ||
 	    (allowed != 0 && allowed != 1)) {
 		*why = "it sent a reply this adapter does not understand";
 		goto done;

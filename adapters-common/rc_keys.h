@@ -12,7 +12,7 @@
 
 #define RC_CONFIG_KEYS                                                                          \
 	"cache-dir max-age policy.not-covered policy.not-enrolled policy.no-data policy.stale " \
-	"policy.error revocation.fetch-url revocation.allow-redirect-hosts intermediates.enabled " \
+	"policy.error policy.ct revocation.fetch-url revocation.allow-redirect-hosts intermediates.enabled " \
 	"intermediates.fetch-url"
 
 /* Upper bound on the keys above, for fixed-size tables. */

@@ -559,7 +559,7 @@ static int daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen,
 		daemon_off(l, "does not serve this configuration");
 		return 0;
 	}
-	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_ERROR ||
+	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_LAST ||
 	    (allowed != 0 && allowed != 1)) {
 		daemon_off(l, "sent a reply this adapter does not understand");
 		return 0;
@@ -716,8 +716,9 @@ const char *rc_outcome_name(int32_t outcome)
 		[REVOCHECK_OUTCOME_NO_DATA] = "no_data",
 		[REVOCHECK_OUTCOME_STALE] = "stale",
 		[REVOCHECK_OUTCOME_ERROR] = "error",
+		[REVOCHECK_OUTCOME_CT_NONCOMPLIANT] = "ct_noncompliant",
 	};
-	if (outcome < 1 || outcome > REVOCHECK_OUTCOME_ERROR)
+	if (outcome < 1 || outcome > REVOCHECK_OUTCOME_LAST)
 		return "unknown";
 	return names[outcome];
 }

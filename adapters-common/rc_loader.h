@@ -172,7 +172,8 @@ enum rc_note {
 	RC_NOTE_STALE = 1 << 1,   /* data older than max-age */
 	RC_NOTE_ERROR = 1 << 2,   /* the library answered "error" */
 	RC_NOTE_DAEMON = 1 << 3,  /* the check daemon did not answer in time */
-	RC_NOTE_STATUS = 1 << 4   /* a status query found no data */
+	RC_NOTE_STATUS = 1 << 4,  /* a status query found no data */
+	RC_NOTE_CT = 1 << 5       /* policy.ct = report: a certificate failed the CT policy */
 };
 
 /* Logs "<component>: <message>" to syslog (LOG_USER | LOG_WARNING, ident

@@ -44,8 +44,15 @@ typedef enum {
 	REVOCHECK_OUTCOME_NOT_COVERED = 4,  /* no data covers this certificate (e.g. no SCTs) */
 	REVOCHECK_OUTCOME_NO_DATA = 5,      /* cache missing or unreadable */
 	REVOCHECK_OUTCOME_STALE = 6,        /* newest data older than the configured maximum age */
-	REVOCHECK_OUTCOME_ERROR = 7         /* bad input or internal error; see revocheck_errmsg */
+	REVOCHECK_OUTCOME_ERROR = 7,        /* bad input or internal error; see revocheck_errmsg */
+	REVOCHECK_OUTCOME_CT_NONCOMPLIANT = 8 /* not revoked, but the embedded SCTs do not satisfy the
+	                                       * CT policy; only with policy.ct = enforce (denied) or
+	                                       * report (allowed) */
 } revocheck_outcome;
+
+/* The highest outcome value: a reader of outcomes (a daemon reply) accepts
+ * REVOCHECK_OUTCOME_REVOKED..REVOCHECK_OUTCOME_LAST. */
+#define REVOCHECK_OUTCOME_LAST REVOCHECK_OUTCOME_CT_NONCOMPLIANT
 
 /* Return codes of the functions below. */
 #define REVOCHECK_OK 0
@@ -84,7 +91,8 @@ REVOCHECK_API const char *revocheck_version(void);
 REVOCHECK_API int revocheck_abi_version(void);
 
 /* Stable lowercase name of an outcome: "revoked", "not_revoked",
- * "not_enrolled", "not_covered", "no_data", "stale", "error"; "unknown" for
+ * "not_enrolled", "not_covered", "no_data", "stale", "error",
+ * "ct_noncompliant"; "unknown" for
  * any other value. Static storage; never free it. */
 REVOCHECK_API const char *revocheck_outcome_string(int32_t outcome);
 

@@ -38,11 +38,12 @@ static const char *const rc_outcome_names[] = {
 	[REVOCHECK_OUTCOME_NO_DATA] = "no_data",
 	[REVOCHECK_OUTCOME_STALE] = "stale",
 	[REVOCHECK_OUTCOME_ERROR] = "error",
+	[REVOCHECK_OUTCOME_CT_NONCOMPLIANT] = "ct_noncompliant",
 };
 
 const char *revocheck_outcome_string(int32_t outcome)
 {
-	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_ERROR)
+	if (outcome < REVOCHECK_OUTCOME_REVOKED || outcome > REVOCHECK_OUTCOME_LAST)
 		return "unknown";
 	return rc_outcome_names[outcome];
 }

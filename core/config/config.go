@@ -125,6 +125,7 @@ var Keys = []struct{ Key, Help string }{
 	{"policy.no-data", "allow|deny when there is no usable cache"},
 	{"policy.stale", "allow|deny when the data is older than max-age"},
 	{"policy.error", "allow|deny when a check fails"},
+	{"policy.ct", "off|report|enforce: check embedded SCTs against Mozilla's CT policy for certificates of CAs in the CRLite data; enforce denies a non-compliant one (outcome ct_noncompliant), report allows it and the adapters log it once"},
 	{"revocation.fetch-url", "mirror URL for `revocheck fetch` (upki's key)"},
 	{"revocation.allow-redirect-hosts", "hosts besides the mirror's own that `revocheck fetch` follows redirects to (space or comma separated)"},
 	{"intermediates.enabled", "true: `revocheck fetch` also syncs the CA intermediates (upki's key)"},
@@ -288,10 +289,16 @@ func (c *Config) Set(key, value, source string) error {
 		c.IntermediatesEnabled = b
 	case "intermediates.fetch-url":
 		c.IntermediatesURL = value
+	case "policy.ct":
+		m, err := policy.ParseCTMode(value)
+		if err != nil {
+			return fmt.Errorf("%s: %v", key, err)
+		}
+		c.Policy.SetCT(m)
 	default:
 		name, ok := strings.CutPrefix(key, "policy.")
 		o, known := outcome.Parse(name)
-		if !ok || !known || o == outcome.Revoked {
+		if !ok || !known || o == outcome.Revoked || o == outcome.CTNoncompliant {
 			return fmt.Errorf("unknown key %q", key)
 		}
 		a, err := policy.ParseAction(value)
@@ -355,6 +362,8 @@ func (c *Config) value(key string) string {
 		return strconv.FormatBool(c.IntermediatesEnabled)
 	case "intermediates.fetch-url":
 		return c.IntermediatesURL
+	case "policy.ct":
+		return c.Policy.CT.String()
 	}
 	o, _ := outcome.Parse(strings.TrimPrefix(key, "policy."))
 	return c.Policy.Action(o).String()

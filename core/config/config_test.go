@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/revocheck/revocheck/core/outcome"
+	"github.com/revocheck/revocheck/core/policy"
 )
 
 func write(t *testing.T, body string) string {
@@ -168,5 +169,37 @@ func TestLoadSecureIgnoresEnvironment(t *testing.T) {
 	}
 	if c.CacheDir == "/from/env" || c.CacheDir == "/from/file" {
 		t.Fatalf("a setuid process took the caller's environment: %s", c.CacheDir)
+	}
+}
+
+func TestPolicyCT(t *testing.T) {
+	c := Default()
+	if c.Policy.CT != policy.CTOff || !c.Policy.Decide(outcome.CTNoncompliant).Allowed {
+		t.Fatalf("default policy.ct must be off and allow: %v", c.Policy.CT)
+	}
+	if err := c.ApplyOverrides("policy.ct=enforce", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if c.Policy.CT != policy.CTEnforce || c.Policy.Decide(outcome.CTNoncompliant).Allowed {
+		t.Errorf("enforce must deny ct_noncompliant")
+	}
+	if err := c.ApplyOverrides("policy.ct=report", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if c.Policy.CT != policy.CTReport || !c.Policy.Decide(outcome.CTNoncompliant).Allowed {
+		t.Errorf("report must allow ct_noncompliant")
+	}
+	for _, bad := range []string{"policy.ct=deny", "policy.ct-noncompliant=deny", "policy.ct_noncompliant=allow"} {
+		if err := c.ApplyOverrides(bad, "test"); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	if c.Policy.CT != policy.CTReport {
+		t.Errorf("a bad value must keep the previous one")
+	}
+	for _, e := range c.Effective() {
+		if e.Key == "policy.ct" && (e.Value != "report" || e.Source != "test") {
+			t.Errorf("Effective policy.ct = %+v", e)
+		}
 	}
 }

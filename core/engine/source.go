@@ -56,7 +56,7 @@ func register(rank int, name string, open func(cfg *config.Config) Source) {
 // (which ends the check): an error might hide a revocation; exact and
 // fresh data outrank old data; a source with no data outranks one that
 // says nothing, so an empty cache reads no_data, not not_covered.
-var strength = [8]uint8{
+var strength = [16]uint8{
 	outcome.NotCovered:  1,
 	outcome.NoData:      2,
 	outcome.NotEnrolled: 3,
@@ -66,4 +66,4 @@ var strength = [8]uint8{
 	outcome.Revoked:     7,
 }
 
-func stronger(a, b outcome.Outcome) bool { return strength[a&7] > strength[b&7] }
+func stronger(a, b outcome.Outcome) bool { return strength[a&15] > strength[b&15] }

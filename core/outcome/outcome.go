@@ -13,16 +13,23 @@ const (
 	NoData      Outcome = 5 // cache missing or unreadable
 	Stale       Outcome = 6 // newest data older than the configured maximum age
 	Error       Outcome = 7 // bad input or internal error
+	// CTNoncompliant: not revoked, but the certificate's embedded SCTs do
+	// not satisfy the CT policy (policy.ct = enforce or report only).
+	CTNoncompliant Outcome = 8
 )
 
+// Last is the highest outcome value.
+const Last = CTNoncompliant
+
 var names = [...]string{
-	Revoked:     "revoked",
-	NotRevoked:  "not_revoked",
-	NotEnrolled: "not_enrolled",
-	NotCovered:  "not_covered",
-	NoData:      "no_data",
-	Stale:       "stale",
-	Error:       "error",
+	Revoked:        "revoked",
+	NotRevoked:     "not_revoked",
+	NotEnrolled:    "not_enrolled",
+	NotCovered:     "not_covered",
+	NoData:         "no_data",
+	Stale:          "stale",
+	Error:          "error",
+	CTNoncompliant: "ct_noncompliant",
 }
 
 // String returns the stable lowercase name ("not_covered"), "unknown" for
@@ -60,5 +67,5 @@ func dash(s string) string {
 
 // All lists every outcome in ABI order.
 func All() []Outcome {
-	return []Outcome{Revoked, NotRevoked, NotEnrolled, NotCovered, NoData, Stale, Error}
+	return []Outcome{Revoked, NotRevoked, NotEnrolled, NotCovered, NoData, Stale, Error, CTNoncompliant}
 }

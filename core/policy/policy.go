@@ -40,10 +40,50 @@ func ParseAction(s string) (Action, error) {
 // treats CRLite data older than 10 days as absent.
 const DefaultMaxAge = 10 * 24 * time.Hour
 
+// CTMode is policy.ct: whether embedded SCTs are checked against the CT
+// policy, and what a certificate that fails it gets.
+type CTMode uint8
+
+const (
+	CTOff     CTMode = iota // no CT check at all (the default)
+	CTReport                // ct_noncompliant, allowed (the adapters log it once)
+	CTEnforce               // ct_noncompliant, denied
+)
+
+var ctModes = [...]string{CTOff: "off", CTReport: "report", CTEnforce: "enforce"}
+
+func (m CTMode) String() string {
+	if int(m) < len(ctModes) {
+		return ctModes[m]
+	}
+	return "off"
+}
+
+// ParseCTMode accepts "off", "report" and "enforce".
+func ParseCTMode(s string) (CTMode, error) {
+	for i, n := range ctModes {
+		if s == n {
+			return CTMode(i), nil
+		}
+	}
+	return CTOff, fmt.Errorf("policy: %q is not off, report or enforce", s)
+}
+
 // Policy maps outcomes to actions. The zero value is not useful; use Default.
 type Policy struct {
-	actions [outcome.Error + 1]Action
+	actions [outcome.Last + 1]Action
 	MaxAge  time.Duration // data older than this is "stale"; 0 disables the check
+	CT      CTMode        // policy.ct; set with SetCT
+}
+
+// SetCT sets policy.ct: the action for ct_noncompliant follows it (deny
+// only under enforce).
+func (p *Policy) SetCT(m CTMode) {
+	p.CT = m
+	p.actions[outcome.CTNoncompliant] = Allow
+	if m == CTEnforce {
+		p.actions[outcome.CTNoncompliant] = Deny
+	}
 }
 
 // Default allows everything but revoked, with a 10-day stale limit.
@@ -63,7 +103,10 @@ func (p *Policy) Set(o outcome.Outcome, a Action) error {
 		}
 		return nil
 	}
-	if o == 0 || o > outcome.Error {
+	if o == outcome.CTNoncompliant {
+		return fmt.Errorf("policy: ct_noncompliant follows policy.ct (off, report or enforce)")
+	}
+	if o == 0 || o > outcome.Last {
 		return fmt.Errorf("policy: unknown outcome %d", o)
 	}
 	p.actions[o] = a
@@ -72,7 +115,7 @@ func (p *Policy) Set(o outcome.Outcome, a Action) error {
 
 // Action returns the action for an outcome; unknown outcomes follow error.
 func (p *Policy) Action(o outcome.Outcome) Action {
-	if o == 0 || o > outcome.Error {
+	if o == 0 || o > outcome.Last {
 		o = outcome.Error
 	}
 	return p.actions[o]
@@ -108,6 +151,8 @@ func (d Decision) Reason() string {
 		return "there is no usable revocation cache (" + verdict + " by policy no-data)"
 	case outcome.Stale:
 		return "the revocation data is older than the maximum age (" + verdict + " by policy stale)"
+	case outcome.CTNoncompliant:
+		return "the certificate's embedded SCTs do not satisfy the Certificate Transparency policy (" + verdict + " by policy ct)"
 	default:
 		return "the check failed (" + verdict + " by policy error)"
 	}

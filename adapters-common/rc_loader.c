@@ -738,3 +738,14 @@ void rc_loader_shutdown(rc_loader *l)
 	l->handle = 0;
 	pthread_mutex_unlock(&l->lock);
 }
+
+void rc_note_ct(rc_loader *l, const revocheck_result *res)
+{
+	if (res->outcome != REVOCHECK_OUTCOME_CT_NONCOMPLIANT ||
+	    (__atomic_load_n(&l->noted, __ATOMIC_ACQUIRE) & RC_NOTE_CT))
+		return;
+	rc_notice(l, RC_NOTE_CT,
+	          "a certificate's embedded SCTs do not satisfy the Certificate Transparency policy; %s "
+	          "such connections (policy.ct = %s); `revocheck check --json` shows its SCTs",
+	          res->allowed ? "allowing" : "refusing", res->allowed ? "report" : "enforce");
+}

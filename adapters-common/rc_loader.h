@@ -183,6 +183,11 @@ enum rc_note {
  * on stderr unless REVOCHECK_DEBUG is set. */
 void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* For an answer of outcome ct_noncompliant (policy.ct = report or enforce):
+ * one syslog notice per process (RC_NOTE_CT) saying whether such
+ * connections are allowed or refused. Any other outcome: nothing. */
+void rc_note_ct(rc_loader *l, const revocheck_result *res);
+
 /* Where this adapter's cache comes from, in words, for messages, as the
  * library reports it (revocheck_cache_origin), or the daemon's socket when
  * the daemon answers; nothing is worked out here. */

@@ -53,6 +53,8 @@ static unsigned int status_for(const revocheck_result *res)
 		return 0;
 	if (res->outcome == REVOCHECK_OUTCOME_STALE)
 		return GH_STATUS_STALE;
+	if (res->outcome == REVOCHECK_OUTCOME_CT_NONCOMPLIANT)
+		return GH_STATUS_CT;
 	return GH_STATUS_NO_STATUS;
 }
 
@@ -68,6 +70,8 @@ static unsigned int check_pair(rc_loader *l, const gh_funcs *f, unsigned int dep
 	int answered = rc_check_der(l, c.data, c.data ? c.len : 0, i.data, i.data ? i.len : 0, &res);
 	der_free(&c);
 	der_free(&i);
+	if (answered)
+		rc_note_ct(l, &res);
 	unsigned int st = status_for(&res);
 	rc_debug(l, "certificate %u of the chain: %s%s, %s", depth, rc_outcome_name(res.outcome),
 	         answered ? "" : " (library unavailable)", st ? "refused" : "allowed");

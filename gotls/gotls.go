@@ -32,6 +32,34 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("revocheck: certificate %q (depth %d): %s", e.Subject, e.Depth, e.Reason)
 }
 
+// CTError reports a certificate refused under policy.ct = enforce: its
+// embedded SCTs do not satisfy the Certificate Transparency policy
+// (outcome ct_noncompliant). errors.As also finds it as an *Error.
+type CTError struct {
+	Subject string // subject of the refused certificate
+	Depth   int    // 0: CT applies to end-entity certificates
+	Reason  string
+}
+
+func (e *CTError) Error() string {
+	return fmt.Sprintf("revocheck: certificate %q (depth %d) is not Certificate Transparency compliant: %s",
+		e.Subject, e.Depth, e.Reason)
+}
+
+// Unwrap returns the refusal as an *Error, for callers that handle every
+// refusal alike.
+func (e *CTError) Unwrap() error {
+	return &Error{Subject: e.Subject, Depth: e.Depth, Outcome: outcome.CTNoncompliant, Reason: e.Reason}
+}
+
+// refusal is the error for a certificate the policy denies.
+func refusal(cert *x509.Certificate, depth int, d engine.Decision) error {
+	if d.Outcome == outcome.CTNoncompliant {
+		return &CTError{Subject: cert.Subject.String(), Depth: depth, Reason: d.Reason()}
+	}
+	return &Error{Subject: cert.Subject.String(), Depth: depth, Outcome: d.Outcome, Reason: d.Reason()}
+}
+
 // VerifyConnection returns a tls.Config.VerifyConnection callback. It runs
 // after crypto/tls verified the chain, and checks every certificate of the
 // verified chain that has an issuer in it (end-entity and intermediates).
@@ -61,7 +89,7 @@ func checkChain(c *engine.Checker, chain []*x509.Certificate) error {
 			continue // unreadable input, allowed by the error policy
 		}
 		if !d.Allowed {
-			return &Error{Subject: chain[i].Subject.String(), Depth: i, Outcome: d.Outcome, Reason: d.Reason()}
+			return refusal(chain[i], i, d)
 		}
 	}
 	return nil

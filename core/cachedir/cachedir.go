@@ -176,6 +176,11 @@ func same(path string, data []byte) bool {
 	return err == nil && bytes.Equal(cur, data)
 }
 
+// WriteAtomic replaces dir/name with data durably: a temporary file in dir,
+// fsynced, renamed into place, the directory fsynced. A reader sees the old
+// bytes or the new, never a part (other data trees use it too: ctlogs/).
+func WriteAtomic(dir, name string, data []byte) error { return writeAtomic(dir, name, data, true) }
+
 // writeAtomic writes data to a temporary file in dir, fsyncs it and renames
 // it to name; with syncParent the directory is fsynced too, making the
 // rename durable before the caller goes on.

@@ -326,3 +326,24 @@ func TestCTGnuTLSCli(t *testing.T) {
 		}
 	}
 }
+
+// The NSS module sees an issuer Name and a serial, never the leaf's SCTs:
+// policy.ct in its module string changes nothing, revoked is still
+// distrusted (docs/NSS.md).
+func TestCTNSSUnaffected(t *testing.T) {
+	tstclnt := nssTool(t, "tstclnt")
+	env := ctEnv(t)
+	db := nssDBWith(t, env, "cache-dir="+env.CacheDir+";policy.ct=enforce")
+	for _, site := range []string{"ct-none", "ct-forged", "ct-retired-late", "ct-logged", "ct-revoked"} {
+		out, err := nssRun(t, nil, "GET / HTTP/1.0\r\n\r\n", tstclnt,
+			"-h", "127.0.0.1", "-p", portOf(env, site), "-d", db)
+		hello := strings.Contains(out, "hello from "+site)
+		if site == "ct-revoked" {
+			if err == nil || hello || !strings.Contains(out, secUntrustedCert) {
+				t.Errorf("%s: want %s, got exit %v", site, secUntrustedCert, err)
+			}
+		} else if err != nil || !hello {
+			t.Errorf("%s: the NSS module must not apply policy.ct: %v", site, err)
+		}
+	}
+}

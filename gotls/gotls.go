@@ -8,6 +8,14 @@
 // or, for any tls.Config:
 //
 //	conf.VerifyConnection = gotls.VerifyConnection(checker)
+//
+// A refused certificate is an *Error (Outcome says why: revoked, or the
+// outcome a policy denied). Under policy.ct = "enforce" a leaf whose
+// embedded SCTs do not satisfy the Certificate Transparency policy is a
+// *CTError instead, which errors.As also finds as an *Error with Outcome
+// ct_noncompliant. Under "report" such a leaf is accepted and nothing is
+// returned or logged here: the checker's Decision carries the outcome for
+// callers that check chains themselves (engine.Checker.CheckDER).
 package gotls
 
 import (

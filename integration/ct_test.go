@@ -347,3 +347,47 @@ func TestCTNSSUnaffected(t *testing.T) {
 		}
 	}
 }
+
+// Through the check daemon, with no library to fall back on: the
+// ct_noncompliant outcome travels in the daemon's reply and each adapter
+// maps it to its native error. policy.ct comes in the adapter's overrides.
+func TestCTDaemon(t *testing.T) {
+	needClient(t, "curl")
+	requireTool(t, "wget")
+	env := ctEnv(t)
+	sock, _ := startDaemon(t, env, env.CacheDir)
+	t.Run("curl", func(t *testing.T) {
+		for _, mode := range []string{"report", "enforce"} {
+			sink := newLogSink(t)
+			on := append(daemonEnv(opensslConf(t, env, append(daemonOnly, "policy.ct = "+mode)...), sock), sink.env())
+			for _, site := range []string{"ct-one-operator", "ct-missigned", "ct-logged", "ct-revoked", "uncovered"} {
+				msg := curlNoSCTs
+				if env.Sites[site].Revoked {
+					msg = curlRevoked
+				}
+				curlExpect(t, env, on, site, ctWant(env, mode, site), msg)
+			}
+			want := map[string]string{"report": ctNoticeReport, "enforce": ctNoticeEnforce}[mode]
+			if n := sink.count(want); n != 2 { // two curl processes met a non-compliant leaf
+				t.Errorf("ct=%s: want 2 notices %q, got %q", mode, want, sink.messages())
+			}
+		}
+	})
+	t.Run("wget", func(t *testing.T) {
+		he := []string{"LD_PRELOAD=" + gnutlsHookPath(t), "REVOCHECK_SOCKET=" + sock,
+			"REVOCHECK_LIBRARY=/nonexistent/librevocheck.so.0", "REVOCHECK_GNUTLS_UNAVAILABLE=deny",
+			"REVOCHECK_GNUTLS_OVERRIDES=policy.ct=enforce;cache-dir=" + env.CacheDir}
+		for _, site := range []string{"ct-retired-late", "ct-logged", "ct-revoked"} {
+			out, err := env.Run(t, he, "wget", "--no-config", "--no-hsts", "-nv", "--tries=1", "--timeout=20",
+				"--ca-certificate="+env.RootPEM, "-O-", env.Sites[site].URL)
+			switch site {
+			case "ct-logged":
+				expectFetched(t, site, out, err)
+			case "ct-revoked":
+				expectRefused(t, site, out, err, "has been revoked")
+			default:
+				expectRefused(t, site, out, err, "is not trusted")
+			}
+		}
+	})
+}

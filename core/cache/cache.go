@@ -240,6 +240,33 @@ func (c *Cache) Check(in *certinput.Input, d *Detail) (o outcome.Outcome, err er
 	return g.V.check(in, d)
 }
 
+// Enrolled reports whether the issuer (its SPKI SHA-256) is enrolled in a
+// filter of the current generation, i.e. is a CA the data covers (Mozilla's
+// CRLite covers CAs of its root program); ok is false when there is no
+// data to ask. The CT policy applies only to such issuers (core/engine).
+func (c *Cache) Enrolled(issuer *[32]byte) (enrolled, ok bool) {
+	g := c.st.Acquire()
+	if g == nil {
+		return false, false
+	}
+	prev := debug.SetPanicOnFault(true)
+	defer func() {
+		if mapped.Fault(prev, recover()) != nil {
+			enrolled, ok = false, false
+		}
+		g.Release()
+	}()
+	if row := g.V.row(issuer); row != nil {
+		return row.blocks != nil, true
+	}
+	for j := range g.V.filters { // the row memo is full: ask each filter
+		if f := g.V.filters[j].f; f != nil && f.Find(issuer) >= 0 {
+			return true, true
+		}
+	}
+	return false, true
+}
+
 func (g *generation) check(in *certinput.Input, d *Detail) (outcome.Outcome, error) {
 	if d == nil && g.fptrs != nil {
 		return g.checkMasked(in)

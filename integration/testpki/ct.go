@@ -195,7 +195,7 @@ type CTSite struct {
 // CT is the CT part of the test PKI.
 type CT struct {
 	Logs     []*CTLog // A1, A2 (operator A, ECDSA), B1 (operator B, RSA), C1 (operator C, ECDSA, retired at RetiredAt)
-	Attacker *CTLog   // a key no list names: its SCTs claim B1's id
+	Attacker *CTLog   // an RSA key no list names: its SCTs claim B1's id
 	// Int issues every CT site, under the PKI's root; IntCRL (DER) lists
 	// the revoked ones.
 	Int       *Cert
@@ -244,7 +244,9 @@ func (p *PKI) GenerateCT() (*CT, error) {
 	}
 	ct.Logs[3].Retired = ct.RetiredAt
 	var err error
-	if ct.Attacker, err = NewCTLog("attacker", "not a listed log", false, since); err != nil {
+	// RSA like B1, whose id its SCTs claim: the forgery fails on the
+	// signature itself, not on the algorithm.
+	if ct.Attacker, err = NewCTLog("attacker", "not a listed log", true, since); err != nil {
 		return nil, err
 	}
 	if ct.Int, err = p.issue("int-ct", "revocheck test CT intermediate", p.Root, true, true, now); err != nil {

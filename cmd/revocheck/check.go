@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,8 +16,10 @@ import (
 
 	"github.com/revocheck/revocheck/core/cache"
 	"github.com/revocheck/revocheck/core/certinput"
+	"github.com/revocheck/revocheck/core/ct"
 	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/outcome"
+	"github.com/revocheck/revocheck/core/policy"
 )
 
 const checkUsage = `[flags] [CERT.pem|CERT.der ...]
@@ -55,6 +58,30 @@ type jsonInput struct {
 	SCTs             []jsonSCT `json:"scts"`
 }
 
+// jsonCTSCT is one embedded SCT as the CT policy judged it.
+type jsonCTSCT struct {
+	LogID     string `json:"log_id"` // base64, as the log lists write it
+	Timestamp uint64 `json:"timestamp"`
+	Log       string `json:"log,omitempty"` // the log's description
+	Operator  string `json:"operator,omitempty"`
+	LogState  string `json:"log_state,omitempty"`
+	Valid     bool   `json:"valid"`
+	Status    string `json:"status"` // "valid", or why not
+}
+
+// jsonCT is the CT policy's verdict on one certificate (policy.ct).
+type jsonCT struct {
+	Policy    string      `json:"policy"`            // off, report, enforce
+	Applies   bool        `json:"applies"`           // judged at all
+	Why       string      `json:"why,omitempty"`     // why not judged
+	Compliant bool        `json:"compliant"`         // meaningful when applies
+	Verdict   string      `json:"verdict,omitempty"` // why not compliant, or why exempt
+	Required  int         `json:"required_logs,omitempty"`
+	Logs      int         `json:"valid_logs"`
+	Operators int         `json:"operators"`
+	SCTs      []jsonCTSCT `json:"scts"`
+}
+
 type jsonFilter struct {
 	File   string `json:"file"`
 	Result string `json:"result"`
@@ -70,6 +97,7 @@ type jsonCert struct {
 	Error   string       `json:"error,omitempty"`
 	Input   *jsonInput   `json:"input,omitempty"`
 	Filters []jsonFilter `json:"filters"`
+	CT      *jsonCT      `json:"ct,omitempty"` // only with policy.ct = report or enforce
 }
 
 // jsonCheck is the chain's verdict: outcome, allowed and reason are those
@@ -194,6 +222,11 @@ func checkOne(chk *engine.Checker, depth int, cert, issuer []byte) (jsonCert, er
 	jc.Input = inputJSON(&in)
 	var detail cache.Detail
 	o, cerr := chk.Check(&in, &detail)
+	if chk.Config.Policy.CT != policy.CTOff {
+		r := chk.CTReport(cert, &in)
+		o = chk.CTOutcome(o, r)
+		jc.CT = ctJSON(chk.Config.Policy.CT, r)
+	}
 	d := chk.Decide(o)
 	jc.Outcome, jc.Allowed, jc.Reason = o.String(), d.Allowed, d.Reason()
 	if cerr != nil {
@@ -223,7 +256,55 @@ func printCheck(w io.Writer, res *jsonCheck) {
 		for _, f := range c.Filters {
 			fmt.Fprintf(w, "      filter %s: %s\n", f.File, f.Result)
 		}
+		printCT(w, c.CT)
 	}
+}
+
+func printCT(w io.Writer, c *jsonCT) {
+	switch {
+	case c == nil:
+		return
+	case !c.Applies:
+		fmt.Fprintf(w, "      CT (policy %s): not judged: %s\n", c.Policy, c.Why)
+		return
+	case c.Compliant && c.Verdict != "":
+		fmt.Fprintf(w, "      CT (policy %s): exempt: %s\n", c.Policy, c.Verdict)
+		return
+	case c.Compliant:
+		fmt.Fprintf(w, "      CT (policy %s): compliant: valid SCTs from %d logs of %d operators (%d logs required)\n", c.Policy, c.Logs, c.Operators, c.Required)
+	default:
+		fmt.Fprintf(w, "      CT (policy %s): NOT compliant: %s\n", c.Policy, c.Verdict)
+	}
+	for _, s := range c.SCTs {
+		log := "unknown log"
+		if s.Log != "" {
+			log = fmt.Sprintf("%s (%s, %s)", s.Log, s.Operator, s.LogState)
+		}
+		fmt.Fprintf(w, "      SCT %s at %s: %s: %s\n", s.LogID, time.UnixMilli(int64(s.Timestamp)).UTC().Format(time.RFC3339), log, s.Status)
+	}
+}
+
+// ctJSON renders the engine's CT report.
+func ctJSON(mode policy.CTMode, r *engine.CTReport) *jsonCT {
+	j := &jsonCT{Policy: mode.String(), Applies: r.Applies, Why: r.Why, SCTs: []jsonCTSCT{}}
+	if r.Report == nil {
+		return j
+	}
+	v := r.Verdict
+	j.Compliant, j.Required, j.Logs, j.Operators = v.Compliant, v.Required, v.Logs, v.Operators
+	j.Verdict = v.Reason
+	if v.Exempt != "" {
+		j.Verdict = v.Exempt
+	}
+	for _, res := range r.Results {
+		s := jsonCTSCT{LogID: base64.StdEncoding.EncodeToString(res.SCT.LogID[:]), Timestamp: res.SCT.Timestamp,
+			Valid: res.Status == ct.Valid || res.Status == ct.ValidRetired, Status: res.Status.String()}
+		if res.Log != nil {
+			s.Log, s.Operator, s.LogState = res.Log.Description, res.Log.Operator, res.Log.State.String()
+		}
+		j.SCTs = append(j.SCTs, s)
+	}
+	return j
 }
 
 func inputJSON(in *certinput.Input) *jsonInput {

@@ -18,6 +18,8 @@ the newest full filter and its chain of deltas) and the CA intermediates
 (collection intermediates), verify every attachment's size and SHA-256, and
 write a tree that revocheck fetch and upki clients sync from:
 DIR/manifest.json + filters, DIR/intermediates/manifest.json + XX.pem.
+The CT log list (collection ct-logs, for policy.ct) goes to
+DIR/ctlogs/ctlogs.json + manifest.json; a server without it is skipped.
 
 Exit status: 0 done; 1 error (bad records, integrity failure, local I/O);
 75 temporary failure (network, server error): try again later.
@@ -43,6 +45,7 @@ func runMirrorMozilla(args []string, stdout, stderr io.Writer) error {
 		attURL  = fs.String("attachments-url", "", "attachments base URL (default: from the server's capabilities)")
 		channel = fs.String("channel", "default", "cert-revocations channel")
 		noInter = fs.Bool("no-intermediates", false, "skip the intermediates collection")
+		noCT    = fs.Bool("no-ct-logs", false, "skip the ct-logs collection (the CT log list policy.ct checks SCTs against)")
 		comment = fs.String("comment", "revocheck mirror", "manifest comment")
 		legacy  = fs.Bool("filters-key", false, `write manifests with "filters" instead of "files" (older upki clients)`)
 		dl      downloadFlags
@@ -71,6 +74,7 @@ func runMirrorMozilla(args []string, stdout, stderr io.Writer) error {
 	res, err := mirror.Mirror(ctx, mirror.Options{
 		BaseURL: *base, AttachmentsURL: *attURL, OutDir: *out, Channel: *channel,
 		Intermediates: !*noInter, Comment: *comment, Client: c, Log: log, FiltersKey: *legacy,
+		NoCTLogs: *noCT,
 	})
 	if err != nil {
 		return httpget.Typed(err)
@@ -78,6 +82,9 @@ func runMirrorMozilla(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(log, "mirror: %d filters (%d downloaded)", len(res.Filters), res.Downloaded)
 	if !*noInter {
 		fmt.Fprintf(log, ", %d intermediates in %d buckets", res.Intermediates, res.Buckets)
+	}
+	if res.CTLogs > 0 {
+		fmt.Fprintf(log, ", %d CT logs", res.CTLogs)
 	}
 	fmt.Fprintf(log, " -> %s\n", *out)
 	return nil

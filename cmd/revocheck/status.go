@@ -14,6 +14,7 @@ import (
 	"github.com/revocheck/revocheck/core/clubcard"
 	"github.com/revocheck/revocheck/core/config"
 	"github.com/revocheck/revocheck/core/crlset"
+	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/fetch"
 	"github.com/revocheck/revocheck/core/index"
 	"github.com/revocheck/revocheck/core/manifest"
@@ -59,6 +60,7 @@ type statusReport struct {
 	CRLSetIssuers  int               `json:"crlset_issuers"`
 	CRLSetEntries  uint64            `json:"crlset_entries"`
 	Policy         map[string]string `json:"policy"`
+	CTLogs         string            `json:"ct_logs"` // the CT log list policy.ct uses, in words
 	Adapters       []adapterStatus   `json:"adapters"`
 	Daemon         daemonStatus      `json:"daemon"`
 
@@ -88,8 +90,13 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for _, o := range outcome.All() {
+		if o == outcome.CTNoncompliant {
+			r.Policy["ct"] = cfg.Policy.CT.String() // off, report, enforce
+			continue
+		}
 		r.Policy[o.String()] = cfg.Policy.Action(o).String()
 	}
+	r.CTLogs = ctLogsState(cfg.CacheDir)
 	r.inspectCache(cfg.CacheDir, cfg.Policy.MaxAge)
 	st := crlset.OpenStore(filepath.Join(cfg.CacheDir, crlset.Dir)).Status()
 	r.CRLSetIssuers, r.CRLSetEntries = len(st.Issuers), st.Entries
@@ -217,8 +224,13 @@ func (r *statusReport) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "crl sets: %d issuer(s), %d revoked serial(s)\n", r.CRLSetIssuers, r.CRLSetEntries)
 	printSharedIssuerNames(w, r.CRLSetShared)
+	fmt.Fprintf(w, "ct logs:  %s\n", r.CTLogs)
 	fmt.Fprintf(w, "policy:  ")
 	for _, o := range outcome.All() {
+		if o == outcome.CTNoncompliant {
+			fmt.Fprintf(w, " ct=%s", r.Policy["ct"])
+			continue
+		}
 		fmt.Fprintf(w, " %s=%s", o, r.Policy[o.String()])
 	}
 	fmt.Fprintln(w)
@@ -308,4 +320,22 @@ func dataWarning(cfg *config.Config) string {
 		p += "; policy stale = allow, so only revocations already in the old data are refused"
 	}
 	return p + " (run `revocheck fetch`, or see `journalctl -u revocheck-fetch`)"
+}
+
+// ctLogsState describes the cache's CT log list (core/ctlog).
+func ctLogsState(dataDir string) string {
+	st := ctlog.OpenStore(dataDir)
+	defer st.Close()
+	l, _ := st.Current()
+	if l == nil {
+		if err := st.Err(); err != nil {
+			return "unreadable: " + err.Error()
+		}
+		return "none (policy.ct judges nothing; revocheck mirror ctlogs or a mirror with ctlogs/ provides one)"
+	}
+	at := "undated"
+	if l.GeneratedAt > 0 {
+		at = time.Unix(l.GeneratedAt, 0).UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%d logs of %d operators, %s, from %s", len(l.Logs), l.Operators(), at, l.Source)
 }

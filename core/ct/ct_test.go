@@ -320,3 +320,29 @@ func FuzzPrecertTBS(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkCheck is one uncached CT check of a leaf with two ECDSA SCTs
+// (and one with two RSA-2048 SCTs): parse, rebuild the precertificate,
+// verify both, judge.
+func BenchmarkCheck(b *testing.B) {
+	for _, rsaLogs := range []bool{false, true} {
+		name := map[bool]string{false: "ECDSA-P256", true: "RSA-2048"}[rsaLogs]
+		b.Run(name, func(b *testing.B) {
+			p := newPKI(b)
+			a, c := newTestLog(b, "A", rsaLogs), newTestLog(b, "B", rsaLogs)
+			list := listOf(b, a, c)
+			ts := uint64(time.Now().Add(-time.Minute).UnixMilli())
+			leaf := p.issue(b, 90*24*time.Hour, func(pre []byte) []ct.SCT {
+				return []ct.SCT{sign(b, a, ts, p.caHash, pre), sign(b, c, ts, p.caHash, pre)}
+			})
+			now := time.Now()
+			if r := ct.Check(list, leaf, &p.caHash, now); !r.Verdict.Compliant {
+				b.Fatal(r.Verdict.Reason)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				ct.Check(list, leaf, &p.caHash, now)
+			}
+		})
+	}
+}

@@ -25,6 +25,7 @@ import (
 type Verdict struct {
 	Compliant    bool
 	Reason       string // why not, in words; "" when compliant
+	Exempt       string // why the policy does not judge this certificate (a CA's); "" when it does
 	Required     int    // distinct logs required
 	Logs         int    // distinct qualifying logs
 	Operators    int    // distinct operators of those logs
@@ -119,4 +120,31 @@ func readTime(elem []byte) (time.Time, error) {
 		return t, errors.New("bad time")
 	}
 	return t, nil
+}
+
+// oidBasicConstraints is 2.5.29.19.
+var oidBasicConstraints = []byte{0x55, 0x1d, 0x13}
+
+// isCA reports whether the certificate's basicConstraints say cA TRUE: the
+// CT policy judges end-entity certificates, and an adapter checks every
+// certificate of a chain against its issuer, intermediates included.
+func isCA(c *certinput.Cert) bool {
+	exts := cryptobyte.String(c.Extensions)
+	for !exts.Empty() {
+		var ext, oid, value cryptobyte.String
+		if !exts.ReadASN1(&ext, cbasn1.SEQUENCE) || !ext.ReadASN1(&oid, cbasn1.OBJECT_IDENTIFIER) {
+			return false
+		}
+		if string(oid) != string(oidBasicConstraints) {
+			continue
+		}
+		ext.SkipOptionalASN1(cbasn1.BOOLEAN) // critical
+		var bc cryptobyte.String
+		if !ext.ReadASN1(&value, cbasn1.OCTET_STRING) || !value.ReadASN1(&bc, cbasn1.SEQUENCE) {
+			return false
+		}
+		var ca bool // DEFAULT FALSE
+		return bc.PeekASN1Tag(cbasn1.BOOLEAN) && bc.ReadASN1Boolean(&ca) && ca
+	}
+	return false
 }

@@ -67,6 +67,10 @@ func Check(list *ctlog.List, leaf []byte, issuerSPKIHash *[32]byte, now time.Tim
 		r.Verdict = Verdict{Reason: "the certificate cannot be read: " + err.Error()}
 		return r
 	}
+	if isCA(&c) {
+		r.Verdict = Verdict{Compliant: true, Exempt: "a CA certificate: the CT policy judges end-entity certificates"}
+		return r
+	}
 	nb, na, err := validity(&c)
 	if err != nil {
 		r.Err = err

@@ -8,11 +8,7 @@ package ctlog
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -235,30 +231,6 @@ func newLog(id, key, operator, desc, url string, mmd int64, st State, stTime int
 	return g, nil
 }
 
-// ParseKey parses a log's DER SubjectPublicKeyInfo: ECDSA P-256 or RSA of
-// 2048 to 4096 bits, the keys RFC 6962 §2.1.4 allows.
-func ParseKey(der []byte) (any, error) {
-	if len(der) > maxKeyLen {
-		return nil, errors.New("key too long")
-	}
-	pub, err := x509.ParsePKIXPublicKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("key: %v", err)
-	}
-	switch k := pub.(type) {
-	case *ecdsa.PublicKey:
-		if k.Curve != elliptic.P256() {
-			return nil, errors.New("key: ECDSA key not on P-256")
-		}
-	case *rsa.PublicKey:
-		if n := k.N.BitLen(); n < 2048 || n > 4096 {
-			return nil, fmt.Errorf("key: RSA key of %d bits", n)
-		}
-	default:
-		return nil, fmt.Errorf("key: %T is not ECDSA P-256 or RSA", pub)
-	}
-	return pub, nil
-}
 
 // Operators counts the distinct operators of the list.
 func (l *List) Operators() int {

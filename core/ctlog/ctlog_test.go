@@ -1,6 +1,7 @@
 package ctlog
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -196,6 +197,25 @@ func FuzzParseUpstream(f *testing.F) {
 		}
 		if _, err := l.Marshal(); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+func FuzzParseKey(f *testing.F) {
+	f.Add(ecKey(f))
+	f.Add(rsaKey(f))
+	f.Add([]byte{0x30, 0x00})
+	f.Fuzz(func(t *testing.T, der []byte) {
+		pub, err := ParseKey(der)
+		if err != nil {
+			return
+		}
+		back, err := x509.ParsePKIXPublicKey(der) // the standard library agrees
+		if err != nil {
+			t.Fatalf("accepted a key crypto/x509 refuses: %v", err)
+		}
+		if eq, ok := back.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(pub) {
+			t.Fatal("a different key than crypto/x509's")
 		}
 	})
 }

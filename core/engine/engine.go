@@ -40,7 +40,8 @@ type Checker struct {
 	policy policy.Policy
 
 	sources []Source
-	now     func() time.Time // the wall clock, read on the gate only (tests set it)
+	ct      *ctState         // nil: policy.ct = off (ct.go)
+	now     func() time.Time // the wall clock, read on the gate and by CT verification only (tests set it)
 	next    atomic.Int64     // mono() of the next gate
 	stale   atomic.Uint64    // bit i: source i's data is older than max-age
 }
@@ -84,6 +85,7 @@ func New(cfg *config.Config) *Checker {
 	for _, k := range sourceKinds {
 		c.sources = append(c.sources, k.open(cfg))
 	}
+	c.ct = openCT(cfg)
 	c.judge()
 	c.next.Store(mono() + int64(pollInterval))
 	return c
@@ -93,6 +95,9 @@ func New(cfg *config.Config) *Checker {
 func (c *Checker) Close() {
 	for _, s := range c.sources {
 		s.Close()
+	}
+	if c.ct != nil {
+		c.ct.logs.Close()
 	}
 }
 
@@ -115,6 +120,9 @@ func (c *Checker) poll() {
 	for _, s := range c.sources {
 		s.Poll()
 	}
+	if c.ct != nil {
+		c.ct.logs.Poll()
+	}
 	c.judge()
 }
 
@@ -134,7 +142,9 @@ func (c *Checker) judge() {
 }
 
 // CheckDER extracts the inputs from cert and its issuer (DER), checks them
-// and applies the policy. It allocates nothing on a warm cache.
+// and applies the policy; with policy.ct on, a leaf whose SCTs fail the CT
+// policy is ct_noncompliant (ct.go). It allocates nothing on a warm cache
+// with policy.ct = off.
 func (c *Checker) CheckDER(cert, issuer []byte) (Decision, error) {
 	var buf [16]certinput.SCT
 	in := certinput.Input{SCTs: buf[:0]}
@@ -142,6 +152,9 @@ func (c *Checker) CheckDER(cert, issuer []byte) (Decision, error) {
 		return c.policy.Decide(outcome.Error), err
 	}
 	o, _ := c.Check(&in, nil)
+	if c.ct != nil {
+		o = c.applyCT(cert, in.IssuerSPKIHash, o)
+	}
 	return c.policy.Decide(o), nil
 }
 

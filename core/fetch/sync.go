@@ -3,8 +3,9 @@
 // lists under <url><filename> (upki's default url is
 // https://upki.rustls.dev/revocation/). It also syncs the optional CRL-set tree
 // (<url>/crlsets/manifest.json into <cache>/crlsets/), which lives apart so
-// that upki clients never see non-clubcard files in the main manifest, and
-// on request the CA intermediates (<url>/intermediates/).
+// that upki clients never see non-clubcard files in the main manifest, the
+// optional CT log list (<url>/ctlogs/, core/ctlog), and on request the CA
+// intermediates (<url>/intermediates/).
 //
 // # Guarantees
 //
@@ -59,7 +60,9 @@ import (
 	"time"
 
 	"github.com/revocheck/revocheck/core/crlset"
+	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/index"
+	"github.com/revocheck/revocheck/core/mapped"
 )
 
 // DefaultURL is upki's public mirror, used when neither --url nor the
@@ -141,6 +144,14 @@ var trees = []tree{
 	// [intermediates] enabled: the NSS module's name → key map reads them.
 	{key: "intermediates", sub: "intermediates", rule: func(n string) error { return checkName(n, 64) },
 		optional: true, optIn: true, strayExts: []string{".pem"}},
+	// The CT log list policy.ct checks SCTs against (core/ctlog): one
+	// file, validated before it takes its name.
+	{key: "ctlogs", sub: ctlog.Dir, rule: func(n string) error {
+		if n != ctlog.FileName {
+			return fmt.Errorf("ctlogs/manifest.json lists %q, not %s", n, ctlog.FileName)
+		}
+		return nil
+	}, optional: true},
 }
 
 // Sync brings opts.CacheDir in step with the mirror at opts.URL.
@@ -197,8 +208,8 @@ func Sync(ctx context.Context, opts Options) (*Result, error) {
 // nothingServed reports whether every tree synced was absent on the mirror.
 func (r *Result) nothingServed() bool {
 	for _, t := range r.Trees {
-		if t.Tree == "intermediates" {
-			continue // opt-in extra, never the revocation data itself
+		if t.Tree == "intermediates" || t.Tree == "ctlogs" {
+			continue // extras, never the revocation data itself
 		}
 		if !t.Absent {
 			return false
@@ -592,6 +603,13 @@ func validate(t tree, path string) error {
 			return err
 		}
 		_, err = crlset.Parse(data)
+		return err
+	case "ctlogs":
+		data, _, err := mapped.ReadFile(path, ctlog.MaxFileSize)
+		if err != nil {
+			return err
+		}
+		_, err = ctlog.Parse(data)
 		return err
 	}
 	return nil

@@ -120,6 +120,16 @@ type httpStatusError struct {
 	After  time.Duration // Retry-After, when the server sent one
 }
 
+// StatusCode is the HTTP status of a non-2xx answer in err's chain, 0 when
+// err is not one (mirror tells an absent collection, 404, from a failure).
+func StatusCode(err error) int {
+	var se *httpStatusError
+	if errors.As(err, &se) {
+		return se.Status
+	}
+	return 0
+}
+
 func (e *httpStatusError) Error() string {
 	return fmt.Sprintf("%s: http status %d", e.URL, e.Status)
 }

@@ -8,6 +8,8 @@
 //	<out>/intermediates/manifest.json
 //	<out>/intermediates/XX.pem       CA intermediates bucketed by the first byte
 //	                                 (hex) of SHA-256(DER), as upki's mirror does
+//	<out>/ctlogs/manifest.json       the CT log list (ct-logs collection, core/ctlog)
+//	<out>/ctlogs/ctlogs.json
 //	<out>/.cache/                    attachment cache (never served)
 //
 // Files go in before the manifest that lists them (temporary file, fsync,
@@ -46,6 +48,7 @@ type Options struct {
 	OutDir         string
 	Channel        string // cert-revocations channel; "" means "default"
 	Intermediates  bool   // also mirror the intermediates collection
+	NoCTLogs       bool   // do not mirror the ct-logs collection (CT log list)
 	Comment        string
 	Client         *httpget.Client // nil: httpget.NewClient()
 	Log            io.Writer       // progress lines; nil: discard
@@ -63,6 +66,8 @@ type Result struct {
 	Downloaded    int      // filter files fetched (others were already present)
 	Intermediates int      // certificates mirrored
 	Buckets       int
+	CTLogs        int  // logs in the CT log list written (0: none, see CTLogsAbsent)
+	CTLogsAbsent  bool // the server has no ct-logs collection
 }
 
 const (
@@ -131,6 +136,11 @@ func Mirror(ctx context.Context, o Options) (*Result, error) {
 	}
 	if err := publish(o.OutDir, m, []string{".filter", ".delta", ".stash"}, o.FiltersKey); err != nil {
 		return nil, err
+	}
+	if !o.NoCTLogs {
+		if err := mirrorCTLogs(ctx, &o, base, res); err != nil {
+			return nil, err
+		}
 	}
 	if o.Intermediates {
 		n, b, err := mirrorIntermediates(ctx, &o, base, att)

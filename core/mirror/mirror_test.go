@@ -26,7 +26,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/manifest"
+	"github.com/revocheck/revocheck/internal/cttest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -42,6 +44,7 @@ type fakeRS struct {
 	mu          sync.Mutex
 	revocations []map[string]any
 	inter       []map[string]any
+	ctlogs      []map[string]any  // nil: no ct-logs collection (404)
 	attachments map[string][]byte // location → bytes
 	served      map[string]int    // path → requests
 	corrupt     string            // location served with a flipped byte
@@ -65,6 +68,8 @@ func newFakeRS(t *testing.T) *fakeRS {
 			json.NewEncoder(w).Encode(map[string]any{"data": f.revocations})
 		case r.URL.Path == "/v1/buckets/security-state/collections/intermediates/records":
 			json.NewEncoder(w).Encode(map[string]any{"data": f.inter})
+		case r.URL.Path == "/v1/buckets/security-state/collections/ct-logs/records" && f.ctlogs != nil:
+			json.NewEncoder(w).Encode(map[string]any{"data": f.ctlogs})
 		case strings.HasPrefix(r.URL.Path, "/attachments/"):
 			loc := strings.TrimPrefix(r.URL.Path, "/attachments/")
 			b, ok := f.attachments[loc]
@@ -333,4 +338,42 @@ func FuzzParseRecords(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestMirrorCTLogs(t *testing.T) {
+	f := newFakeRS(t)
+	f.addFilter("full", "", "default", "20260101-0-default.filter", 1767225600000, []byte("filter bytes"))
+	out := t.TempDir()
+	res, err := Mirror(context.Background(), Options{BaseURL: f.srv.URL + "/v1", OutDir: out, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.CTLogsAbsent || res.CTLogs != 0 {
+		t.Errorf("no collection: %+v", res)
+	}
+	l, err := cttest.NewLog("Argon", "Google", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := map[string]any{"id": "x", "logID": base64.StdEncoding.EncodeToString(l.ID[:]), "key": base64.StdEncoding.EncodeToString(l.SPKI),
+		"operator": "Google", "description": "Argon", "url": "https://argon/", "mmd": 86400, "admissible": true, "crlite_enrolled": true, "last_modified": 5}
+	// The server grows the collection.
+	f.mu.Lock()
+	f.ctlogs = []map[string]any{rec}
+	f.mu.Unlock()
+	res, err = Mirror(context.Background(), Options{BaseURL: f.srv.URL + "/v1", OutDir: out, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CTLogs != 1 {
+		t.Fatalf("%+v", res)
+	}
+	data, err := os.ReadFile(filepath.Join(out, ctlog.Dir, ctlog.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ctlog.Parse(data)
+	if err != nil || got.Find(&l.ID) == nil || got.Find(&l.ID).State != ctlog.Usable {
+		t.Errorf("list %+v %v", got, err)
+	}
 }

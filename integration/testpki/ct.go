@@ -28,6 +28,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/revocheck/revocheck/internal/cttest"
 )
 
 var (
@@ -48,24 +50,15 @@ type CTLog struct {
 	Retired     time.Time     // zero: usable; else retired at this time
 }
 
-// NewCTLog makes a log with a fresh key: ECDSA P-256, or RSA-2048 when rsaKey.
+// NewCTLog makes a log with a fresh key: ECDSA P-256, or RSA-2048 when
+// rsaKey (internal/cttest's; what the logs sign is made here, apart from
+// core/ct, so that these SCTs test the verifier rather than echo it).
 func NewCTLog(operator, description string, rsaKey bool, since time.Time) (*CTLog, error) {
-	var key crypto.Signer
-	var err error
-	if rsaKey {
-		key, err = rsa.GenerateKey(rand.Reader, 2048)
-	} else {
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	}
+	l, err := cttest.NewLog(description, operator, rsaKey)
 	if err != nil {
 		return nil, err
 	}
-	spki, err := x509.MarshalPKIXPublicKey(key.Public())
-	if err != nil {
-		return nil, err
-	}
-	return &CTLog{Operator: operator, Description: description, Key: key, SPKI: spki,
-		ID: sha256.Sum256(spki), Since: since}, nil
+	return &CTLog{Operator: operator, Description: description, Key: l.Key, SPKI: l.SPKI, ID: l.ID, Since: since}, nil
 }
 
 // SignedData is the RFC 6962 §3.2 digitally-signed struct of a v1 SCT over

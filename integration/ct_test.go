@@ -391,3 +391,30 @@ func TestCTDaemon(t *testing.T) {
 		}
 	})
 }
+
+// A forked child cannot call into the parent's Go runtime: it asks a fresh
+// `revocheck check --request` helper, whose reply carries ct_noncompliant
+// like the library's.
+func TestCTFork(t *testing.T) {
+	needClient(t, "python3")
+	env := ctEnv(t)
+	sink := newLogSink(t)
+	out, err := env.Run(t, ctOpenSSL(t, env, "enforce", sink), "python3", testdataScript("fork.py"), env.RootPEM,
+		env.Sites["ct-logged"].URL, env.Sites["ct-none"].URL)
+	if err != nil {
+		t.Fatalf("fork.py: %v", err)
+	}
+	for _, l := range []string{"parent good:", "child good:"} {
+		if !strings.Contains(lineWith(out, l), "ok hello from ct-logged") {
+			t.Errorf("%s want the logged site:\n%s", l, out)
+		}
+	}
+	for _, l := range []string{"parent revoked:", "child revoked:", "parent after fork revoked:"} {
+		if !strings.Contains(lineWith(out, l), curlNoSCTs) {
+			t.Errorf("%s want the CT refusal:\n%s", l, out)
+		}
+	}
+	if strings.Contains(out, "forked after") || !strings.Contains(out, "child exit status: 0") {
+		t.Errorf("the child must check for real and exit cleanly:\n%s", out)
+	}
+}

@@ -174,6 +174,17 @@ void rc_notice(rc_loader *l, unsigned state, const char *fmt, ...)
 		fprintf(stderr, "revocheck (%s): %s\n", l->component, msg);
 }
 
+void rc_note_ct(rc_loader *l, const revocheck_result *res)
+{
+	if (res->outcome != REVOCHECK_OUTCOME_CT_NONCOMPLIANT ||
+	    (__atomic_load_n(&l->noted, __ATOMIC_ACQUIRE) & RC_NOTE_CT))
+		return;
+	rc_notice(l, RC_NOTE_CT,
+	          "a certificate's embedded SCTs do not satisfy the Certificate Transparency policy; %s "
+	          "such connections (policy.ct = %s); `revocheck check --json` shows its SCTs",
+	          res->allowed ? "allowing" : "refusing", res->allowed ? "report" : "enforce");
+}
+
 void rc_log(rc_loader *l, const char *fmt, ...)
 {
 	va_list ap;
@@ -737,15 +748,4 @@ void rc_loader_shutdown(rc_loader *l)
 		l->state = 0; /* a later check (re-initialised module) may open again */
 	l->handle = 0;
 	pthread_mutex_unlock(&l->lock);
-}
-
-void rc_note_ct(rc_loader *l, const revocheck_result *res)
-{
-	if (res->outcome != REVOCHECK_OUTCOME_CT_NONCOMPLIANT ||
-	    (__atomic_load_n(&l->noted, __ATOMIC_ACQUIRE) & RC_NOTE_CT))
-		return;
-	rc_notice(l, RC_NOTE_CT,
-	          "a certificate's embedded SCTs do not satisfy the Certificate Transparency policy; %s "
-	          "such connections (policy.ct = %s); `revocheck check --json` shows its SCTs",
-	          res->allowed ? "allowing" : "refusing", res->allowed ? "report" : "enforce");
 }

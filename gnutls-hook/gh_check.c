@@ -53,6 +53,8 @@ static unsigned int status_for(const revocheck_result *res)
 		return 0;
 	if (res->outcome == REVOCHECK_OUTCOME_STALE)
 		return GH_STATUS_STALE;
+	if (res->outcome == REVOCHECK_OUTCOME_CT_NONCOMPLIANT)
+		return GH_STATUS_CT;
 	return GH_STATUS_NO_STATUS;
 }
 

@@ -39,6 +39,15 @@ typedef struct gh_funcs {
 #define GH_STATUS_REVOKED (GNUTLS_CERT_REVOKED | GNUTLS_CERT_INVALID)
 #define GH_STATUS_STALE (GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED | GNUTLS_CERT_INVALID)
 #define GH_STATUS_NO_STATUS (GNUTLS_CERT_MISSING_OCSP_STATUS | GNUTLS_CERT_INVALID)
+/*
+ * policy.ct = enforce refused the certificate (ct_noncompliant): GnuTLS has
+ * no CT bit. GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE says what happened:
+ * the certificate does not meet a requirement its issuer is held to (a
+ * publicly trusted CA's certificates must be logged). gnutls-cli prints
+ * "The certificate chain violates the signer's constraints.", wget "is not
+ * trusted"; neither suggests a revocation or a missing OCSP response.
+ */
+#define GH_STATUS_CT (GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE | GNUTLS_CERT_INVALID)
 
 /* Longest path walked; GnuTLS's own DEFAULT_MAX_VERIFY_DEPTH is 16. */
 #define GH_MAX_DEPTH 16

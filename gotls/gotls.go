@@ -8,6 +8,14 @@
 // or, for any tls.Config:
 //
 //	conf.VerifyConnection = gotls.VerifyConnection(checker)
+//
+// A refused certificate is an *Error (Outcome says why: revoked, or the
+// outcome a policy denied). Under policy.ct = "enforce" a leaf whose
+// embedded SCTs do not satisfy the Certificate Transparency policy is a
+// *CTError instead, which errors.As also finds as an *Error with Outcome
+// ct_noncompliant. Under "report" such a leaf is accepted and nothing is
+// returned or logged here: the checker's Decision carries the outcome for
+// callers that check chains themselves (engine.Checker.CheckDER).
 package gotls
 
 import (
@@ -30,6 +38,34 @@ type Error struct {
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("revocheck: certificate %q (depth %d): %s", e.Subject, e.Depth, e.Reason)
+}
+
+// CTError reports a certificate refused under policy.ct = enforce: its
+// embedded SCTs do not satisfy the Certificate Transparency policy
+// (outcome ct_noncompliant). errors.As also finds it as an *Error.
+type CTError struct {
+	Subject string // subject of the refused certificate
+	Depth   int    // 0: CT applies to end-entity certificates
+	Reason  string
+}
+
+func (e *CTError) Error() string {
+	return fmt.Sprintf("revocheck: certificate %q (depth %d) is not Certificate Transparency compliant: %s",
+		e.Subject, e.Depth, e.Reason)
+}
+
+// Unwrap returns the refusal as an *Error, for callers that handle every
+// refusal alike.
+func (e *CTError) Unwrap() error {
+	return &Error{Subject: e.Subject, Depth: e.Depth, Outcome: outcome.CTNoncompliant, Reason: e.Reason}
+}
+
+// refusal is the error for a certificate the policy denies.
+func refusal(cert *x509.Certificate, depth int, d engine.Decision) error {
+	if d.Outcome == outcome.CTNoncompliant {
+		return &CTError{Subject: cert.Subject.String(), Depth: depth, Reason: d.Reason()}
+	}
+	return &Error{Subject: cert.Subject.String(), Depth: depth, Outcome: d.Outcome, Reason: d.Reason()}
 }
 
 // VerifyConnection returns a tls.Config.VerifyConnection callback. It runs
@@ -61,7 +97,7 @@ func checkChain(c *engine.Checker, chain []*x509.Certificate) error {
 			continue // unreadable input, allowed by the error policy
 		}
 		if !d.Allowed {
-			return &Error{Subject: chain[i].Subject.String(), Depth: i, Outcome: d.Outcome, Reason: d.Reason()}
+			return refusal(chain[i], i, d)
 		}
 	}
 	return nil

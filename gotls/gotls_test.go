@@ -9,8 +9,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/revocheck/revocheck/core/config"
+	"github.com/revocheck/revocheck/core/ctlog"
 	"github.com/revocheck/revocheck/core/engine"
 	"github.com/revocheck/revocheck/core/outcome"
 	"github.com/revocheck/revocheck/integration/harness"
@@ -87,4 +89,50 @@ func TestDenyPolicyAndInsecure(t *testing.T) {
 		t.Fatalf("InsecureSkipVerify should skip checks like curl -k: %v", err)
 	}
 	resp.Body.Close()
+}
+
+// policy.ct = enforce: a leaf whose SCTs fail the CT policy is refused with
+// a *CTError (which is also an *Error); a logged one passes; a revoked one
+// is still an *Error with outcome revoked; report and off refuse nothing
+// but the revoked one.
+func TestCTError(t *testing.T) {
+	env := harness.NewCT(t)
+	raw, err := os.ReadFile(env.CT.LogList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := ctlog.ParseV3(raw, env.CT.LogList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ctlog.WriteTree(env.CacheDir, list, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{"off", "report", "enforce"} {
+		c := client(t, env, "policy.ct="+mode, false)
+		for _, site := range []string{"ct-none", "ct-forged", "ct-logged", "ct-revoked", "uncovered"} {
+			resp, err := c.Get(env.Sites[site].URL)
+			if err == nil {
+				resp.Body.Close()
+			}
+			var ce *CTError
+			var re *Error
+			switch {
+			case site == "ct-revoked":
+				if !errors.As(err, &re) || re.Outcome != outcome.Revoked || errors.As(err, &ce) {
+					t.Errorf("ct=%s %s: err = %v, want a revocation", mode, site, err)
+				}
+			case mode == "enforce" && (site == "ct-none" || site == "ct-forged"):
+				if !errors.As(err, &ce) || ce.Depth != 0 || !strings.Contains(err.Error(), "Certificate Transparency") {
+					t.Errorf("ct=%s %s: err = %v, want a *CTError at depth 0", mode, site, err)
+				} else if !errors.As(err, &re) || re.Outcome != outcome.CTNoncompliant {
+					t.Errorf("ct=%s %s: a *CTError must unwrap to an *Error with ct_noncompliant", mode, site)
+				}
+			default:
+				if err != nil {
+					t.Errorf("ct=%s %s: %v", mode, site, err)
+				}
+			}
+		}
+	}
 }

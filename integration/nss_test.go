@@ -74,6 +74,18 @@ func nssRun(t *testing.T, extraEnv []string, stdin string, name string, args ...
 // module registered when withModule is set. Returns "sql:DIR".
 func nssDB(t *testing.T, env *harness.Env, withModule bool) string {
 	t.Helper()
+	module := ""
+	if withModule {
+		module = "cache-dir=" + env.CacheDir
+	}
+	return nssDBWith(t, env, module)
+}
+
+// nssDBWith is nssDB with the module registered with that module string
+// ("": no module).
+func nssDBWith(t *testing.T, env *harness.Env, module string) string {
+	t.Helper()
+	withModule := module != ""
 	certutil, modutil := nssTool(t, "certutil"), nssTool(t, "modutil")
 	dir := filepath.Join(t.TempDir(), "nssdb")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -89,7 +101,7 @@ func nssDB(t *testing.T, env *harness.Env, withModule bool) string {
 	if withModule {
 		lib := filepath.Join(env.Build, "lib", nssModuleLibraryName)
 		out, err := nssRun(t, nil, "", modutil, "-add", "revocheck", "-libfile", lib,
-			"-string", "cache-dir="+env.CacheDir, "-dbdir", db, "-force")
+			"-string", module, "-dbdir", db, "-force")
 		if err != nil {
 			t.Fatalf("modutil -add: %v\n%s", err, out)
 		}

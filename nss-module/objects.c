@@ -184,7 +184,10 @@ static void hexify(char *out, size_t size, const unsigned char *b, size_t n)
 		snprintf(out + o, size - o, "...");
 }
 
-/* 1 when librevocheck says the serial (content bytes) is revoked. */
+/* 1 when librevocheck says the serial (content bytes) is revoked. Only
+ * revoked distrusts: an issuer Name and a serial carry no SCTs, so the
+ * library never answers ct_noncompliant here (policy.ct does not reach NSS,
+ * docs/NSS.md), and if it ever did the certificate would stay trusted. */
 static int is_revoked(const unsigned char *issuer, size_t issuer_len, const unsigned char *serial,
                       size_t serial_len)
 {

@@ -77,11 +77,24 @@ static void der_free(der_buf *b)
 }
 
 /*
+ * policy.ct = enforce refused the certificate: its embedded SCTs do not
+ * satisfy the CT policy. X509_V_ERR_NO_VALID_SCTS is the error OpenSSL's
+ * own CT check gives (SSL_CT_VALIDATION_STRICT, "verify error:num=71:no
+ * valid SCTs"): the same meaning, reported the same way, so what an
+ * application shows for OpenSSL's CT enforcement it shows for ours.
+ */
+static int ct_error(void)
+{
+	return X509_V_ERR_NO_VALID_SCTS;
+}
+
+/*
  * The X509 error reported for a refusal. Revoked is the native revocation
  * error. For the other outcomes a policy denies (no data, not covered, not
  * enrolled, error, library unavailable) "unable to get certificate CRL" is
  * what OpenSSL itself reports when revocation status cannot be established;
- * stale data maps to "CRL has expired", the closest native meaning.
+ * stale data maps to "CRL has expired", the closest native meaning; a
+ * certificate failing the CT policy (ct_error) to "no valid SCTs".
  */
 static int refusal_error(int32_t outcome)
 {
@@ -90,6 +103,8 @@ static int refusal_error(int32_t outcome)
 		return X509_V_ERR_CERT_REVOKED;
 	case REVOCHECK_OUTCOME_STALE:
 		return X509_V_ERR_CRL_HAS_EXPIRED;
+	case REVOCHECK_OUTCOME_CT_NONCOMPLIANT:
+		return ct_error();
 	default:
 		return X509_V_ERR_UNABLE_TO_GET_CRL;
 	}

@@ -49,7 +49,10 @@ type Env struct {
 	CRLs     []string // DER CRL files (intermediate's, root's)
 	PKI      *testpki.PKI
 	Sites    map[string]*Site
-	servers  []*http.Server
+	// CT: the CT logs, intermediate and sites (testpki.CTSiteNames, also in
+	// Sites) of an Env made by NewCT; nil otherwise.
+	CT      *testpki.CT
+	servers []*http.Server
 }
 
 // New prepares an Env for a test; everything stops at the end of the test.
@@ -63,19 +66,52 @@ func New(t testing.TB) *Env {
 	return e
 }
 
+// NewCT is New plus the Certificate Transparency sites (issue 22): test
+// logs, an intermediate enrolled in the clubcard data (so CT applies to its
+// leaves) whose CRL revokes ct-revoked, and one server per
+// testpki.CTSiteNames entry. The log list is e.CT.LogList; the cache holds
+// no CT data until a test runs `revocheck mirror ctlogs` into it.
+func NewCT(t testing.TB) *Env {
+	t.Helper()
+	e, err := setup(t.TempDir(), true)
+	if err != nil {
+		t.Fatalf("harness: %v", err)
+	}
+	t.Cleanup(e.Close)
+	return e
+}
+
 // Setup prepares an Env in dir (used by New and by the demo).
-func Setup(dir string) (*Env, error) {
+func Setup(dir string) (*Env, error) { return setup(dir, false) }
+
+func setup(dir string, ct bool) (*Env, error) {
 	p, err := testpki.Generate(filepath.Join(dir, "pki"))
 	if err != nil {
 		return nil, err
 	}
 	e := &Env{Dir: dir, Build: BuildDir(), RootPEM: p.RootPEM(), PKI: p,
 		CacheDir: filepath.Join(dir, "cache"), CRLs: []string{p.IntCRL, p.RootCRL}, Sites: map[string]*Site{}}
+	names := testpki.SiteNames
+	sites := p.Sites
+	if ct {
+		if e.CT, err = p.GenerateCT(); err != nil {
+			return nil, err
+		}
+		e.CRLs = append(e.CRLs, e.CT.IntCRL)
+		names = append(append([]string(nil), names...), testpki.CTSiteNames...)
+		sites = map[string]*testpki.Site{}
+		for n, s := range p.Sites {
+			sites[n] = s
+		}
+		for n, s := range e.CT.Sites {
+			sites[n] = s
+		}
+	}
 	if err := e.buildCache(); err != nil {
 		return nil, err
 	}
-	for _, name := range testpki.SiteNames {
-		if err := e.serve(p.Sites[name]); err != nil {
+	for _, name := range names {
+		if err := e.serve(sites[name]); err != nil {
 			e.Close()
 			return nil, err
 		}
@@ -111,8 +147,25 @@ func (e *Env) buildCache() error {
 			return err
 		}
 	}
+	fillers := []filterbuild.Entry{entries[0], entries[3]}
+	if e.CT != nil {
+		// The CT intermediate's logged leaves (their SCTs name the test
+		// logs): the issuer is enrolled, so CT applies to every leaf it
+		// issues, ct-none's included.
+		for _, name := range testpki.CTSiteNames {
+			if s := e.CT.Sites[name]; name != "ct-none" { // no SCTs: FromChain cannot place it
+				if err := add(s.Leaf, e.CT.Int, s.Revoked); err != nil {
+					return err
+				}
+			}
+		}
+		fillers = append(fillers, entries[len(entries)-1])
+		if err := add(e.CT.Int, p.Root, false); err != nil {
+			return err
+		}
+	}
 	// Filler: other certificates of the same issuers, some revoked.
-	for _, base := range []filterbuild.Entry{entries[0], entries[3]} {
+	for _, base := range fillers {
 		for i := 0; i < 300; i++ {
 			f := base
 			f.Input.Serial = make([]byte, 16)
@@ -138,7 +191,11 @@ func (e *Env) buildCache() error {
 		}
 		crls = append(crls, b)
 	}
-	for _, f := range []string{p.Root.CertPEM, p.Int.CertPEM} {
+	caFiles := []string{p.Root.CertPEM, p.Int.CertPEM}
+	if e.CT != nil {
+		caFiles = append(caFiles, e.CT.Int.CertPEM)
+	}
+	for _, f := range caFiles {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return err

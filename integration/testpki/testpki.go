@@ -4,7 +4,8 @@
 // leaves are covered by the filters the project's builder makes.
 //
 // Nothing here is trusted outside a test: keys are fresh per run and the
-// SCT signatures are not real (no client here enforces CT).
+// SCT signatures of the revocation sites are not real; the CT sites
+// (ct.go, GenerateCT) carry SCTs that verify.
 package testpki
 
 import (
@@ -129,6 +130,22 @@ func (p *PKI) issue(file, cn string, parent *Cert, ca, sct bool, now time.Time) 
 	if err != nil {
 		return nil, err
 	}
+	tmpl, err := template(cn, ca, now)
+	if err != nil {
+		return nil, err
+	}
+	if sct {
+		ext, err := sctExtension(now)
+		if err != nil {
+			return nil, err
+		}
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
+	}
+	return p.finish(file, cn, tmpl, parent, key)
+}
+
+// template is a CA or a leaf (server name cn) certificate, valid for 30 days.
+func template(cn string, ca bool, now time.Time) (*x509.Certificate, error) {
 	// 16 random bytes with the top bit set: the DER serial then carries a
 	// leading 0x00, the case extractors most often get wrong.
 	sb := make([]byte, 16)
@@ -153,13 +170,12 @@ func (p *PKI) issue(file, cn string, parent *Cert, ca, sct bool, now time.Time) 
 		tmpl.DNSNames = []string{cn, strings.TrimSuffix(cn, ".revocheck.test") + ".test", "localhost"}
 		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
 	}
-	if sct {
-		ext, err := sctExtension(now)
-		if err != nil {
-			return nil, err
-		}
-		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, ext)
-	}
+	return tmpl, nil
+}
+
+// finish signs tmpl for key (self-signed when parent is nil) and writes the
+// certificate and key PEM files.
+func (p *PKI) finish(file, cn string, tmpl *x509.Certificate, parent *Cert, key *ecdsa.PrivateKey) (*Cert, error) {
 	signerCert, signerKey := tmpl, crypto.Signer(key)
 	if parent != nil {
 		signerCert, signerKey = parent.Cert, parent.Key

@@ -23,8 +23,8 @@ const (
 	// X509_V_ERR_NO_VALID_SCTS as curl and python print it.
 	curlNoSCTs = "Certificate Transparency required, but no valid SCTs found"
 	// syslog notice of rc_check_der (note_ct in rc_loader.c).
-	ctNoticeReport  = "do not satisfy the Certificate Transparency policy; allowing such connections (policy.ct = report)"
-	ctNoticeEnforce = "do not satisfy the Certificate Transparency policy; refusing such connections (policy.ct = enforce)"
+	ctNoticeReport  = "do not satisfy the Certificate Transparency policy; allowing it (policy.ct = report)"
+	ctNoticeEnforce = "do not satisfy the Certificate Transparency policy; refusing it (policy.ct = enforce)"
 )
 
 // ctRefused are the CT sites whose SCTs do not satisfy Mozilla's policy;

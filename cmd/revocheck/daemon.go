@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -51,6 +52,9 @@ func cmdDaemon(args []string, stdout, stderr io.Writer) error {
 		overrides = "cache-dir=" + cf.cacheDir + ";" + overrides
 	}
 	logger := log.New(stderr, "revocheck: daemon: ", 0)
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(checkd.Procs(runtime.GOMAXPROCS(0)))
+	}
 	srv, err := checkd.New(cf.path, strings.TrimSuffix(overrides, ";"), logger)
 	if err != nil {
 		return fmt.Errorf("daemon: %w", err)

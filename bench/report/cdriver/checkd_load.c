@@ -7,11 +7,14 @@
  *   checkd_load rtt SOCKET LEAF.der ISSUER.der N
  *       one kept connection, N checks one after the other (what one
  *       adapter process does): round trip p50/p99/mean.
- *   checkd_load load SOCKET LEAF.der ISSUER.der CONNS THREADS SECONDS
+ *   checkd_load load SOCKET LEAF.der ISSUER.der CONNS THREADS SECONDS [PID]
  *       CONNS connections (concurrent clients), each with one request
  *       outstanding at all times, driven by THREADS threads (epoll);
  *       throughput and latency percentiles overall and per second (a flat
- *       p99 is one that does not grow from second to second).
+ *       p99 is one that does not grow from second to second). With the
+ *       daemon's PID, also the CPU time it and this client spent per check
+ *       (user + system): on a shared machine the steadier figure, and the
+ *       capacity of two idle cores follows from it.
  *   checkd_load echo SOCKET
  *       a C server answering every message with a fixed 16-byte reply,
  *       one blocking thread per connection: the floor a round trip over
@@ -215,7 +218,35 @@ static void *work(void *arg)
 	return NULL;
 }
 
-static int load(int conns, int threads, int seconds)
+/* CPU time (user + system, all threads) of process pid in ms, from
+ * /proc; -1 when unknown. */
+static double proc_cpu_ms(long pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* the name may hold spaces */
+	unsigned long ut, st;
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) * 1000.0 / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void sleep_until(uint64_t t)
+{
+	uint64_t n = now_ns();
+	if (t > n) {
+		struct timespec d = {.tv_sec = (time_t)((t - n) / 1000000000u), .tv_nsec = (long)((t - n) % 1000000000u)};
+		nanosleep(&d, NULL);
+	}
+}
+
+static int load(int conns, int threads, int seconds, long pid)
 {
 	if (conns < 1 || threads < 1 || threads > conns || seconds < 1 || seconds > MAX_SECONDS) {
 		fprintf(stderr, "checkd_load: bad CONNS/THREADS/SECONDS\n");
@@ -234,6 +265,10 @@ static int load(int conns, int threads, int seconds)
 		if (pthread_create(&ws[i].t, NULL, work, &ws[i]) != 0)
 			die("pthread_create");
 	}
+	sleep_until(start);
+	double d0 = pid > 0 ? proc_cpu_ms(pid) : -1, c0 = proc_cpu_ms(getpid());
+	sleep_until(start + (uint64_t)seconds * 1000000000u);
+	double d1 = pid > 0 ? proc_cpu_ms(pid) : -1, c1 = proc_cpu_ms(getpid());
 	for (int i = 0; i < threads; i++)
 		pthread_join(ws[i].t, NULL);
 	struct lat_buf all = {0};
@@ -257,6 +292,9 @@ static int load(int conns, int threads, int seconds)
 	       "p99_per_second_min_us=%.1f p99_per_second_max_us=%.1f\n",
 	       all.n, (double)all.n / seconds, pct(all.v, all.n, 0.5), pct(all.v, all.n, 0.99),
 	       pct(all.v, all.n, 0.999), all.n ? all.v[all.n - 1] / 1e3 : 0, best_p99, worst_p99);
+	if (all.n > 0 && d0 >= 0 && d1 >= 0)
+		printf("cpu daemon_us_per_check=%.2f client_us_per_check=%.2f\n", (d1 - d0) * 1e3 / (double)all.n,
+		       (c1 - c0) * 1e3 / (double)all.n);
 	return 0;
 }
 
@@ -317,8 +355,8 @@ int main(int argc, char **argv)
 	rc_proto_header(hdr, RC_PROTO_KIND_DER, 0, leaf_len, issuer_len, 0);
 	if (strcmp(argv[1], "rtt") == 0)
 		return rtt(atol(argv[5]));
-	if (strcmp(argv[1], "load") == 0 && argc == 8)
-		return load(atoi(argv[5]), atoi(argv[6]), atoi(argv[7]));
+	if (strcmp(argv[1], "load") == 0 && (argc == 8 || argc == 9))
+		return load(atoi(argv[5]), atoi(argv[6]), atoi(argv[7]), argc == 9 ? atol(argv[8]) : 0);
 	fprintf(stderr, "checkd_load: unknown mode or wrong arguments\n");
 	return 2;
 }

@@ -15,6 +15,9 @@
  *       daemon's PID, also the CPU time it and this client spent per check
  *       (user + system): on a shared machine the steadier figure, and the
  *       capacity of two idle cores follows from it.
+ *   checkd_load syscall
+ *       what one system call (getppid) costs on this machine: a round
+ *       trip is at least four of them.
  *   checkd_load echo SOCKET
  *       a C server answering every message with a fixed 16-byte reply,
  *       one blocking thread per connection: the floor a round trip over
@@ -33,6 +36,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <time.h>
@@ -337,8 +341,24 @@ static _Noreturn void echo(void)
 	}
 }
 
+static int syscall_cost(void)
+{
+	double best = 1e18;
+	for (int r = 0; r < 5; r++) {
+		uint64_t t0 = now_ns();
+		for (int i = 0; i < 100000; i++)
+			syscall(SYS_getppid);
+		double ns = (double)(now_ns() - t0) / 100000;
+		best = ns < best ? ns : best;
+	}
+	printf("syscall ns=%.0f\n", best);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "syscall") == 0)
+		return syscall_cost();
 	if (argc == 3 && strcmp(argv[1], "echo") == 0) {
 		sock_path = argv[2];
 		echo();
@@ -346,7 +366,8 @@ int main(int argc, char **argv)
 	if (argc < 6) {
 		fprintf(stderr, "usage: checkd_load rtt SOCKET LEAF ISSUER N\n"
 		                "       checkd_load load SOCKET LEAF ISSUER CONNS THREADS SECONDS\n"
-		                "       checkd_load echo SOCKET\n");
+		                "       checkd_load echo SOCKET\n"
+		                "       checkd_load syscall\n");
 		return 2;
 	}
 	sock_path = argv[2];

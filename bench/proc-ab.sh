@@ -93,20 +93,8 @@ ab() {
 for v in before after; do
 	bd=$B
 	[[ $v == before ]] && bd=$OLD
-	cat >"$W/inproc-$v.cnf" <<CNF
-.include $ROOT/openssl-provider/revocheck-openssl.cnf
-[ revocheck_sect ]
-module = $bd/lib/revocheck-openssl.so
-library = $bd/lib/librevocheck.so.0
-cache-dir = $CACHE_DIR
-CNF
-	cat >"$W/daemon-$v.cnf" <<CNF
-.include $ROOT/openssl-provider/revocheck-openssl.cnf
-[ revocheck_sect ]
-module = $bd/lib/revocheck-openssl.so
-library = $W/no-library-here.so
-unavailable = deny
-CNF
+	bench_cnf "$W/inproc-$v.cnf" "$bd" "library=$bd/lib/librevocheck.so.0" "cache-dir=$CACHE_DIR"
+	bench_cnf "$W/daemon-$v.cnf" "$bd" "library=$W/no-library-here.so" "unavailable=deny"
 	# Sanity: the revoked site is refused both ways.
 	if REVOCHECK_SOCKET=none OPENSSL_CONF=$W/inproc-$v.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||
 		REVOCHECK_SOCKET=${SOCK[$v]} OPENSSL_CONF=$W/daemon-$v.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||

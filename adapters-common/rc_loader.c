@@ -472,7 +472,7 @@ static int daemon_connect(rc_loader *l)
 	memcpy(sa.sun_path, l->socket, strlen(l->socket) + 1); /* length checked when eligible */
 	struct timeval tv = {.tv_sec = RC_DAEMON_TIMEOUT_MS / 1000,
 	                     .tv_usec = (RC_DAEMON_TIMEOUT_MS % 1000) * 1000};
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || fcntl(fd, F_SETFL, O_RDWR) != 0 ||
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || fcntl(fd, F_SETFL, 0) != 0 || /* blocking again */
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
 		close(fd);
 		return -1;

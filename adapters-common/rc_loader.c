@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -458,7 +459,11 @@ static void daemon_off(rc_loader *l, const char *why)
 }
 
 /* Non-blocking connect: a missing socket is ENOENT, a stopped daemon
- * ECONNREFUSED, a saturated one EAGAIN; all answered in-process. */
+ * ECONNREFUSED, a saturated one EAGAIN; all answered in-process. Then the
+ * socket blocks on receive for at most RC_DAEMON_TIMEOUT_MS
+ * (SO_RCVTIMEO), so a round trip is two system calls (send, receive)
+ * instead of three with poll: on a VM where one costs ~3 us, that is a
+ * sixth of a round trip. Sends stay non-blocking (MSG_DONTWAIT). */
 static int daemon_connect(rc_loader *l)
 {
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -466,7 +471,10 @@ static int daemon_connect(rc_loader *l)
 		return -1;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	memcpy(sa.sun_path, l->socket, strlen(l->socket) + 1); /* length checked when eligible */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+	struct timeval tv = {.tv_sec = RC_DAEMON_TIMEOUT_MS / 1000,
+	                     .tv_usec = (RC_DAEMON_TIMEOUT_MS % 1000) * 1000};
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || fcntl(fd, F_SETFL, 0) != 0 || /* blocking again */
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -477,24 +485,23 @@ static int daemon_connect(rc_loader *l)
  * (closed by the daemon, not running...), -1 no answer in time. */
 static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[RC_PROTO_REPLY_SIZE])
 {
-	if (sendmsg(fd, m, MSG_NOSIGNAL) != (ssize_t)total)
+	if (sendmsg(fd, m, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)total)
 		return 0;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int r;
-	do
-		r = poll(&p, 1, RC_DAEMON_TIMEOUT_MS);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return -1;
-	return r > 0 && recv(fd, rep, RC_PROTO_REPLY_SIZE, 0) == RC_PROTO_REPLY_SIZE &&
-	       memcmp(rep, RC_PROTO_REPLY_MAGIC, 4) == 0;
+	ssize_t n;
+	do /* a signal restarts the wait (poll did the same) */
+		n = recv(fd, rep, RC_PROTO_REPLY_SIZE, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -1; /* SO_RCVTIMEO expired */
+	return n == RC_PROTO_REPLY_SIZE && memcmp(rep, RC_PROTO_REPLY_MAGIC, 4) == 0;
 }
 
 /* One request to the daemon (protocol: rc_protocol.h). Returns 1
  * with *res set when it answered; 0 when it could not (not running, busy,
  * refused, too slow, garbled): then the caller checks in-process.
  *
- * One connection is kept per loader (a round trip on it is ~20 us here,
+ * One connection is kept per loader (a round trip on it is ~20 us on the
+ * test VM, where a C server doing nothing takes ~15 us;
  * a fresh connection ~75 us); a thread that finds it busy uses a fresh one
  * rather than wait. A forked child never uses its parent's connection: it
  * closes its copy and opens its own. */
@@ -663,7 +670,7 @@ static int daemon_state_line(rc_loader *l, int *ready, char *msg, size_t size)
 	uint8_t rep[RC_PROTO_REPLY_SIZE + RC_PROTO_MAX_STATE_TEXT];
 	ssize_t n = -1;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	if (sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)total && poll(&p, 1, RC_DAEMON_TIMEOUT_MS) > 0)
+	if (sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)total && poll(&p, 1, RC_DAEMON_TIMEOUT_MS) > 0)
 		n = recv(fd, rep, sizeof rep, 0);
 	close(fd);
 	int32_t status, outcome, allowed;

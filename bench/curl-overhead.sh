@@ -30,23 +30,12 @@ command -v curl >/dev/null && command -v python3 >/dev/null ||
 bench_sites
 
 # The shipped snippet, pointed at this build and the throwaway cache.
-cat >"$W/openssl.cnf" <<CNF
-.include $ROOT/openssl-provider/revocheck-openssl.cnf
-[ revocheck_sect ]
-module = $B/lib/revocheck-openssl.so
-cache-dir = $CACHE_DIR
-CNF
+bench_cnf "$W/openssl.cnf" "$B" "cache-dir=$CACHE_DIR"
 
 # The daemon variant: the cache is the daemon's, and the library path is
 # made unloadable, so an answer can only have come from the daemon.
 bench_daemon "$CACHE_DIR"
-cat >"$W/openssl-daemon.cnf" <<CNF
-.include $ROOT/openssl-provider/revocheck-openssl.cnf
-[ revocheck_sect ]
-module = $B/lib/revocheck-openssl.so
-library = $W/no-library-here.so
-unavailable = deny
-CNF
+bench_cnf "$W/openssl-daemon.cnf" "$B" "library=$W/no-library-here.so" "unavailable=deny"
 
 # Sanity: the provider is really active (refuses the revoked site), both ways.
 if REVOCHECK_SOCKET=none OPENSSL_CONF=$W/openssl.cnf curl -sS -o /dev/null --cacert "$ROOT_PEM" "$SITE_REVOKED_URL" 2>/dev/null ||

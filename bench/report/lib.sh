@@ -10,6 +10,9 @@
 #   bench_row SECTION WHAT FIGURE GOAL VERDICT COMMAND
 #                       print a row and append it to $BENCH_ROWS (if set)
 #   bench_median FILE   median of the numbers in FILE, one per line
+#   bench_cnf FILE BUILD KEY=VALUE...
+#                       an openssl.cnf: the shipped snippet, the provider
+#                       module of build dir BUILD, then the settings given
 # Only 127.0.0.1 is used; nothing outside $W is written (except the
 # synthetic caches core/cachedir keeps under $TMPDIR for reuse).
 
@@ -75,6 +78,17 @@ bench_daemon() {
 	BENCH_PIDS+=($!)
 	for _ in $(seq 200); do [[ -S $DAEMON_SOCK ]] && return; sleep 0.05; done
 	die "the check daemon did not start"
+}
+
+bench_cnf() {
+	local f=$1 bd=$2 kv
+	shift 2
+	{
+		echo ".include $ROOT/openssl-provider/revocheck-openssl.cnf"
+		echo "[ revocheck_sect ]"
+		echo "module = $bd/lib/revocheck-openssl.so"
+		for kv in "$@"; do echo "${kv/=/ = }"; done
+	} >"$f"
 }
 
 bench_row() {

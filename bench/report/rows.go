@@ -13,6 +13,7 @@ var sections = []struct{ key, title string }{
 	{"check", "Check latency and allocations on a warm handle"},
 	{"cold", "Cold open (first check in a fresh process) and memory"},
 	{"process", "Whole-process overhead of real clients"},
+	{"daemon", "The check daemon: round trip and load"},
 	{"crlfile", "The alternative today: CRL files"},
 	{"sync", "Sync cost against a local mirror"},
 	{"build", "Filter build throughput and size"},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -27,7 +28,9 @@ so TLS clients need not start a Go runtime in-process (docs/ARCHITECTURE.md,
 "The check daemon"). Under systemd, revocheck-checkd.socket passes the socket
 and --socket is ignored. Otherwise a missing socket directory is created
 (mode 0755, owned by this user: run as root so that every user's adapters
-trust it). Runs until SIGINT or SIGTERM; SIGHUP re-reads the configuration.
+trust it). Runs Go code on half the CPUs unless $GOMAXPROCS is set (its
+clients need the other half). Runs until SIGINT or SIGTERM; SIGHUP re-reads
+the configuration.
 
 flags:
 `
@@ -51,6 +54,9 @@ func cmdDaemon(args []string, stdout, stderr io.Writer) error {
 		overrides = "cache-dir=" + cf.cacheDir + ";" + overrides
 	}
 	logger := log.New(stderr, "revocheck: daemon: ", 0)
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(checkd.Procs(runtime.GOMAXPROCS(0)))
+	}
 	srv, err := checkd.New(cf.path, strings.TrimSuffix(overrides, ";"), logger)
 	if err != nil {
 		return fmt.Errorf("daemon: %w", err)

@@ -421,3 +421,65 @@ func FuzzParseReply(f *testing.F) {
 		}
 	})
 }
+
+// A connection remembers its client's context between requests (the
+// adapter sends the same one each time); a request with another context
+// must be decided on its own, in both directions, and requests written
+// before the first reply is read are each answered, in order.
+func TestDaemonContextMemoAndPipelining(t *testing.T) {
+	env := harness.New(t)
+	_, sock := daemon(t, env, nil)
+	c := dial(t, sock)
+	s := env.Sites["revoked"]
+	served := Request{Kind: KindDER, A: s.Leaf, B: s.Issuer, Context: "HOME=/nonexistent\x00"}
+	refused := Request{Kind: KindDER, A: s.Leaf, B: s.Issuer, Context: "config=/x.toml\x00"}
+	for i, r := range []Request{served, served, refused, refused, served, refused} {
+		rep := ask(t, c, r)
+		want := StatusOK
+		if r.Context == refused.Context {
+			want = StatusRefused
+		}
+		if rep.Status != int32(want) || (want == StatusOK && outcome.Outcome(rep.Outcome) != outcome.Revoked) {
+			t.Errorf("request %d (%q): %+v, want status %d", i, r.Context, rep, want)
+		}
+	}
+	good := env.Sites["good"]
+	var batch []byte
+	for i := 0; i < 8; i++ {
+		r := served
+		if i%2 == 1 {
+			r.A, r.B = good.Leaf, good.Issuer
+		}
+		if _, err := c.Write(AppendRequest(batch[:0], r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := 0; i < 8; i++ {
+		var b [64]byte
+		n, err := c.Read(b[:])
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		rep, err := ParseReply(b[:n])
+		if want := i%2 == 1; err != nil || rep.Allowed != want {
+			t.Errorf("reply %d: %+v %v, want allowed %v", i, rep, err, want)
+		}
+	}
+}
+
+// The daemon's path allocates nothing per request once the connection's
+// context is remembered.
+func TestAnswerNoAlloc(t *testing.T) {
+	env := harness.New(t)
+	s, _ := daemon(t, env, nil)
+	site := env.Sites["good"]
+	msg := AppendRequest(nil, Request{Kind: KindDER, A: site.Leaf, B: site.Issuer, Context: "HOME=/root\x00"})
+	var memo clientMemo
+	if rep := s.answer(0, msg, &memo); rep.Status != StatusOK || !rep.Allowed {
+		t.Fatalf("first answer: %+v", rep)
+	}
+	if n := testing.AllocsPerRun(200, func() { s.answer(0, msg, &memo) }); n != 0 {
+		t.Errorf("%v allocations per request, want 0", n)
+	}
+}

@@ -98,40 +98,45 @@ type Request struct {
 // message before it is used, so a hostile length cannot allocate or read
 // past the end.
 func ParseRequest(msg []byte) (Request, error) {
-	var r Request
+	kind, ov, a, b, ctx, err := splitRequest(msg)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{Kind: kind, Overrides: string(ov), A: a, B: b, Context: string(ctx)}, nil
+}
+
+// splitRequest is ParseRequest without copying: every part aliases msg
+// (the daemon's path, which allocates nothing per request).
+func splitRequest(msg []byte) (kind uint8, ov, a, b, ctx []byte, err error) {
 	if len(msg) < headerSize {
-		return r, fmt.Errorf("checkd: request of %d bytes is shorter than its %d-byte header", len(msg), headerSize)
+		return 0, nil, nil, nil, nil, fmt.Errorf("checkd: request of %d bytes is shorter than its %d-byte header", len(msg), headerSize)
 	}
 	if string(msg[:4]) != requestMagic {
-		return r, errors.New("checkd: not a revocheck request (bad magic)")
+		return 0, nil, nil, nil, nil, errors.New("checkd: not a revocheck request (bad magic)")
 	}
-	r.Kind = msg[offKind]
-	if r.Kind != KindDER && r.Kind != KindIssuerSerial && r.Kind != KindState && r.Kind != KindIssuers {
-		return r, fmt.Errorf("checkd: unknown request kind %d", r.Kind)
+	kind = msg[offKind]
+	if kind != KindDER && kind != KindIssuerSerial && kind != KindState && kind != KindIssuers {
+		return 0, nil, nil, nil, nil, fmt.Errorf("checkd: unknown request kind %d", kind)
 	}
 	if msg[5]|msg[6]|msg[7] != 0 {
-		return r, errors.New("checkd: reserved header bytes are not zero")
+		return 0, nil, nil, nil, nil, errors.New("checkd: reserved header bytes are not zero")
 	}
 	lo := uint64(binary.LittleEndian.Uint32(msg[offOverridesLen:]))
 	la := uint64(binary.LittleEndian.Uint32(msg[offALen:]))
 	lb := uint64(binary.LittleEndian.Uint32(msg[offBLen:]))
 	lc := uint64(binary.LittleEndian.Uint32(msg[offContextLen:]))
 	if lo > MaxOverrides {
-		return r, fmt.Errorf("checkd: overrides of %d bytes exceed %d", lo, MaxOverrides)
+		return 0, nil, nil, nil, nil, fmt.Errorf("checkd: overrides of %d bytes exceed %d", lo, MaxOverrides)
 	}
 	if lc > MaxContext {
-		return r, fmt.Errorf("checkd: context of %d bytes exceeds %d", lc, MaxContext)
+		return 0, nil, nil, nil, nil, fmt.Errorf("checkd: context of %d bytes exceeds %d", lc, MaxContext)
 	}
 	body := uint64(len(msg) - headerSize)
 	if lo+la+lb+lc != body {
-		return r, fmt.Errorf("checkd: lengths %d+%d+%d+%d do not match the %d-byte body", lo, la, lb, lc, body)
+		return 0, nil, nil, nil, nil, fmt.Errorf("checkd: lengths %d+%d+%d+%d do not match the %d-byte body", lo, la, lb, lc, body)
 	}
 	p := msg[headerSize:]
-	r.Overrides = string(p[:lo])
-	r.A = p[lo : lo+la : lo+la]
-	r.B = p[lo+la : lo+la+lb : lo+la+lb]
-	r.Context = string(p[lo+la+lb:])
-	return r, nil
+	return kind, p[:lo:lo], p[lo : lo+la : lo+la], p[lo+la : lo+la+lb : lo+la+lb], p[lo+la+lb:], nil
 }
 
 // AppendRequest encodes a request (for tests and Go clients).

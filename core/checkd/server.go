@@ -1,6 +1,7 @@
 package checkd
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,11 +36,12 @@ const (
 	// refusalLogs bounds the "refusing overrides" lines per minute: any
 	// user can send junk.
 	refusalLogs = 10
-	// smallRequest is the buffer most requests fit (a chain's two
-	// certificates); larger ones take a MaxRequest buffer.
-	smallRequest = 16 << 10
-	// idleTimeout closes a connection that sends nothing for this long.
+	// idleTimeout closes a connection that sends nothing (or does not
+	// read its reply) for this long. The deadline is pushed forward at
+	// most once per rearmAfter, so the bound is idleTimeout-rearmAfter to
+	// idleTimeout: a request then sets no timer.
 	idleTimeout = 30 * time.Second
+	rearmAfter  = time.Second
 )
 
 // served is the checker for one override string, or why there is none.
@@ -86,6 +88,16 @@ func (v *served) closeIfIdle() {
 	}
 }
 
+// Procs is how many CPUs the daemon should run Go code on, of the n the
+// runtime would use: half, at least one. Its clients run on the same
+// machine and spend about as much CPU per check as the daemon (send,
+// receive, their wake-ups), so the daemon cannot use more than its half;
+// measured on the 2-core VM (docs/BENCHMARKS.md), one P instead of two cut
+// the daemon's CPU per check by 1-26 % (median 16 %) under 64 concurrent
+// clients (no idle P for a spinning thread to steal from).
+// `revocheck daemon` applies it unless $GOMAXPROCS is set.
+func Procs(n int) int { return max(1, n/2) }
+
 // Server answers requests. Safe for concurrent use.
 type Server struct {
 	configPath string
@@ -97,8 +109,7 @@ type Server struct {
 	configs atomic.Pointer[map[string]*served] // copy-on-write: lookups take no lock
 	base    atomic.Pointer[engine.Checker]     // configs[""]
 	peers   peers
-	small   sync.Pool // *[]byte of smallRequest bytes
-	large   sync.Pool // *[]byte of MaxRequest+1 bytes
+	bufs    sync.Pool // *[]byte of MaxRequest+1 bytes, taken only while a message is in hand
 
 	closed    bool  // under mu: Close was called
 	logWindow int64 // under mu: mono minute of the refusal lines counted
@@ -113,8 +124,7 @@ func New(configPath, overrides string, logger *log.Logger) (*Server, error) {
 		logger = log.New(os.Stderr, "revocheck daemon: ", 0)
 	}
 	s := &Server{configPath: configPath, overrides: overrides, log: logger, epoch: time.Now()}
-	s.small.New = func() any { b := make([]byte, smallRequest); return &b }
-	s.large.New = func() any { b := make([]byte, MaxRequest+1); return &b }
+	s.bufs.New = func() any { b := make([]byte, MaxRequest+1); return &b }
 	if err := s.Reload(); err != nil {
 		return nil, err
 	}
@@ -309,22 +319,47 @@ func (s *Server) logRefusal(overrides string, err error) {
 }
 
 // Answer decides one request from a client whose uid is not known.
-func (s *Server) Answer(msg []byte) Reply { return s.answer(unknownUID, msg) }
+func (s *Server) Answer(msg []byte) Reply { return s.answer(unknownUID, msg, nil) }
+
+// clientMemo remembers, per connection, the last request's overrides and
+// context and what they resolved to: an adapter sends the same ones in
+// every request, so the next decodes no context and allocates nothing.
+type clientMemo struct {
+	ov, ctx []byte
+	valid   bool
+	res     string // clientOverrides' result
+	err     error  // or its error
+}
+
+// resolve is clientOverrides(r) for a request whose raw overrides and
+// context are ov and ctx, remembered in m (nil: not remembered).
+func (m *clientMemo) resolve(r *Request, ov, ctx []byte) (string, error) {
+	if m != nil && m.valid && bytes.Equal(m.ov, ov) && bytes.Equal(m.ctx, ctx) {
+		return m.res, m.err
+	}
+	r.Overrides, r.Context = string(ov), string(ctx)
+	res, err := clientOverrides(*r)
+	if m != nil {
+		*m = clientMemo{ov: append(m.ov[:0], ov...), ctx: append(m.ctx[:0], ctx...), valid: true, res: res, err: err}
+	}
+	return res, err
+}
 
 // answer decides one request. It never panics: a recovered panic is an
 // internal error answered by the error policy.
-func (s *Server) answer(uid uint32, msg []byte) (rep Reply) {
+func (s *Server) answer(uid uint32, msg []byte, memo *clientMemo) (rep Reply) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Printf("internal error (recovered): %v", p)
 			rep = s.errorReply(StatusInternal)
 		}
 	}()
-	r, err := ParseRequest(msg)
+	kind, rawOv, a, b, rawCtx, err := splitRequest(msg)
 	if err != nil {
 		return s.errorReply(StatusInvalid)
 	}
-	ov, err := clientOverrides(r)
+	r := Request{Kind: kind, A: a, B: b}
+	ov, err := memo.resolve(&r, rawOv, rawCtx)
 	if err != nil {
 		// Not a refusal worth a log line: a client with its own
 		// configuration is normal, and checks in-process.
@@ -415,41 +450,34 @@ func (s *Server) handle(p *peer) {
 		return
 	}
 	out := make([]byte, 0, ReplySize+MaxStateText)
+	var memo clientMemo
+	var armed int64 // s.mono() when the deadlines were last pushed forward
 	for {
-		p.idleSince.Store(s.mono())
-		if err := conn.SetReadDeadline(time.Now().Add(idleTimeout)); err != nil {
-			return
+		now := s.mono()
+		p.idleSince.Store(now)
+		// One deadline for both directions: no request within it (idle,
+		// evicted by Close, client gone), or a client that sends and
+		// never reads its reply (a blocked write would keep the
+		// connection "busy", never evicted), ends the connection.
+		if now-armed > int64(rearmAfter) {
+			if err := conn.SetDeadline(time.Now().Add(idleTimeout)); err != nil {
+				return
+			}
+			armed = now
 		}
-		size, err := nextLen(rc)
-		if err != nil || size == 0 { // idle timeout, evicted, or the client went away
+		bp, n, err := s.next(rc)
+		if err != nil || n == 0 { // deadline, evicted, or the client went away
 			return
 		}
 		p.idleSince.Store(0) // busy: not evicted while answering
-		// A buffer only while a message is in hand: idle connections
-		// cost no memory beyond their goroutine.
-		pool := &s.small
-		if size > smallRequest {
-			pool = &s.large
-		}
-		bp := pool.Get().(*[]byte)
-		n, _, flags, _, err := conn.ReadMsgUnix(*bp, nil)
 		var rep Reply
-		switch {
-		case err != nil:
-			pool.Put(bp)
-			return
-		case n > MaxRequest || flags&unix.MSG_TRUNC != 0:
-			rep = s.errorReply(StatusInvalid) // the rest of the message is discarded
-		default:
-			rep = s.answer(p.uid, (*bp)[:n])
+		if n > MaxRequest { // SOCK_SEQPACKET discarded the rest of the message
+			rep = s.errorReply(StatusInvalid)
+		} else {
+			rep = s.answer(p.uid, (*bp)[:n], &memo)
 		}
-		pool.Put(bp)
+		s.bufs.Put(bp)
 		out = AppendReply(out[:0], rep)
-		// A client that sends and never reads would block this write
-		// (and keep the connection "busy", never evicted) for ever.
-		if err := conn.SetWriteDeadline(time.Now().Add(idleTimeout)); err != nil {
-			return
-		}
 		if _, err := conn.Write(out); err != nil {
 			return
 		}
@@ -459,20 +487,36 @@ func (s *Server) handle(p *peer) {
 	}
 }
 
-// nextLen waits (under the connection's read deadline) for the next
-// message and returns its length without consuming it: MSG_PEEK|MSG_TRUNC
-// reports a SOCK_SEQPACKET message's full length. 0 is end of stream.
-func nextLen(rc syscall.RawConn) (int, error) {
-	var n int
+// next reads the next message (waiting for it under the connection's
+// deadline) into a pooled buffer of MaxRequest+1 bytes, so a longer
+// message shows as n > MaxRequest. One read(2) per message: the buffer is
+// taken only once a message is there, so idle connections hold none.
+// n == 0 is end of stream.
+func (s *Server) next(rc syscall.RawConn) (bp *[]byte, n int, err error) {
 	var rerr error
-	err := rc.Read(func(fd uintptr) bool {
-		n, _, rerr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC|unix.MSG_DONTWAIT)
-		return rerr != unix.EAGAIN
+	err = rc.Read(func(fd uintptr) bool {
+		b := s.bufs.Get().(*[]byte)
+		for {
+			n, rerr = unix.Read(int(fd), *b)
+			if rerr != unix.EINTR {
+				break
+			}
+		}
+		if rerr == unix.EAGAIN {
+			s.bufs.Put(b)
+			return false // wait for the next message
+		}
+		bp = b
+		return true
 	})
-	if err != nil {
-		return 0, err
+	if err == nil {
+		err = rerr
 	}
-	return n, rerr
+	if err != nil && bp != nil {
+		s.bufs.Put(bp)
+		bp = nil
+	}
+	return bp, n, err
 }
 
 // Listen returns the socket systemd passed (socket activation: LISTEN_PID

@@ -75,6 +75,7 @@ type column struct {
 // miss per filter.
 type Block struct {
 	approxMod             fastmod // a[3] mod approxM without a division
+	exactMod              fastmod // a[3] mod max(exactM, 1), likewise
 	approxM, approxOffset uint32
 	exactM, exactOffset   uint32
 	exc, nexc             uint32 // the exception list: its offset in the file, its entry count
@@ -176,6 +177,7 @@ func (f *Filter) Block(i int) Block {
 		}
 	}
 	b.approxMod = newFastmod(uint64(b.approxM))
+	b.exactMod = newFastmod(max(uint64(b.exactM), 1))
 	return b
 }
 
@@ -440,8 +442,11 @@ func (f *Filter) checkIndex() error {
 	for i := range f.coverage {
 		f.covPfx[i] = binary.LittleEndian.Uint64(f.coverage[i].LogID[:8])
 	}
+	// Strictly increasing: the first 8 bytes decide almost every pair.
 	for i := 1; i < len(f.ent); i++ {
-		if bytes.Compare(f.hashAt(i - 1)[:], f.hashAt(i)[:]) >= 0 {
+		a, b := f.hashAt(i-1), f.hashAt(i)
+		pa, pb := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
+		if pa > pb || pa == pb && bytes.Compare(a[8:], b[8:]) >= 0 {
 			return malformed("issuer index not sorted or has duplicates")
 		}
 	}

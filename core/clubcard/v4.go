@@ -101,14 +101,22 @@ func parseV4(data []byte) (*Filter, error) {
 	ni := uint64(r.u32("issuer count"))
 	if r.fits(ni, v4IssuerEntry, "issuer") {
 		f.ent = make([]uint32, ni)
+		d := f.data
+		o := uint64(f.offset(r))
+		var rank uint8
 		for i := range f.ent {
-			f.ent[i] = f.offset(r)
-			// Most entries have no exceptions: check those in one slice.
-			if p := r.b; len(p) >= v4IssuerEntry && p[49] <= 1 && p[50] == 0 && p[51] == 0 {
-				f.noteRank(p[36])
-				r.b = p[v4IssuerEntry:]
-				continue
+			f.ent[i] = uint32(o)
+			// Most entries have no exceptions: check those in one slice,
+			// with the cursor in a register (this loop is most of a
+			// cache's open).
+			if o+v4IssuerEntry <= uint64(len(d)) {
+				if p := d[o : o+v4IssuerEntry]; p[49] <= 1 && p[50]|p[51] == 0 {
+					rank = max(rank, p[36])
+					o += v4IssuerEntry
+					continue
+				}
 			}
+			r.b = d[o:]
 			r.take(32, "issuer entry")
 			r.u32("issuer block") // approx_m
 			f.noteRank(r.u8("issuer block"))
@@ -126,7 +134,12 @@ func parseV4(data []byte) (*Filter, error) {
 			if r.err != nil {
 				break
 			}
+			o = uint64(f.offset(r))
 		}
+		if r.err == nil {
+			r.b = d[o:]
+		}
+		f.noteRank(rank)
 	}
 
 	// ApproximateFilter: uint8 count, BitColumns.

@@ -58,19 +58,19 @@ func members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte,
 			if r := int(b.rank); r > 0 {
 				s := b.approxMod.mod(a[3], uint64(b.approxM)) + uint64(b.approxOffset)
 				off := s / 64 * 8
-				if off+40 > f.minCol[r] {
+				if off+40 > b.lim {
 					in = f.encoded(b, key, serial) // a window reaches an implicit zero word
 					goto answer
 				}
 				w0, w1, w2, w3, w4 := shiftLanes(&a, s%64)
-				if !f.le {
+				if !b.le {
 					w0, w1, w2, w3, w4 = swapLanes(w0, w1, w2, w3, w4)
 				}
-				cols := f.approx[:r]
-				for c := 0; c < len(cols); c += 2 {
-					x := window(&cols[c], off, w0, w1, w2, w3, w4)
-					if c+1 < len(cols) {
-						x |= window(&cols[c+1], off, w0, w1, w2, w3, w4)
+				// b.cols[:r], all inside lim: read without checks.
+				for c := 0; c < r; c += 2 {
+					x := window((*column)(unsafe.Add(unsafe.Pointer(b.cols), uintptr(c)*unsafe.Sizeof(column{}))), off, w0, w1, w2, w3, w4)
+					if c+1 < r {
+						x |= window((*column)(unsafe.Add(unsafe.Pointer(b.cols), uintptr(c+1)*unsafe.Sizeof(column{}))), off, w0, w1, w2, w3, w4)
 					}
 					if x&1 != 0 {
 						in = false
@@ -79,14 +79,14 @@ func members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte,
 				}
 			}
 			s := b.exactMod.mod(a[3], max(uint64(b.exactM), 1)) + uint64(b.exactOffset)
-			if off := s / 64 * 8; off+40 <= uint64(len(f.exact.b)) {
+			if off := s / 64 * 8; off+40 <= uint64(len(b.exact.b)) {
 				w0, w1, w2, w3, w4 := shiftLanes(&a, s%64)
-				if !f.le {
+				if !b.le {
 					w0, w1, w2, w3, w4 = swapLanes(w0, w1, w2, w3, w4)
 				}
-				in = window(&f.exact, off, w0, w1, w2, w3, w4)&1 == 0
+				in = window(b.exact, off, w0, w1, w2, w3, w4)&1 == 0
 			} else {
-				in = f.eval(&f.exact, s/64, s%64, &a) == 0
+				in = f.eval(b.exact, s/64, s%64, &a) == 0
 			}
 			in = in && (b.nexc == 0 || !f.isException(b, serial))
 		}
@@ -104,7 +104,8 @@ func members(fs []*Filter, bs []Block, set uint64, key *[32]byte, serial []byte,
 // window returns a value whose low bit is the parity of the lanes w0..w4
 // against the 40 bytes at off in column c, loaded as little-endian words.
 // The caller has checked that they lie inside the column (for the
-// approximate columns: off+40 <= f.minCol[r] for c among f.approx[:r]);
+// approximate columns: off+40 <= b.lim = f.minCol[r] for c among
+// f.approx[:r]);
 // the bytes are read without a second check (with one, the compiler no
 // longer inlines the read and a check costs a fifth more instructions).
 // That bound is the filter's own (minCol[r] <= len(approx[i].b) for every

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"sort"
+	"unsafe"
 
 	"github.com/revocheck/revocheck/core/certinput"
 )
@@ -74,13 +75,21 @@ type column struct {
 // one per issuer and filter, side by side, and read them without a cache
 // miss per filter.
 type Block struct {
-	approxMod             fastmod // a[3] mod approxM without a division
-	exactMod              fastmod // a[3] mod max(exactM, 1), likewise
+	approxMod fastmod // a[3] mod approxM without a division
+	exactMod  fastmod // a[3] mod max(exactM, 1), likewise
+	// What members' fast path needs of the filter, so that it reads the
+	// block alone: the first approximate column and the exact column
+	// (the filter's own, so no Block can point a read elsewhere), and
+	// lim = minCol[rank], the bound of a window inside the first rank
+	// columns.
+	cols, exact           *column
+	lim                   uint64
 	approxM, approxOffset uint32
 	exactM, exactOffset   uint32
 	exc, nexc             uint32 // the exception list: its offset in the file, its entry count
 	rank                  uint8
 	inverted              bool
+	le                    bool // the filter's words are little-endian (v3)
 }
 
 // Filter is a parsed clubcard. It aliases the bytes given to Parse, which
@@ -178,6 +187,8 @@ func (f *Filter) Block(i int) Block {
 	}
 	b.approxMod = newFastmod(uint64(b.approxM))
 	b.exactMod = newFastmod(max(uint64(b.exactM), 1))
+	b.cols, b.exact, b.le = unsafe.SliceData(f.approx), &f.exact, f.le
+	b.lim = f.minCol[min(int(b.rank), len(f.approx))] // Parse checked rank <= len(approx)
 	return b
 }
 

@@ -105,10 +105,14 @@ type Filter struct {
 	// approximate columns: a window that ends within it is inside all of
 	// them (members' fast path).
 	minCol []uint64
-	data   []byte   // the whole file
-	ent    []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block
-	approx []column
-	exact  column
+	// ascending: the parse walk found every issuer's first 8 bytes
+	// strictly above the last's, so the index is sorted without duplicates
+	// (checkIndex then compares no hashes).
+	ascending bool
+	data      []byte   // the whole file
+	ent       []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block
+	approx    []column
+	exact     column
 }
 
 // Parse reads a clubcard filter file, dispatching on its first two bytes:
@@ -453,8 +457,10 @@ func (f *Filter) checkIndex() error {
 	for i := range f.coverage {
 		f.covPfx[i] = binary.LittleEndian.Uint64(f.coverage[i].LogID[:8])
 	}
-	// Strictly increasing: the first 8 bytes decide almost every pair.
-	for i := 1; i < len(f.ent); i++ {
+	// Strictly increasing: the parse walk compared the first 8 bytes of
+	// each issuer with the last's, which decides almost every file; the
+	// whole hashes are compared only when it could not.
+	for i := 1; !f.ascending && i < len(f.ent); i++ {
 		a, b := f.hashAt(i-1), f.hashAt(i)
 		pa, pb := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
 		if pa > pb || pa == pb && bytes.Compare(a[8:], b[8:]) >= 0 {

@@ -104,8 +104,15 @@ func parseV4(data []byte) (*Filter, error) {
 		d := f.data
 		o := uint64(f.offset(r))
 		var rank uint8
+		var prev uint64 // the last issuer's first 8 bytes (see Filter.ascending)
+		asc := true
 		for i := range f.ent {
 			f.ent[i] = uint32(o)
+			if o+8 <= uint64(len(d)) {
+				k := binary.BigEndian.Uint64(d[o : o+8])
+				asc = asc && (i == 0 || k > prev)
+				prev = k
+			}
 			// Most entries have no exceptions: check those in one slice,
 			// with the cursor in a register (this loop is most of a
 			// cache's open).
@@ -140,6 +147,7 @@ func parseV4(data []byte) (*Filter, error) {
 			r.b = d[o:]
 		}
 		f.noteRank(rank)
+		f.ascending = asc
 	}
 
 	// ApproximateFilter: uint8 count, BitColumns.

@@ -19,7 +19,9 @@
 # 23's process figures before and after (bench/proc-ab.sh), bench/curl-crlfile.sh
 # with 100 000 and 1 000 000 entries, bench/sync-cost.sh,
 # bench/report/build-cost.sh, the real-Mozilla-delta benchmark of
-# core/cache, and the upki comparison. A step that fails is reported in the
+# core/cache, bench/check-instructions.sh and bench/check-input.sh (the
+# check path in instructions, `check --input` throughput), and the upki
+# comparison. A step that fails is reported in the
 # table (and the exit status is 1); the others still run.
 # Logs of every step: printed as they run.
 # shellcheck source=bench/report/lib.sh
@@ -84,6 +86,35 @@ real_delta() {
 	done
 }
 step check real-delta real_delta || true
+
+# ---- BEGIN h-perfcore: the check path in instructions, and check --input throughput
+if command -v valgrind >/dev/null; then
+	step check check-instructions bench/check-instructions.sh mozilla sized || true
+else
+	bench_row check "instructions per check (callgrind): SKIPPED, valgrind not installed" "—" "—" "—" "bench/check-instructions.sh"
+fi
+check_input() {
+	local log=$W/check-input.out lines=$1 runs=$2
+	bench/check-input.sh "$lines" "$runs" | tee "$log" || return 1
+	# "covered: N lines in S s wall: R M lines/s; cpu C s: U us/line"
+	awk -v lines="$lines" -v runs="$runs" '
+		/^(covered|mix): / { k = $1; sub(/:$/, "", k); r[k] = r[k] " " $8; u[k] = u[k] " " $(NF-1); n[k]++ }
+		END {
+			for (k in n) {
+				split(r[k], rs, " "); split(u[k], us, " "); best = 0; minu = 1e9
+				for (i in rs) if (rs[i] + 0 > best) best = rs[i] + 0
+				for (i in us) if (us[i] + 0 < minu) minu = us[i] + 0
+				printf "check\trevocheck check --input, %s lines (filter build --synthetic cache, 36 filters), whole process, best of %d runs of %d lines\t%.2f M lines/s (runs:%s M lines/s); CPU %.2f µs/line at best\t≥ 1 M lines/s\t%s\tbench/check-input.sh %d %d\n", k, n[k], lines, best, r[k], minu, (best >= 1 ? "meets" : "MISSES"), lines, runs
+			}
+		}' "$log" | tee -a "$BENCH_ROWS"
+	grep -q "^check.revocheck check --input" "$BENCH_ROWS" || { echo "could not parse check-input.sh output"; return 1; }
+}
+if ((QUICK)); then
+	step check check-input check_input 1000000 2 || true
+else
+	step check check-input check_input 4000000 3 || true
+fi
+# ---- END h-perfcore
 
 # ---- cold open: `revocheck check` in fresh processes
 cold() {

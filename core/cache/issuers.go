@@ -33,7 +33,7 @@ type rowTable struct {
 }
 
 // maxRowBytes bounds what the rows of one generation may keep (Mozilla's
-// ~1000 issuers × 36 filters need about 1.3 MB once all are seen); past
+// ~1000 issuers × 36 filters need about 3.2 MB once all are seen); past
 // it, checks of new issuers search each filter instead. A variable so
 // tests can force that path.
 var maxRowBytes = 16 << 20

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/bits"
 	"sort"
+	"unsafe"
 
 	"github.com/revocheck/revocheck/core/certinput"
 )
@@ -74,12 +75,21 @@ type column struct {
 // one per issuer and filter, side by side, and read them without a cache
 // miss per filter.
 type Block struct {
-	approxMod             fastmod // a[3] mod approxM without a division
+	approxMod fastmod // a[3] mod approxM without a division
+	exactMod  fastmod // a[3] mod max(exactM, 1), likewise
+	// What members' fast path needs of the filter, so that it reads the
+	// block alone: the first approximate column and the exact column
+	// (the filter's own, so no Block can point a read elsewhere), and
+	// lim = minCol[rank], the bound of a window inside the first rank
+	// columns.
+	cols, exact           *column
+	lim                   uint64
 	approxM, approxOffset uint32
 	exactM, exactOffset   uint32
 	exc, nexc             uint32 // the exception list: its offset in the file, its entry count
 	rank                  uint8
 	inverted              bool
+	le                    bool // the filter's words are little-endian (v3)
 }
 
 // Filter is a parsed clubcard. It aliases the bytes given to Parse, which
@@ -95,10 +105,14 @@ type Filter struct {
 	// approximate columns: a window that ends within it is inside all of
 	// them (members' fast path).
 	minCol []uint64
-	data   []byte   // the whole file
-	ent    []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block
-	approx []column
-	exact  column
+	// ascending: the parse walk found every issuer's first 8 bytes
+	// strictly above the last's, so the index is sorted without duplicates
+	// (checkIndex then compares no hashes).
+	ascending bool
+	data      []byte   // the whole file
+	ent       []uint32 // offset in data of each enrolled issuer's SPKI hash, then its block
+	approx    []column
+	exact     column
 }
 
 // Parse reads a clubcard filter file, dispatching on its first two bytes:
@@ -176,6 +190,9 @@ func (f *Filter) Block(i int) Block {
 		}
 	}
 	b.approxMod = newFastmod(uint64(b.approxM))
+	b.exactMod = newFastmod(max(uint64(b.exactM), 1))
+	b.cols, b.exact, b.le = unsafe.SliceData(f.approx), &f.exact, f.le
+	b.lim = f.minCol[min(int(b.rank), len(f.approx))] // Parse checked rank <= len(approx)
 	return b
 }
 
@@ -440,8 +457,13 @@ func (f *Filter) checkIndex() error {
 	for i := range f.coverage {
 		f.covPfx[i] = binary.LittleEndian.Uint64(f.coverage[i].LogID[:8])
 	}
-	for i := 1; i < len(f.ent); i++ {
-		if bytes.Compare(f.hashAt(i - 1)[:], f.hashAt(i)[:]) >= 0 {
+	// Strictly increasing: the parse walk compared the first 8 bytes of
+	// each issuer with the last's, which decides almost every file; the
+	// whole hashes are compared only when it could not.
+	for i := 1; !f.ascending && i < len(f.ent); i++ {
+		a, b := f.hashAt(i-1), f.hashAt(i)
+		pa, pb := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])
+		if pa > pb || pa == pb && bytes.Compare(a[8:], b[8:]) >= 0 {
 			return malformed("issuer index not sorted or has duplicates")
 		}
 	}

@@ -54,15 +54,28 @@ func parseV3(data []byte) (*Filter, error) {
 	ni := r.le64("issuer count")
 	if r.fits(ni, v3IssuerEntry, "issuer") {
 		f.ent = make([]uint32, ni)
+		d := f.data
+		o := uint64(f.offset(r))
+		var prev uint64 // the last issuer's first 8 bytes (see Filter.ascending)
+		asc := true
 		for i := range f.ent {
+			// The common case in one slice, the cursor in a register.
+			if o+v3IssuerEntry <= uint64(len(d)) {
+				if p := d[o : o+v3IssuerEntry]; binary.LittleEndian.Uint64(p) == 32 && f.v3Plain(p[8:]) {
+					f.ent[i] = uint32(o + 8)
+					k := binary.BigEndian.Uint64(p[8:16])
+					asc = asc && (i == 0 || k > prev)
+					prev = k
+					o += v3IssuerEntry
+					continue
+				}
+			}
+			asc = false // the full check in checkIndex decides
+			r.b = d[o:]
 			if kl := r.le64("issuer key length"); kl != 32 && r.err == nil {
 				r.fail("issuer key is not a 32-byte spki hash")
 			}
 			f.ent[i] = f.offset(r)
-			if p := r.b; len(p) >= v3IssuerEntry-8 && f.v3Plain(p) {
-				r.b = p[v3IssuerEntry-8:]
-				continue
-			}
 			r.take(32, "issuer entry")
 			// approx_m, exact_m, rank, approx_offset, exact_offset: usize
 			// in the crate, u32 in v4; a value v4 could not carry is not
@@ -92,7 +105,12 @@ func parseV3(data []byte) (*Filter, error) {
 			if r.err != nil {
 				break
 			}
+			o = uint64(f.offset(r))
 		}
+		if r.err == nil {
+			r.b = d[o:]
+		}
+		f.ascending = asc
 	}
 
 	na := r.le64("approximate filter column count")

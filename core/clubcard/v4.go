@@ -101,14 +101,29 @@ func parseV4(data []byte) (*Filter, error) {
 	ni := uint64(r.u32("issuer count"))
 	if r.fits(ni, v4IssuerEntry, "issuer") {
 		f.ent = make([]uint32, ni)
+		d := f.data
+		o := uint64(f.offset(r))
+		var rank uint8
+		var prev uint64 // the last issuer's first 8 bytes (see Filter.ascending)
+		asc := true
 		for i := range f.ent {
-			f.ent[i] = f.offset(r)
-			// Most entries have no exceptions: check those in one slice.
-			if p := r.b; len(p) >= v4IssuerEntry && p[49] <= 1 && p[50] == 0 && p[51] == 0 {
-				f.noteRank(p[36])
-				r.b = p[v4IssuerEntry:]
-				continue
+			f.ent[i] = uint32(o)
+			if o+8 <= uint64(len(d)) {
+				k := binary.BigEndian.Uint64(d[o : o+8])
+				asc = asc && (i == 0 || k > prev)
+				prev = k
 			}
+			// Most entries have no exceptions: check those in one slice,
+			// with the cursor in a register (this loop is most of a
+			// cache's open).
+			if o+v4IssuerEntry <= uint64(len(d)) {
+				if p := d[o : o+v4IssuerEntry]; p[49] <= 1 && p[50]|p[51] == 0 {
+					rank = max(rank, p[36])
+					o += v4IssuerEntry
+					continue
+				}
+			}
+			r.b = d[o:]
 			r.take(32, "issuer entry")
 			r.u32("issuer block") // approx_m
 			f.noteRank(r.u8("issuer block"))
@@ -126,7 +141,13 @@ func parseV4(data []byte) (*Filter, error) {
 			if r.err != nil {
 				break
 			}
+			o = uint64(f.offset(r))
 		}
+		if r.err == nil {
+			r.b = d[o:]
+		}
+		f.noteRank(rank)
+		f.ascending = asc
 	}
 
 	// ApproximateFilter: uint8 count, BitColumns.

@@ -25,6 +25,7 @@ package index
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -296,11 +297,19 @@ func (ix *Index) findLog(logID *[32]byte) (int, bool) {
 	}
 	for ; lo < len(ix.pfx) && ix.pfx[lo] == p; lo++ {
 		o := ix.dirOff + lo*dirEntrySize
-		if [32]byte(ix.data[o:o+32]) == *logID {
+		if sameID((*[32]byte)(ix.data[o:o+32]), logID) {
 			return lo, true
 		}
 	}
 	return 0, false
+}
+
+// sameID compares two ids as four words: inline, where == on [32]byte
+// calls memequal (a check compares one id per SCT).
+func sameID(a, b *[32]byte) bool {
+	le := binary.LittleEndian
+	return le.Uint64(a[:8])^le.Uint64(b[:8])|le.Uint64(a[8:16])^le.Uint64(b[8:16])|
+		le.Uint64(a[16:24])^le.Uint64(b[16:24])|le.Uint64(a[24:])^le.Uint64(b[24:]) == 0
 }
 
 // AppendCovering appends to dst the filter index of every entry of logID

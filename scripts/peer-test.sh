@@ -186,8 +186,9 @@ proof() {
 	n=$(grep -cE "revocheck\[[0-9]+\]: [^:]*($want)" "$logf" 2>/dev/null || true)
 	pids=$(grep -oE "revocheck\[[0-9]+\]: [^:]*($want)" "$logf" 2>/dev/null | sed 's/\].*//' | sort -u | wc -l || true)
 	# Chains the adapters actually checked: the provider's "depth N: outcome",
-	# the hook's "certificate N of the chain: outcome".
-	local checks; checks=$(grep -E "($want)" "$logf" 2>/dev/null | grep -oE '[a-z-]+: (depth [0-9]+|certificate [0-9]+ of the chain): [a-z_]+' \
+	# the hook's "certificate N of the chain[ (verified path)]: outcome"
+	# ("issuer" counts its "issuer not available, not checked").
+	local checks; checks=$(grep -E "($want)" "$logf" 2>/dev/null | grep -oE '[a-z-]+: (depth [0-9]+|certificate [0-9]+ of the chain( \(verified path\))?): [a-z_]+' \
 		| sed -E 's/^([a-z-]+): .*: /\1 /' | sort | uniq -c | awk '{printf "%s%s %s %s", sep, $2, $1, $3; sep=", "}' || true)
 	printf '%s %s: %s adapter debug lines from %s processes; certificates checked: %s (%s)\n' \
 		"$stack" "$mode" "${n:-0}" "${pids:-0}" "${checks:-none}" "$logf" >> "$RES/proof.txt"

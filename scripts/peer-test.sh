@@ -124,7 +124,30 @@ start_log() {
 	rm -f "$sock" "$out"
 	python3 - "$sock" "$out" <<'EOF' &
 import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+# The adapters send without blocking: a line that finds the queue full is
+# dropped. The queue holds net.unix.max_dgram_qlen datagrams (10 by
+# default, fixed when the socket is created), too few for a burst of debug
+# lines when this reader runs niced: raise it for this socket only (root),
+# and its byte budget.
+qlen = "/proc/sys/net/unix/max_dgram_qlen"
+try:
+    with open(qlen) as f:
+        old = f.read().strip()
+    with open(qlen, "w") as f:
+        f.write("65536")
+except OSError:
+    old = None
+    print("peer-test: cannot raise %s: debug lines may be dropped under load" % qlen, file=sys.stderr)
+try:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+finally:
+    if old is not None:
+        with open(qlen, "w") as f:
+            f.write(old)
+try:
+    s.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)  # SO_RCVBUFFORCE (root)
+except OSError:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 20)
 s.bind(sys.argv[1])
 with open(sys.argv[2], "ab", buffering=0) as f:
     while True:

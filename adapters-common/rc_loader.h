@@ -18,7 +18,7 @@
  *    never printed there but sent to syslog, once per process per state
  *    (rc_notice). Only a misconfiguration or a broken installation prints
  *    one line (rc_log). REVOCHECK_DEBUG prints everything on stderr.
- *  - Before loading the library, the check daemon (`revocheck daemon`) is
+ *  - Before loading the library, the check daemon (`revocheck daemon`; its client is rc_daemon.c) is
  *    asked when its socket exists in a trusted directory: a socket round
  *    trip instead of starting Go in this process, and it works in forked
  *    children too. Each request carries this adapter's settings and the

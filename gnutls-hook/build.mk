@@ -10,8 +10,8 @@
 #                                         needs libcurl's headers)
 # The test drivers are built by `make test-drivers` (and `make test`) only.
 
-GNUTLS_HOOK_COMMON := gnutls-hook/gh_check.c adapters-common/rc_loader.c adapters-common/rc_helper.c
-GNUTLS_HOOK_HDRS   := gnutls-hook/gh_check.h adapters-common/rc_loader.h adapters-common/rc_protocol.h go-shim/revocheck.h
+GNUTLS_HOOK_COMMON := gnutls-hook/gh_check.c adapters-common/rc_loader.c adapters-common/rc_daemon.c adapters-common/rc_helper.c
+GNUTLS_HOOK_HDRS   := gnutls-hook/gh_check.h adapters-common/rc_loader.h adapters-common/rc_daemon.h adapters-common/rc_protocol.h go-shim/revocheck.h
 GNUTLS_API_SONAME  := librevocheck-gnutls-api.so.0
 # libcurl3-gnutls ships no development symlink: link its runtime file.
 CURL_GNUTLS_SO     ?= $(shell $(CC) -print-file-name=libcurl-gnutls.so.4)

@@ -22,7 +22,7 @@ func TestRCFindIssuers(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "rc_find")
 	out, err := env.Run(t, nil, "cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE",
 		"-I../adapters-common", "-I../go-shim", "-o", bin, filepath.Join("cdrivers", "rc_find.c"),
-		"../adapters-common/rc_loader.c", "../adapters-common/rc_helper.c", "-ldl", "-lpthread")
+		"../adapters-common/rc_loader.c", "../adapters-common/rc_daemon.c", "../adapters-common/rc_helper.c", "-ldl", "-lpthread")
 	if err != nil {
 		t.Fatalf("compile: %v\n%s", err, out)
 	}

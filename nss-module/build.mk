@@ -14,8 +14,8 @@ P11KIT_MODCONFDIR ?= $(prefix)/share/p11-kit/modules
 
 NSSRC_SRCS := nss-module/state.c nss-module/module.c nss-module/objects.c nss-module/params.c \
 	nss-module/unsupported.c nss-module/functions.c \
-	adapters-common/rc_loader.c adapters-common/rc_helper.c
-NSSRC_HDRS := nss-module/nssrc.h nss-module/nssrc_functions.h adapters-common/rc_loader.h adapters-common/rc_protocol.h go-shim/revocheck.h
+	adapters-common/rc_loader.c adapters-common/rc_daemon.c adapters-common/rc_helper.c
+NSSRC_HDRS := nss-module/nssrc.h nss-module/nssrc_functions.h adapters-common/rc_loader.h adapters-common/rc_daemon.h adapters-common/rc_protocol.h go-shim/revocheck.h
 NSSRC_MAP  := nss-module/nssrevocheck.map
 
 ADAPTERS += $(BUILD)/lib/libnssrevocheck.so

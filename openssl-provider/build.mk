@@ -7,8 +7,8 @@
 OSSL_MODULESDIR ?= $(shell pkg-config --variable=modulesdir libcrypto 2>/dev/null || echo $(libdir)/ossl-modules)
 OSSL_CONFDIR    ?= $(sysconfdir)/ssl
 
-OSSL_PROV_SRCS := openssl-provider/provider.c openssl-provider/hook.c openssl-provider/complete.c adapters-common/rc_loader.c adapters-common/rc_helper.c
-OSSL_PROV_HDRS := openssl-provider/rcossl.h adapters-common/rc_keys.h adapters-common/rc_loader.h adapters-common/rc_protocol.h go-shim/revocheck.h
+OSSL_PROV_SRCS := openssl-provider/provider.c openssl-provider/hook.c openssl-provider/complete.c adapters-common/rc_loader.c adapters-common/rc_daemon.c adapters-common/rc_helper.c
+OSSL_PROV_HDRS := openssl-provider/rcossl.h adapters-common/rc_keys.h adapters-common/rc_loader.h adapters-common/rc_daemon.h adapters-common/rc_protocol.h go-shim/revocheck.h
 OSSL_PROV_MAP  := openssl-provider/revocheck-openssl.map
 
 ADAPTERS += $(BUILD)/lib/revocheck-openssl.so

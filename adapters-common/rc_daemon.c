@@ -197,7 +197,7 @@ static int daemon_roundtrip(int fd, struct msghdr *m, size_t total, uint8_t rep[
  * rather than wait. A forked child never uses its parent's connection: it
  * closes its copy and opens its own. */
 int rc_daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, const uint8_t *b,
-                      size_t blen, revocheck_result *res)
+                  size_t blen, revocheck_result *res)
 {
 	if (daemon_state(l) != 1 || alen > RC_PROTO_MAX_PART || blen > RC_PROTO_MAX_PART)
 		return 0;
@@ -268,37 +268,70 @@ int rc_daemon_ask(rc_loader *l, uint8_t kind, const uint8_t *a, size_t alen, con
 	return 1;
 }
 
-/* Asks the daemon for the state of this configuration (on a connection
- * of its own: the reply is longer than a check's). 1: it answered, *ready
- * and msg set; 0: it does not serve us (then it is not asked again) or
- * cannot be reached. */
-int rc_daemon_state_line(rc_loader *l, int *ready, char *msg, size_t size)
+/* One request on a connection of its own (the replies of these kinds are
+ * longer than a check's, and they are rare): the request carries this
+ * adapter's overrides, a (may be empty) and the context; the reply is
+ * received into reply[0..nreply). Returns the reply's length, or -1 when
+ * the daemon cannot be asked or did not answer (then *timed_out says
+ * whether it was too slow). *flags receives recvmsg's msg_flags. */
+static ssize_t oneshot(rc_loader *l, uint8_t kind, const void *a, size_t alen,
+                       struct iovec *reply, size_t nreply, int *flags, int *timed_out)
 {
-	if (daemon_state(l) != 1)
-		return 0;
+	*timed_out = 0;
+	*flags = 0;
+	if (daemon_state(l) != 1 || alen > RC_PROTO_MAX_PART)
+		return -1;
 	int fd = daemon_connect(l);
 	if (fd < 0)
-		return 0;
+		return -1;
 	uint8_t hdr[RC_PROTO_HEADER_SIZE];
-	rc_proto_header(hdr, RC_PROTO_KIND_STATE, strlen(l->overrides), 0, 0, l->context_len);
-	struct iovec iov[3] = {{hdr, sizeof hdr}, {l->overrides, strlen(l->overrides)}, {l->context, l->context_len}};
-	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 3};
-	size_t total = sizeof hdr + iov[1].iov_len + iov[2].iov_len;
-	uint8_t rep[RC_PROTO_REPLY_SIZE + RC_PROTO_MAX_STATE_TEXT];
+	size_t olen = strlen(l->overrides);
+	rc_proto_header(hdr, kind, olen, alen, 0, l->context_len);
+	struct iovec iov[4] = {{hdr, sizeof hdr}, {l->overrides, olen}, {(void *)a, alen}, {l->context, l->context_len}};
+	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 4};
+	size_t total = sizeof hdr + olen + alen + l->context_len;
+	struct msghdr rm = {.msg_iov = reply, .msg_iovlen = nreply};
 	ssize_t n = -1;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	if (sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)total && poll(&p, 1, RC_DAEMON_TIMEOUT_MS) > 0)
-		n = recv(fd, rep, sizeof rep, 0);
-	close(fd);
-	int32_t status, outcome, allowed;
-	if (n < RC_PROTO_REPLY_SIZE ||
-	    !rc_proto_reply(rep, RC_PROTO_REPLY_SIZE, &status, &outcome, &allowed))
-		return 0;
-	if (status == RC_PROTO_STATUS_REFUSED) {
-		daemon_off(l, "does not serve this configuration");
-		return 0;
+	int r = 0;
+	/* Never blocks on a daemon whose queue is full: it is then not asked. */
+	if (sendmsg(fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)total) {
+		do
+			r = poll(&p, 1, RC_DAEMON_TIMEOUT_MS);
+		while (r < 0 && errno == EINTR);
+		if (r > 0)
+			n = recvmsg(fd, &rm, 0);
+		*timed_out = r == 0;
 	}
-	if (status != RC_PROTO_STATUS_OK)
+	close(fd);
+	*flags = rm.msg_flags;
+	return n;
+}
+
+/* The status of a oneshot reply. 1: OK; 0: any other answer (a refusal
+ * also stops asking this daemon). */
+static int oneshot_ok(rc_loader *l, const uint8_t rep[RC_PROTO_REPLY_SIZE], ssize_t n, int32_t *outcome,
+                      int32_t *allowed)
+{
+	int32_t status;
+	if (n < RC_PROTO_REPLY_SIZE || !rc_proto_reply(rep, RC_PROTO_REPLY_SIZE, &status, outcome, allowed))
+		return 0;
+	if (status == RC_PROTO_STATUS_REFUSED)
+		daemon_off(l, "does not serve this configuration");
+	return status == RC_PROTO_STATUS_OK;
+}
+
+/* Asks the daemon for the state line of this configuration. 1: it
+ * answered, *ready and msg set; 0: it does not serve us (then it is not
+ * asked again) or cannot be reached. */
+int rc_daemon_state_line(rc_loader *l, int *ready, char *msg, size_t size)
+{
+	uint8_t rep[RC_PROTO_REPLY_SIZE + RC_PROTO_MAX_STATE_TEXT];
+	struct iovec riov = {rep, sizeof rep};
+	int flags, timed_out;
+	ssize_t n = oneshot(l, RC_PROTO_KIND_STATE, NULL, 0, &riov, 1, &flags, &timed_out);
+	int32_t outcome, allowed;
+	if (!oneshot_ok(l, rep, n, &outcome, &allowed))
 		return 0;
 	snprintf(msg, size, "%.*s; asking the check daemon at %s", (int)(n - RC_PROTO_REPLY_SIZE),
 	         (const char *)rep + RC_PROTO_REPLY_SIZE, l->socket);
@@ -306,60 +339,31 @@ int rc_daemon_state_line(rc_loader *l, int *ready, char *msg, size_t size)
 	return 1;
 }
 
-/* Asks the daemon for cert's issuer candidates on a connection of its own
- * (the reply is longer than a check's; completion is rare), receiving the
- * DER straight into the caller's buffer. 1: it answered (*count, *len set);
- * 0: it cannot (then the library is asked). */
+/* Asks the daemon for cert's issuer candidates, receiving the DER straight
+ * into the caller's buffer. 1: it answered (*count, *len set); 0: it
+ * cannot (then the library is asked). */
 int rc_daemon_issuers(rc_loader *l, const unsigned char *cert, size_t cert_len,
-                          unsigned char *buf, size_t size, size_t *len, int *count)
+                      unsigned char *buf, size_t size, size_t *len, int *count)
 {
-	if (daemon_state(l) != 1 || cert_len > RC_PROTO_MAX_PART)
-		return 0;
-	int fd = daemon_connect(l);
-	if (fd < 0)
-		return 0;
-	uint8_t hdr[RC_PROTO_HEADER_SIZE];
-	size_t olen = strlen(l->overrides);
-	rc_proto_header(hdr, RC_PROTO_KIND_ISSUERS, olen, cert_len, 0, l->context_len);
-	struct iovec iov[4] = {{hdr, sizeof hdr},
-	                       {l->overrides, olen},
-	                       {(void *)cert, cert_len},
-	                       {l->context, l->context_len}};
-	struct msghdr m = {.msg_iov = iov, .msg_iovlen = 4};
-	size_t total = sizeof hdr + olen + cert_len + l->context_len;
 	uint8_t rep[RC_PROTO_REPLY_SIZE];
 	struct iovec riov[2] = {{rep, sizeof rep}, {buf, size}};
-	struct msghdr rm = {.msg_iov = riov, .msg_iovlen = 2};
-	ssize_t n = -1;
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int r = 0;
-	if (sendmsg(fd, &m, MSG_NOSIGNAL) == (ssize_t)total) {
-		do
-			r = poll(&p, 1, RC_DAEMON_TIMEOUT_MS);
-		while (r < 0 && errno == EINTR);
-		if (r > 0)
-			n = recvmsg(fd, &rm, 0);
-	}
-	close(fd);
-	if (r == 0) {
+	int flags, timed_out;
+	ssize_t n = oneshot(l, RC_PROTO_KIND_ISSUERS, cert, cert_len, riov, 2, &flags, &timed_out);
+	if (timed_out) {
 		rc_notice(l, RC_NOTE_DAEMON, "the daemon at %s did not answer in %d ms; checking in-process",
 		          l->socket, RC_DAEMON_TIMEOUT_MS);
 		daemon_off(l, "was too slow");
 		return 0;
 	}
-	int32_t status, got, allowed;
-	if (n < RC_PROTO_REPLY_SIZE || (rm.msg_flags & MSG_TRUNC) != 0 ||
-	    !rc_proto_reply(rep, RC_PROTO_REPLY_SIZE, &status, &got, &allowed))
-		return 0; /* a reply larger than buf, too: the library may fit it no better */
-	if (status == RC_PROTO_STATUS_REFUSED) {
-		daemon_off(l, "does not serve this configuration");
+	int32_t got, allowed;
+	/* A reply larger than buf (the library may fit it no better), any
+	 * status but OK (a certificate it could not parse, a damaged set, a
+	 * daemon older than this request kind) or an inconsistent reply: the
+	 * library answers instead. */
+	if ((flags & MSG_TRUNC) != 0 || !oneshot_ok(l, rep, n, &got, &allowed))
 		return 0;
-	}
 	got = rc_proto_get_le32(rep + RC_PROTO_OFF_COUNT);
-	/* Any other status (a certificate it could not parse, a damaged set,
-	 * a daemon older than this request kind) or an inconsistent reply:
-	 * the library answers instead. */
-	if (status != RC_PROTO_STATUS_OK || got < 0 || (got == 0) != (n == RC_PROTO_REPLY_SIZE))
+	if (got < 0 || (got == 0) != (n == RC_PROTO_REPLY_SIZE))
 		return 0;
 	*count = got;
 	*len = (size_t)n - RC_PROTO_REPLY_SIZE;
